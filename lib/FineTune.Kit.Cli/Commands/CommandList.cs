@@ -1,0 +1,11 @@
+using System.CommandLine;
+
+namespace FineTune.Kit.Cli.Commands;
+
+/// <summary>Every `ftk` sub-command, in the order the help lists them (one file per command).</summary>
+internal static class CommandList
+{
+    public static IEnumerable<Command> All() =>
+    [
+    ];
+}
