@@ -1,0 +1,48 @@
+using FineTune.Kit.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FineTune.Kit.Tests.Models;
+
+/// <summary>Tiny random checkpoints in each supported layout, written to temporary folders.</summary>
+internal static class TinyModels
+{
+    public static ModelConfig Llama(bool tied = false, string type = "llama") =>
+        ModelConfig.Llama(vocab: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, ffn: 24, maxPositions: 64, tied: tied, modelType: type);
+
+    public static ModelConfig Gpt2() => ModelConfig.Gpt2(vocab: 23, hidden: 16, layers: 2, heads: 4, maxPositions: 64);
+
+    public static IEnumerable<object[]> AllConfigs() =>
+    [
+        ["llama"], ["llama-tied"], ["qwen2"], ["mistral"], ["gpt2"],
+    ];
+
+    public static ModelConfig ByName(string name) => name switch
+    {
+        "llama" => Llama(),
+        "llama-tied" => Llama(tied: true),
+        "qwen2" => Llama(type: "qwen2"),
+        "mistral" => Llama(type: "mistral"),
+        "gpt2" => Gpt2(),
+        _ => throw new ArgumentException(name),
+    };
+
+    /// <summary>A model whose biases and norm gains are random too, so a wrong loader or formula cannot hide.</summary>
+    public static CausalLM Random(ModelConfig config, long seed = 1)
+    {
+        var model = CausalLM.Create(config, seed, "cpu");
+        var g = new Generator((ulong)seed + 100);
+        using (no_grad())
+            foreach (var (name, p) in model.Module.named_parameters())
+                if (name.EndsWith("bias") || name.Contains("norm") || name.Contains("ln_"))
+                    p.add_(randn(p.shape, generator: g) * 0.1);
+        return model;
+    }
+
+    public static string TempDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "ftk-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}

@@ -1,0 +1,144 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace FineTune.Kit.Models;
+
+/// <summary>How to pick the next tokens. Temperature 0 means greedy decoding.</summary>
+public sealed record GenerationOptions
+{
+    /// <summary>Most tokens to generate per sequence.</summary>
+    public int MaxNewTokens { get; init; } = 64;
+    /// <summary>Softmax temperature; 0 picks the most likely token.</summary>
+    public double Temperature { get; init; }
+    /// <summary>Keep only the k most likely tokens (0: all).</summary>
+    public int TopK { get; init; }
+    /// <summary>Keep the smallest set of tokens whose probability reaches p (1: all).</summary>
+    public double TopP { get; init; } = 1.0;
+    /// <summary>Penalty for tokens already in the sequence (1: none); divides positive logits and multiplies negative ones.</summary>
+    public double RepetitionPenalty { get; init; } = 1.0;
+    /// <summary>Tokens that end a sequence (in addition to the config's eos ids).</summary>
+    public IReadOnlyList<long> StopTokens { get; init; } = [];
+    /// <summary>Seed of the sampler.</summary>
+    public long Seed { get; init; } = 0;
+    /// <summary>Reuse keys and values of past positions (on by default; off recomputes every step, for checks).</summary>
+    public bool UseCache { get; init; } = true;
+}
+
+public sealed partial class CausalLM
+{
+    /// <summary>
+    /// Generates continuations for a batch of prompts (token ids). Prompts of different lengths are left-padded and
+    /// masked. Returns the new tokens of each prompt, without the stop token.
+    /// </summary>
+    public IReadOnlyList<long[]> Generate(IReadOnlyList<IReadOnlyList<long>> prompts, GenerationOptions? options = null)
+    {
+        options ??= new GenerationOptions();
+        if (prompts.Count == 0) return [];
+        if (prompts.Any(p => p.Count == 0)) throw new ArgumentException("Every prompt needs at least one token.");
+        var stops = Config.EosTokenIds.Select(i => (long)i).Concat(options.StopTokens).ToHashSet();
+        int batch = prompts.Count, maxLen = prompts.Max(p => p.Count);
+        long pad = Config.PadTokenId ?? (stops.Count > 0 ? stops.First() : 0);
+        var device = Device;
+        var generator = new Generator((ulong)options.Seed, device);
+
+        // left padding keeps every row's last token in the last column
+        var ids = new long[batch, maxLen];
+        var mask = new long[batch, maxLen];
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < prompts[b].Count; t++)
+            {
+                ids[b, maxLen - prompts[b].Count + t] = prompts[b][t];
+                mask[b, maxLen - prompts[b].Count + t] = 1;
+            }
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < maxLen - prompts[b].Count; t++) ids[b, t] = pad;
+
+        var seen = prompts.Select(p => p.ToList()).ToList();
+        var results = Enumerable.Range(0, batch).Select(_ => new List<long>()).ToList();
+        var done = new bool[batch];
+        bool wasTraining = Module.training;
+        Module.eval();
+        using var noGrad = no_grad();
+        using var cache = options.UseCache ? new KvCache(Config.NumLayers) : null;
+        var fullIds = tensor(ids, device: device).DetachFromDisposeScope();
+        var fullMask = tensor(mask, device: device).DetachFromDisposeScope();
+        Tensor stepIds = fullIds.alias().DetachFromDisposeScope();
+        try
+        {
+            for (int step = 0; step < options.MaxNewTokens && done.Contains(false); step++)
+            {
+                using var scope = NewDisposeScope();
+                if (fullMask.shape[1] > Config.MaxPositions) break;
+                Tensor logits;
+                if (cache is not null)
+                {
+                    using var output = Module.Forward(stepIds, fullMask, cache);
+                    logits = output.Logits.select(1, -1).to_type(ScalarType.Float32);
+                }
+                else
+                {
+                    using var output = Module.Forward(fullIds, fullMask);
+                    logits = output.Logits.select(1, -1).to_type(ScalarType.Float32);
+                }
+                var next = PickNext(logits, seen, options, generator);
+                for (int b = 0; b < batch; b++)
+                {
+                    if (done[b]) { next[b] = pad; continue; }
+                    if (stops.Contains(next[b])) { done[b] = true; next[b] = pad; continue; }
+                    results[b].Add(next[b]);
+                    seen[b].Add(next[b]);
+                }
+                var nextT = tensor(next, device: device).unsqueeze(1);
+                var newIds = cat([fullIds, nextT], 1).DetachFromDisposeScope();
+                // a finished row's filler token is masked out so it never influences anything
+                var liveT = tensor(done.Select(d => d ? 0L : 1L).ToArray(), device: device).unsqueeze(1);
+                var newMask = cat([fullMask, liveT], 1).DetachFromDisposeScope();
+                fullIds.Dispose(); fullMask.Dispose(); stepIds.Dispose();
+                fullIds = newIds; fullMask = newMask;
+                stepIds = nextT.DetachFromDisposeScope();
+            }
+        }
+        finally
+        {
+            fullIds.Dispose(); fullMask.Dispose(); stepIds.Dispose();
+            Module.train(wasTraining);
+        }
+        return results.Select(r => r.ToArray()).ToList();
+    }
+
+    private static long[] PickNext(Tensor logits, List<List<long>> seen, GenerationOptions o, Generator generator)
+    {
+        if (o.RepetitionPenalty != 1.0)
+        {
+            logits = logits.clone();
+            for (int b = 0; b < seen.Count; b++)
+            {
+                var idx = tensor(seen[b].Distinct().ToArray(), device: logits.device);
+                var row = logits[b];
+                var vals = row.index_select(0, idx);
+                var penalised = where(vals.gt(0), vals / o.RepetitionPenalty, vals * o.RepetitionPenalty);
+                row.index_copy_(0, idx, penalised);
+            }
+        }
+        if (o.Temperature <= 0) return logits.argmax(-1).cpu().data<long>().ToArray();
+
+        logits = logits / o.Temperature;
+        if (o.TopK > 0 && o.TopK < logits.shape[1])
+        {
+            var kth = logits.topk(o.TopK, -1).values.select(1, -1).unsqueeze(1);
+            logits = logits.masked_fill(logits.lt(kth), float.NegativeInfinity);
+        }
+        if (o.TopP < 1.0)
+        {
+            var (sorted, order) = logits.sort(-1, descending: true);
+            var cumulative = F.softmax(sorted, -1).cumsum(-1);
+            // drop a token when the tokens before it already reach p (so the first token always stays)
+            var drop = (cumulative - F.softmax(sorted, -1)).ge(o.TopP);
+            var dropOriginal = zeros_like(drop).scatter(1, order, drop);
+            logits = logits.masked_fill(dropOriginal, float.NegativeInfinity);
+        }
+        var probs = F.softmax(logits, -1);
+        return multinomial(probs, 1, generator: generator).squeeze(1).cpu().data<long>().ToArray();
+    }
+}

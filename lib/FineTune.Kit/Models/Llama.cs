@@ -1,0 +1,180 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace FineTune.Kit.Models;
+
+// The Llama family (Llama, Qwen2, Mistral) with Hugging Face's module names: model.layers.N.self_attn.q_proj, …
+
+/// <summary>Grouped-query attention with rotary position embeddings.</summary>
+public sealed class LlamaAttention : KitModule
+{
+    /// <summary>Query projection.</summary>
+    public nn.Module<Tensor, Tensor> q_proj;
+    /// <summary>Key projection (num_key_value_heads · head_dim outputs).</summary>
+    public nn.Module<Tensor, Tensor> k_proj;
+    /// <summary>Value projection.</summary>
+    public nn.Module<Tensor, Tensor> v_proj;
+    /// <summary>Output projection.</summary>
+    public nn.Module<Tensor, Tensor> o_proj;
+    private readonly ModelConfig _cfg;
+
+    internal LlamaAttention(ModelConfig cfg) : base("LlamaAttention")
+    {
+        _cfg = cfg;
+        q_proj = nn.Linear(cfg.HiddenSize, cfg.NumHeads * cfg.HeadDim, hasBias: cfg.QkvBias);
+        k_proj = nn.Linear(cfg.HiddenSize, cfg.NumKvHeads * cfg.HeadDim, hasBias: cfg.QkvBias);
+        v_proj = nn.Linear(cfg.HiddenSize, cfg.NumKvHeads * cfg.HeadDim, hasBias: cfg.QkvBias);
+        o_proj = nn.Linear(cfg.NumHeads * cfg.HeadDim, cfg.HiddenSize, hasBias: cfg.OutputBias);
+        RegisterComponents();
+    }
+
+    internal Tensor Forward(Tensor x, int layer, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache,
+        bool wantWeights, out Tensor? weights)
+    {
+        var q = AttentionMath.SplitHeads(q_proj.call(x), _cfg.NumHeads, _cfg.HeadDim);
+        var k = AttentionMath.SplitHeads(k_proj.call(x), _cfg.NumKvHeads, _cfg.HeadDim);
+        var v = AttentionMath.SplitHeads(v_proj.call(x), _cfg.NumKvHeads, _cfg.HeadDim);
+        q = AttentionMath.ApplyRope(q, cos, sin);
+        k = AttentionMath.ApplyRope(k, cos, sin);
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);
+        var y = AttentionMath.Attend(q, k, v, allowed, wantWeights, out weights, _cfg.Dropout, training);
+        return o_proj.call(AttentionMath.MergeHeads(y));
+    }
+}
+
+/// <summary>SwiGLU MLP: down(silu(gate(x)) · up(x)).</summary>
+public sealed class LlamaMlp : KitModule
+{
+    /// <summary>Gate projection.</summary>
+    public nn.Module<Tensor, Tensor> gate_proj;
+    /// <summary>Up projection.</summary>
+    public nn.Module<Tensor, Tensor> up_proj;
+    /// <summary>Down projection.</summary>
+    public nn.Module<Tensor, Tensor> down_proj;
+
+    internal LlamaMlp(ModelConfig cfg) : base("LlamaMlp")
+    {
+        if (cfg.HiddenAct is not ("silu" or "swish"))
+            throw new ModelFormatException($"hidden_act \"{cfg.HiddenAct}\" is not supported for {cfg.ModelType} (expected silu).");
+        gate_proj = nn.Linear(cfg.HiddenSize, cfg.IntermediateSize, hasBias: cfg.MlpBias);
+        up_proj = nn.Linear(cfg.HiddenSize, cfg.IntermediateSize, hasBias: cfg.MlpBias);
+        down_proj = nn.Linear(cfg.IntermediateSize, cfg.HiddenSize, hasBias: cfg.MlpBias);
+        RegisterComponents();
+    }
+
+    internal Tensor Forward(Tensor x) => down_proj.call(F.silu(gate_proj.call(x)) * up_proj.call(x));
+}
+
+/// <summary>A Llama block: RMSNorm → attention → residual, RMSNorm → MLP → residual.</summary>
+public sealed class LlamaDecoderLayer : KitModule
+{
+    /// <summary>Norm before attention.</summary>
+    public RmsNorm input_layernorm;
+    /// <summary>Attention.</summary>
+    public LlamaAttention self_attn;
+    /// <summary>Norm before the MLP.</summary>
+    public RmsNorm post_attention_layernorm;
+    /// <summary>MLP.</summary>
+    public LlamaMlp mlp;
+    private readonly double _dropout;
+
+    internal LlamaDecoderLayer(ModelConfig cfg) : base("LlamaDecoderLayer")
+    {
+        input_layernorm = new RmsNorm(cfg.HiddenSize, cfg.NormEps);
+        self_attn = new LlamaAttention(cfg);
+        post_attention_layernorm = new RmsNorm(cfg.HiddenSize, cfg.NormEps);
+        mlp = new LlamaMlp(cfg);
+        _dropout = cfg.Dropout;
+        RegisterComponents();
+    }
+
+    internal Tensor Forward(Tensor x, int layer, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache,
+        bool wantWeights, out Tensor? weights)
+    {
+        var a = self_attn.Forward(input_layernorm.call(x), layer, cos, sin, allowed, cache, wantWeights, out weights);
+        x = x + F.dropout(a, _dropout, training);
+        return x + F.dropout(mlp.Forward(post_attention_layernorm.call(x)), _dropout, training);
+    }
+}
+
+/// <summary>The Llama body: embeddings, blocks, final RMSNorm.</summary>
+public sealed class LlamaModel : KitModule
+{
+    /// <summary>Token embeddings.</summary>
+    public Embedding embed_tokens;
+    /// <summary>The blocks.</summary>
+    public ModuleList<LlamaDecoderLayer> layers;
+    /// <summary>Final norm.</summary>
+    public RmsNorm norm;
+
+    internal LlamaModel(ModelConfig cfg) : base("LlamaModel")
+    {
+        embed_tokens = nn.Embedding(cfg.VocabSize, cfg.HiddenSize);
+        layers = new ModuleList<LlamaDecoderLayer>(Enumerable.Range(0, cfg.NumLayers).Select(_ => new LlamaDecoderLayer(cfg)).ToArray());
+        norm = new RmsNorm(cfg.HiddenSize, cfg.NormEps);
+        RegisterComponents();
+    }
+}
+
+/// <summary>Llama, Qwen2 or Mistral with a language-model head (`LlamaForCausalLM`), tied or untied.</summary>
+public sealed class LlamaForCausalLM : TransformerLM
+{
+    /// <summary>The body.</summary>
+    public LlamaModel model;
+    /// <summary>Output head; null when tied to the embeddings.</summary>
+    public nn.Module<Tensor, Tensor>? lm_head;
+
+    internal LlamaForCausalLM(ModelConfig cfg) : base("LlamaForCausalLM", cfg)
+    {
+        model = new LlamaModel(cfg);
+        lm_head = cfg.TieWordEmbeddings ? null : nn.Linear(cfg.HiddenSize, cfg.VocabSize, hasBias: false);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<KitModule> Blocks => model.layers.ToList();
+
+    /// <inheritdoc />
+    public override Tensor EmbeddingMatrix => model.embed_tokens.weight!;
+
+    /// <inheritdoc />
+    public override Tensor EmbedTokens(Tensor inputIds) => model.embed_tokens.call(inputIds);
+
+    /// <inheritdoc />
+    public override Tensor Head(Tensor hidden, bool applyFinalNorm)
+    {
+        var h = applyFinalNorm ? model.norm.call(hidden) : hidden;
+        return lm_head is null ? F.linear(h, model.embed_tokens.weight!) : lm_head.call(h);
+    }
+
+    /// <inheritdoc />
+    public override ForwardOutput Forward(Tensor? inputIds, Tensor? attentionMask = null, KvCache? cache = null,
+        bool outputHiddenStates = false, bool outputAttentions = false, Tensor? inputsEmbeds = null)
+    {
+        var x = inputsEmbeds ?? EmbedTokens(inputIds ?? throw new ArgumentException("Give input ids or embeddings."));
+        long batch = x.shape[0], time = x.shape[1], past = cache?.Length ?? 0;
+        var positions = AttentionMath.Positions(batch, time, past, attentionMask, x.device);
+        var (cos, sin) = AttentionMath.Rope(positions, Config.HeadDim, Config.RopeTheta, x.dtype);
+        var allowed = AttentionMath.AllowedMask(batch, time, past, attentionMask, x.device);
+        var hidden = outputHiddenStates ? new List<Tensor> { x } : null;
+        var attentions = outputAttentions ? new List<Tensor>() : null;
+        for (int i = 0; i < model.layers.Count; i++)
+        {
+            x = model.layers[i].Forward(x, i, cos, sin, allowed, cache, outputAttentions, out var w);
+            if (w is not null) attentions!.Add(w);
+            if (hidden is not null && i < model.layers.Count - 1) hidden.Add(x);
+        }
+        x = model.norm.call(x);
+        hidden?.Add(x);
+        return new ForwardOutput { Logits = Head(x, applyFinalNorm: false), HiddenStates = hidden, Attentions = attentions };
+    }
+
+    internal override string? CanonicalKey(string key)
+    {
+        if (key.Contains("rotary_emb.inv_freq")) return null;     // recomputed from rope_theta
+        if (key == "lm_head.weight" && Config.TieWordEmbeddings) return null;
+        return key;
+    }
+}

@@ -1,0 +1,196 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FineTune.Kit.Io;
+
+namespace FineTune.Kit.Models;
+
+/// <summary>The architecture families the kit implements.</summary>
+public enum ModelFamily
+{
+    /// <summary>GPT-2: learned positions, LayerNorm, Conv1D projections, gelu_new.</summary>
+    Gpt2,
+    /// <summary>Llama, Qwen2 and Mistral: RoPE, RMSNorm, SwiGLU, grouped-query attention.</summary>
+    Llama,
+}
+
+/// <summary>
+/// A model's architecture as read from a Hugging Face `config.json`. The original JSON is kept so that saving writes
+/// back every key the kit does not use.
+/// </summary>
+public sealed record ModelConfig
+{
+    /// <summary>`model_type` as written in config.json (gpt2, llama, qwen2, mistral).</summary>
+    public required string ModelType { get; init; }
+    /// <summary>The family implementing <see cref="ModelType"/>.</summary>
+    public ModelFamily Family => ModelType == "gpt2" ? ModelFamily.Gpt2 : ModelFamily.Llama;
+    /// <summary>Vocabulary size (rows of the embedding).</summary>
+    public required int VocabSize { get; init; }
+    /// <summary>Width of the residual stream.</summary>
+    public required int HiddenSize { get; init; }
+    /// <summary>Number of transformer blocks.</summary>
+    public required int NumLayers { get; init; }
+    /// <summary>Number of query heads.</summary>
+    public required int NumHeads { get; init; }
+    /// <summary>Number of key/value heads (grouped-query attention); equals <see cref="NumHeads"/> for plain attention.</summary>
+    public required int NumKvHeads { get; init; }
+    /// <summary>Width of one attention head.</summary>
+    public required int HeadDim { get; init; }
+    /// <summary>Width of the MLP's hidden layer.</summary>
+    public required int IntermediateSize { get; init; }
+    /// <summary>Longest sequence the model supports.</summary>
+    public required int MaxPositions { get; init; }
+    /// <summary>Epsilon of LayerNorm / RMSNorm.</summary>
+    public required double NormEps { get; init; }
+    /// <summary>RoPE base frequency (Llama family).</summary>
+    public double RopeTheta { get; init; } = 10000;
+    /// <summary>Whether the output head shares the token embedding matrix.</summary>
+    public required bool TieWordEmbeddings { get; init; }
+    /// <summary>Whether q/k/v projections have a bias (Qwen2, or `attention_bias`).</summary>
+    public bool QkvBias { get; init; }
+    /// <summary>Whether the attention output projection has a bias (`attention_bias`).</summary>
+    public bool OutputBias { get; init; }
+    /// <summary>Whether MLP projections have a bias (`mlp_bias`).</summary>
+    public bool MlpBias { get; init; }
+    /// <summary>Activation name (`gelu_new`, `silu`, …).</summary>
+    public required string HiddenAct { get; init; }
+    /// <summary>Dropout on the residual branches during training.</summary>
+    public double Dropout { get; init; }
+    /// <summary>Standard deviation of the normal initialisation.</summary>
+    public double InitializerRange { get; init; } = 0.02;
+    /// <summary>Beginning-of-sequence token id, when the config names one.</summary>
+    public int? BosTokenId { get; init; }
+    /// <summary>End-of-sequence token ids (config may give one or a list).</summary>
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+    /// <summary>Padding token id, when the config names one.</summary>
+    public int? PadTokenId { get; init; }
+    /// <summary>The `torch_dtype` the checkpoint was saved in.</summary>
+    public string? TorchDtype { get; init; }
+    /// <summary>The JSON this config was read from (kept so unknown keys survive a save).</summary>
+    public JsonObject Raw { get; init; } = new();
+
+    private static readonly string[] Known = ["gpt2", "llama", "qwen2", "mistral"];
+
+    /// <summary>Reads `config.json` from a model folder (or a path to the file itself).</summary>
+    /// <exception cref="ModelFormatException">The file is missing, `model_type` is missing or unknown, or a required key is missing.</exception>
+    public static ModelConfig Load(string path)
+    {
+        var file = Directory.Exists(path) ? Path.Combine(path, "config.json") : path;
+        if (!File.Exists(file)) throw new ModelFormatException($"{file}: config.json not found; a Hugging Face model folder needs one.");
+        JsonObject json;
+        try
+        {
+            json = JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new ModelFormatException($"{file}: not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFormatException($"{file}: not valid JSON: {e.Message}", e);
+        }
+        return FromJson(json, file);
+    }
+
+    /// <summary>Builds a config from parsed config.json content; <paramref name="source"/> names it in errors.</summary>
+    public static ModelConfig FromJson(JsonObject json, string source = "config.json")
+    {
+        var type = json["model_type"]?.GetValue<string>()
+                   ?? throw new ModelFormatException($"{source}: missing \"model_type\" (expected one of {string.Join(", ", Known)}).");
+        if (!Known.Contains(type))
+            throw new ModelFormatException($"{source}: model_type \"{type}\" is not supported (supported: {string.Join(", ", Known)}).");
+
+        int Int(string key) => json[key] is { } n ? n.GetValue<int>()
+            : throw new ModelFormatException($"{source}: missing \"{key}\", required for model_type \"{type}\".");
+        int? OptInt(string key) => json[key] is JsonValue v && v.TryGetValue<int>(out var i) ? i : null;
+        double Dbl(string key, double fallback) => json[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : fallback;
+        bool Bool(string key, bool fallback) => json[key] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : fallback;
+        IReadOnlyList<int> Eos() => json["eos_token_id"] switch
+        {
+            JsonArray a => a.Select(n => n!.GetValue<int>()).ToArray(),
+            JsonValue v when v.TryGetValue<int>(out var i) => [i],
+            _ => [],
+        };
+
+        if (type == "gpt2")
+        {
+            int hidden = Int("n_embd"), heads = Int("n_head");
+            if (hidden % heads != 0) throw new ModelFormatException($"{source}: n_embd {hidden} is not divisible by n_head {heads}.");
+            var act = json["activation_function"]?.GetValue<string>() ?? "gelu_new";
+            return new ModelConfig
+            {
+                ModelType = type, VocabSize = Int("vocab_size"), HiddenSize = hidden, NumLayers = Int("n_layer"),
+                NumHeads = heads, NumKvHeads = heads, HeadDim = hidden / heads,
+                IntermediateSize = OptInt("n_inner") ?? 4 * hidden, MaxPositions = Int("n_positions"),
+                NormEps = Dbl("layer_norm_epsilon", 1e-5), TieWordEmbeddings = Bool("tie_word_embeddings", true),
+                QkvBias = true, OutputBias = true, MlpBias = true, HiddenAct = act, Dropout = Dbl("resid_pdrop", 0),
+                InitializerRange = Dbl("initializer_range", 0.02), BosTokenId = OptInt("bos_token_id"),
+                EosTokenIds = Eos(), PadTokenId = OptInt("pad_token_id"),
+                TorchDtype = json["torch_dtype"]?.GetValue<string>(), Raw = json,
+            };
+        }
+
+        if (json["rope_scaling"] is JsonObject)
+            throw new ModelFormatException($"{source}: \"rope_scaling\" is set; scaled RoPE variants are not implemented yet.");
+        int h = Int("hidden_size"), nh = Int("num_attention_heads");
+        int kv = OptInt("num_key_value_heads") ?? nh;
+        int headDim = OptInt("head_dim") ?? (h % nh == 0 ? h / nh : throw new ModelFormatException($"{source}: hidden_size {h} is not divisible by num_attention_heads {nh} and no head_dim is given."));
+        if (nh % kv != 0) throw new ModelFormatException($"{source}: num_attention_heads {nh} is not a multiple of num_key_value_heads {kv}.");
+        bool attnBias = Bool("attention_bias", false);
+        return new ModelConfig
+        {
+            ModelType = type, VocabSize = Int("vocab_size"), HiddenSize = h, NumLayers = Int("num_hidden_layers"),
+            NumHeads = nh, NumKvHeads = kv, HeadDim = headDim, IntermediateSize = Int("intermediate_size"),
+            MaxPositions = OptInt("max_position_embeddings") ?? 2048, NormEps = Dbl("rms_norm_eps", 1e-6),
+            RopeTheta = Dbl("rope_theta", 10000), TieWordEmbeddings = Bool("tie_word_embeddings", type == "qwen2" ? false : false),
+            QkvBias = type == "qwen2" || attnBias, OutputBias = attnBias, MlpBias = Bool("mlp_bias", false),
+            HiddenAct = json["hidden_act"]?.GetValue<string>() ?? "silu", Dropout = Dbl("attention_dropout", 0),
+            InitializerRange = Dbl("initializer_range", 0.02), BosTokenId = OptInt("bos_token_id"),
+            EosTokenIds = Eos(), PadTokenId = OptInt("pad_token_id"),
+            TorchDtype = json["torch_dtype"]?.GetValue<string>(), Raw = json,
+        };
+    }
+
+    /// <summary>A Llama-family config from sizes, for pre-training from scratch and tests.</summary>
+    public static ModelConfig Llama(int vocab, int hidden, int layers, int heads, int kvHeads, int ffn,
+        int maxPositions = 512, bool tied = true, string modelType = "llama", double ropeTheta = 10000)
+    {
+        var json = new JsonObject
+        {
+            ["architectures"] = new JsonArray(modelType == "qwen2" ? "Qwen2ForCausalLM" : modelType == "mistral" ? "MistralForCausalLM" : "LlamaForCausalLM"),
+            ["model_type"] = modelType, ["vocab_size"] = vocab, ["hidden_size"] = hidden,
+            ["num_hidden_layers"] = layers, ["num_attention_heads"] = heads, ["num_key_value_heads"] = kvHeads,
+            ["intermediate_size"] = ffn, ["max_position_embeddings"] = maxPositions, ["rms_norm_eps"] = 1e-6,
+            ["rope_theta"] = ropeTheta, ["tie_word_embeddings"] = tied, ["hidden_act"] = "silu",
+            ["initializer_range"] = 0.02, ["torch_dtype"] = "float32",
+        };
+        return FromJson(json, "generated config");
+    }
+
+    /// <summary>A GPT-2 config from sizes, for tests and small experiments.</summary>
+    public static ModelConfig Gpt2(int vocab, int hidden, int layers, int heads, int maxPositions = 256)
+    {
+        var json = new JsonObject
+        {
+            ["architectures"] = new JsonArray("GPT2LMHeadModel"), ["model_type"] = "gpt2", ["vocab_size"] = vocab,
+            ["n_embd"] = hidden, ["n_layer"] = layers, ["n_head"] = heads, ["n_positions"] = maxPositions,
+            ["n_inner"] = null, ["layer_norm_epsilon"] = 1e-5, ["activation_function"] = "gelu_new",
+            ["resid_pdrop"] = 0.0, ["embd_pdrop"] = 0.0, ["attn_pdrop"] = 0.0, ["tie_word_embeddings"] = true,
+            ["initializer_range"] = 0.02, ["torch_dtype"] = "float32",
+        };
+        return FromJson(json, "generated config");
+    }
+
+    /// <summary>The config as JSON, with the kit's special-token ids and dtype written over the original keys.</summary>
+    public JsonObject ToJson(string? torchDtype = null)
+    {
+        var json = JsonNode.Parse(Raw.ToJsonString())!.AsObject();
+        if (torchDtype is not null) json["torch_dtype"] = torchDtype;
+        if (BosTokenId is { } bos) json["bos_token_id"] = bos;
+        if (EosTokenIds.Count == 1) json["eos_token_id"] = EosTokenIds[0];
+        else if (EosTokenIds.Count > 1) json["eos_token_id"] = new JsonArray(EosTokenIds.Select(i => (JsonNode)i).ToArray());
+        if (PadTokenId is { } pad) json["pad_token_id"] = pad;
+        return json;
+    }
+
+    /// <summary>Writes config.json atomically.</summary>
+    public void Save(string directory, string? torchDtype = null) =>
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"),
+            ToJson(torchDtype).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+}

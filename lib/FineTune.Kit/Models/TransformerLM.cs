@@ -1,0 +1,49 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FineTune.Kit.Models;
+
+/// <summary>
+/// A decoder-only transformer with a language-model head. The families implement it with modules named as Hugging
+/// Face names them, so checkpoint keys load by name.
+/// </summary>
+public abstract class TransformerLM : KitModule
+{
+    /// <summary>Creates the module for a config.</summary>
+    protected TransformerLM(string name, ModelConfig config) : base(name) => Config = config;
+
+    /// <summary>The architecture.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>Token embeddings [batch, time, hidden] (before positions are added, for GPT-2).</summary>
+    public abstract Tensor EmbedTokens(Tensor inputIds);
+
+    /// <summary>The token embedding matrix [vocab, hidden].</summary>
+    public abstract Tensor EmbeddingMatrix { get; }
+
+    /// <summary>
+    /// Runs the model. Give token ids, or embeddings from <see cref="EmbedTokens"/> (gradient methods need them).
+    /// <paramref name="attentionMask"/> is [batch, past + time] with 1 for real tokens and 0 for padding.
+    /// </summary>
+    public abstract ForwardOutput Forward(Tensor? inputIds, Tensor? attentionMask = null, KvCache? cache = null,
+        bool outputHiddenStates = false, bool outputAttentions = false, Tensor? inputsEmbeds = null);
+
+    /// <summary>Final norm (optional) and output head applied to a hidden state: the logit lens.</summary>
+    public abstract Tensor Head(Tensor hidden, bool applyFinalNorm);
+
+    /// <summary>The blocks, in order (each a module holding attention and MLP).</summary>
+    public abstract IReadOnlyList<KitModule> Blocks { get; }
+
+    /// <summary>Maps a checkpoint key to this module's parameter name, or null for known non-parameter buffers.</summary>
+    internal abstract string? CanonicalKey(string checkpointKey);
+
+    /// <summary>The checkpoint key to write for a parameter.</summary>
+    internal virtual string CheckpointKey(string parameterName) => parameterName;
+
+    /// <summary>Creates the module for a config, with zero or one weights (call an initialiser afterwards).</summary>
+    public static TransformerLM Create(ModelConfig config) => config.Family switch
+    {
+        ModelFamily.Gpt2 => new Gpt2LMHeadModel(config),
+        _ => new LlamaForCausalLM(config),
+    };
+}

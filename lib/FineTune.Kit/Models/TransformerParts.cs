@@ -1,0 +1,232 @@
+using System.Reflection;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace FineTune.Kit.Models;
+
+/// <summary>
+/// Base of the kit's modules: lets adapters swap a child module (a projection for its LoRA wrapper) while keeping the
+/// parameter names that checkpoints use.
+/// </summary>
+public abstract class KitModule : nn.Module
+{
+    /// <summary>Creates a module with a name.</summary>
+    protected KitModule(string name) : base(name) { }
+
+    /// <summary>Replaces the child registered as <paramref name="name"/> (a field of the same name) by another module.</summary>
+    public void ReplaceChild(string name, nn.Module<Tensor, Tensor> replacement)
+    {
+        var field = GetType().GetField(name, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+                    ?? throw new InvalidOperationException($"{GetType().Name} has no child named '{name}'.");
+        field.SetValue(this, replacement);
+        _internal_submodules[name] = replacement;
+    }
+
+    /// <summary>The direct children that can be replaced, by name.</summary>
+    public IEnumerable<(string Name, nn.Module<Tensor, Tensor> Module)> ReplaceableChildren() =>
+        GetType().GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+            .Where(f => f.FieldType == typeof(nn.Module<Tensor, Tensor>) && f.GetValue(this) is not null)
+            .Select(f => (f.Name, (nn.Module<Tensor, Tensor>)f.GetValue(this)!));
+}
+
+/// <summary>GPT-2's Conv1D: a linear layer whose weight is stored [in, out] (transposed from nn.Linear).</summary>
+public sealed class Conv1D : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Weight [in_features, out_features].</summary>
+    public Parameter weight;
+    /// <summary>Bias [out_features].</summary>
+    public Parameter bias;
+
+    /// <summary>Creates a zero-initialised Conv1D.</summary>
+    public Conv1D(long inFeatures, long outFeatures) : base("Conv1D")
+    {
+        weight = new Parameter(zeros(inFeatures, outFeatures));
+        bias = new Parameter(zeros(outFeatures));
+        RegisterComponents();
+    }
+
+    /// <summary>Input width.</summary>
+    public long InFeatures => weight.shape[0];
+    /// <summary>Output width.</summary>
+    public long OutFeatures => weight.shape[1];
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => x.matmul(weight).add_(bias);
+}
+
+/// <summary>RMSNorm, computed in float32 whatever the input dtype (as Llama does).</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    /// <summary>Per-channel gain.</summary>
+    public Parameter weight;
+    private readonly double _eps;
+
+    /// <summary>Creates an RMSNorm of the given width.</summary>
+    public RmsNorm(long dim, double eps) : base("RmsNorm")
+    {
+        weight = new Parameter(ones(dim));
+        _eps = eps;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        // half-precision inputs are upcast for the mean of squares; float64 stays float64
+        var x32 = x.dtype == ScalarType.Float64 ? x : x.to_type(ScalarType.Float32);
+        var normed = x32 * rsqrt(x32.pow(2).mean([-1], keepdim: true) + _eps);
+        return (weight * normed.to_type(x.dtype)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Keys and values of past positions, one pair per layer, so generation only computes the new token.</summary>
+public sealed class KvCache : IDisposable
+{
+    private readonly Tensor?[] _keys, _values;
+
+    /// <summary>Creates an empty cache for a model with <paramref name="layers"/> blocks.</summary>
+    public KvCache(int layers)
+    {
+        _keys = new Tensor?[layers];
+        _values = new Tensor?[layers];
+    }
+
+    /// <summary>Number of positions cached.</summary>
+    public long Length => _keys[0]?.shape[2] ?? 0;
+
+    /// <summary>Appends this step's keys and values for a layer and returns all of them. The cache owns the result.</summary>
+    public (Tensor K, Tensor V) Append(int layer, Tensor k, Tensor v)
+    {
+        Tensor nk = _keys[layer] is { } pk ? cat([pk, k], 2) : k.alias();
+        Tensor nv = _values[layer] is { } pv ? cat([pv, v], 2) : v.alias();
+        _keys[layer]?.Dispose();
+        _values[layer]?.Dispose();
+        _keys[layer] = nk.DetachFromDisposeScope();
+        _values[layer] = nv.DetachFromDisposeScope();
+        return (nk, nv);
+    }
+
+    /// <summary>Keeps only the given batch rows (for dropping finished sequences or reordering).</summary>
+    public void Select(Tensor rows)
+    {
+        for (int i = 0; i < _keys.Length; i++)
+        {
+            if (_keys[i] is null) continue;
+            var k = _keys[i]!.index_select(0, rows).DetachFromDisposeScope();
+            var v = _values[i]!.index_select(0, rows).DetachFromDisposeScope();
+            _keys[i]!.Dispose(); _values[i]!.Dispose();
+            _keys[i] = k; _values[i] = v;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var t in _keys) t?.Dispose();
+        foreach (var t in _values) t?.Dispose();
+        Array.Clear(_keys);
+        Array.Clear(_values);
+    }
+}
+
+/// <summary>What a forward pass returns.</summary>
+public sealed class ForwardOutput : IDisposable
+{
+    /// <summary>Logits [batch, time, vocab].</summary>
+    public required Tensor Logits { get; init; }
+    /// <summary>When requested: the embedding output, then each block's output; the last entry is after the final norm (as Hugging Face returns them).</summary>
+    public IReadOnlyList<Tensor>? HiddenStates { get; init; }
+    /// <summary>When requested: each layer's attention weights [batch, heads, time, keys].</summary>
+    public IReadOnlyList<Tensor>? Attentions { get; init; }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Logits.Dispose();
+        foreach (var t in HiddenStates ?? []) t.Dispose();
+        foreach (var t in Attentions ?? []) t.Dispose();
+    }
+}
+
+/// <summary>Attention arithmetic shared by the families: masks, positions, RoPE and the attention itself.</summary>
+internal static class AttentionMath
+{
+    /// <summary>
+    /// Which keys each query may attend to, [batch, 1, time, keys]: earlier or same positions, and only real tokens —
+    /// except that every position may always see itself, so a padding row never has an empty softmax.
+    /// </summary>
+    public static Tensor AllowedMask(long batch, long time, long past, Tensor? keyMask, Device device)
+    {
+        long keys = past + time;
+        var q = arange(past, keys, device: device).unsqueeze(1);
+        var k = arange(keys, device: device).unsqueeze(0);
+        var causal = k.le(q);                          // [T, S]
+        var allowed = causal.unsqueeze(0).unsqueeze(0).expand(batch, 1, time, keys);
+        if (keyMask is null) return allowed;
+        var self = k.eq(q).unsqueeze(0).unsqueeze(0);
+        var real = keyMask.to_type(ScalarType.Bool).view(batch, 1, 1, keys);
+        return allowed.logical_and(real.logical_or(self));
+    }
+
+    /// <summary>Position ids [batch, time]: counted over real tokens only, so left padding does not shift positions.</summary>
+    public static Tensor Positions(long batch, long time, long past, Tensor? keyMask, Device device)
+    {
+        if (keyMask is null) return arange(past, past + time, device: device).unsqueeze(0).expand(batch, time);
+        var pos = keyMask.to_type(ScalarType.Int64).cumsum(1).sub(1).clamp_min(0);
+        return pos.narrow(1, past, time);
+    }
+
+    /// <summary>Scaled dot-product attention with grouped-query support; optionally returns the weights.</summary>
+    public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor allowed, bool returnWeights, out Tensor? weights,
+        double dropout, bool training)
+    {
+        long heads = q.shape[1], kvHeads = k.shape[1];
+        if (kvHeads != heads)
+        {
+            k = k.repeat_interleave(heads / kvHeads, dim: 1);
+            v = v.repeat_interleave(heads / kvHeads, dim: 1);
+        }
+        double p = training ? dropout : 0;
+        if (!returnWeights)
+        {
+            weights = null;
+            return F.scaled_dot_product_attention(q, k, v, allowed, p, false);
+        }
+        var scores = q.matmul(k.transpose(-2, -1)).div_(Math.Sqrt(q.shape[^1]));
+        scores = scores.masked_fill(allowed.logical_not(), float.NegativeInfinity);
+        weights = F.softmax(q.dtype == ScalarType.Float64 ? scores : scores.to_type(ScalarType.Float32), -1).to_type(q.dtype);
+        var w = p > 0 ? F.dropout(weights, p, true) : weights;
+        return w.matmul(v);
+    }
+
+    /// <summary>cos and sin tables for rotate-half RoPE at the given positions: [batch, 1, time, head_dim].</summary>
+    public static (Tensor Cos, Tensor Sin) Rope(Tensor positions, int headDim, double theta, ScalarType dtype)
+    {
+        var invFreq = pow(theta, arange(0, headDim, 2, dtype: ScalarType.Float64, device: positions.device) / headDim)
+            .reciprocal();
+        var freqs = positions.to_type(ScalarType.Float64).unsqueeze(-1) * invFreq;   // [B, T, D/2]
+        var emb = cat([freqs, freqs], -1).unsqueeze(1);                             // [B, 1, T, D]
+        return (emb.cos().to_type(dtype), emb.sin().to_type(dtype));
+    }
+
+    /// <summary>Applies RoPE: x·cos + rotate_half(x)·sin, where rotate_half(x) = [−x₂, x₁].</summary>
+    public static Tensor ApplyRope(Tensor x, Tensor cos, Tensor sin)
+    {
+        long half = x.shape[^1] / 2;
+        var x1 = x.narrow(-1, 0, half);
+        var x2 = x.narrow(-1, half, half);
+        var rotated = cat([x2.neg(), x1], -1);
+        return x * cos + rotated * sin;
+    }
+
+    /// <summary>Splits [B, T, H·D] into [B, H, T, D].</summary>
+    public static Tensor SplitHeads(Tensor x, long heads, long headDim) =>
+        x.view(x.shape[0], x.shape[1], heads, headDim).transpose(1, 2);
+
+    /// <summary>Merges [B, H, T, D] into [B, T, H·D].</summary>
+    public static Tensor MergeHeads(Tensor x) =>
+        x.transpose(1, 2).contiguous().view(x.shape[0], x.shape[2], x.shape[1] * x.shape[3]);
+}
