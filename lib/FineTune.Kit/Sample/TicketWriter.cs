@@ -146,6 +146,69 @@ internal static class TicketWriter
         ],
     };
 
+    private static readonly string[] Situations =
+    [
+        "The {device} I ordered (order {order}) was supposed to come on {date}.",
+        "My {plan} plan renewed on {date} for {amount}.",
+        "I ordered a {device} for my parents in {city} last month.",
+        "I signed up for {plan} in {month} together with a {device}.",
+        "We got the {model} as a present and installed it on {date}.",
+        "About the {device} from order {order}:",
+        "Regarding my {plan} subscription and the {device} that came with it.",
+        "I bought the {model} in your {city} shop for {amount}.",
+        "My account has the {device} and the {plan} plan on it.",
+        "It's about order {order}, paid {amount} on {date}.",
+    ];
+
+    private static readonly Dictionary<string, string[]> Requests = new()
+    {
+        ["billing"] =
+        [
+            "Why was I charged {amount2} for it on top of that?", "The amount taken doesn't match what the checkout said.",
+            "Now there are two payments for the same thing on my statement.", "The invoice lists a different price, please correct it.",
+            "My card was debited again this week even though it's paid for.", "Can you explain the extra line on my bill?",
+        ],
+        ["shipping_delay"] =
+        [
+            "It still hasn't shown up.", "Where is it now? Tracking hasn't changed in {days} days.", "Nothing has been delivered yet.",
+            "The courier keeps pushing the date back.", "It's {days} days overdue and nobody can tell me where it is.",
+            "When can I actually expect it at my door?",
+        ],
+        ["refund_request"] =
+        [
+            "I want my money back.", "Please reimburse the full amount.", "I'd like to send it back and be paid back.",
+            "I'm returning it, so please put the {amount} back on my card.", "I expect the payment to be reversed since it's going back.",
+            "Please process the return and the refund.",
+        ],
+        ["technical_issue"] =
+        [
+            "Since yesterday it {devsymptom}.", "It {devsymptom} and nothing I try helps.", "Now it just {devsymptom}.",
+            "It worked for a week, but now it {devsymptom}.", "Out of nowhere it {devsymptom}.",
+        ],
+        ["account_access"] =
+        [
+            "But I can't sign in to manage it.", "I'm locked out of the account it's registered to.", "The app won't accept my password any more.",
+            "I never got the code to log in, so I can't see anything.", "My login stopped working and the reset link fails.",
+        ],
+        ["product_question"] =
+        [
+            "Does it support {feature}?", "Can it work together with a {device}?", "Is {feature} included, or is that sold separately?",
+            "Which settings do you recommend for a small flat?", "Will it still work if I move to a house in {city}?",
+        ],
+        ["cancellation"] =
+        [
+            "Please stop it, I won't need it after this month.", "I want to end it before the next period starts.",
+            "Please terminate it, we're moving out.", "I don't want to continue with it, close it please.",
+            "Make sure it doesn't renew again.",
+        ],
+        ["feedback"] =
+        [
+            "Honestly, it has been a great experience so far.", "Just wanted to let you know how happy we are with it.",
+            "The whole process could have been smoother, to be honest.", "One small suggestion: make the app a bit simpler.",
+            "No action needed, just saying thanks.",
+        ],
+    };
+
     private static readonly Dictionary<string, string[]> Details = new()
     {
         ["billing"] = ["The charge appeared on {date}.", "It's on the invoice as {amount}.", "I've attached a screenshot of the statement."],
@@ -189,7 +252,11 @@ internal static class TicketWriter
     public static Ticket Write(Random rng, string intent, Customer customer, bool ambiguous = false)
     {
         var facts = new TicketFacts(rng, customer, ProductFor(rng, intent));
-        var core = facts.Fill(Core[intent].Pick(rng));
+        // Four in ten tickets are composed from a situation shared by all intents plus an intent-specific request,
+        // so the topic words say little and the request decides the label.
+        var core = rng.Chance(0.4)
+            ? facts.Fill(Situations.Pick(rng)) + " " + facts.Fill(Requests[intent].Pick(rng))
+            : facts.Fill(Core[intent].Pick(rng));
         string? also = null;
         string? aside = null;
         if (ambiguous)
