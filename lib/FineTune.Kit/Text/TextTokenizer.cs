@@ -114,13 +114,14 @@ public sealed class TextTokenizer
     {
         var config = tokenizerConfigPath is null ? new TokenizerConfig() : HfTokenizerFiles.ReadTokenizerConfig(tokenizerConfigPath);
         LlamaTokenizer sp;
+        using var stream = File.OpenRead(tokenizerModelPath);
         try
         {
-            using var stream = File.OpenRead(tokenizerModelPath);
             sp = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false,
                                        specialTokens: config.AddedTokens.Count > 0 ? config.AddedTokens : null);
         }
-        catch (Exception e) when (e is not KitException and not IOException)
+        // Protobuf parse errors derive from IOException, so catch broadly: anything here means a bad model file.
+        catch (Exception e) when (e is not KitException)
         {
             throw new TokenizerFormatException($"{tokenizerModelPath}: not a readable SentencePiece model: {e.Message}", e);
         }
