@@ -83,9 +83,13 @@ public sealed class BpeTrainer
 
             var (left, right) = Unpack(best);
             var merged = tokens[left] + tokens[right];
-            var newId = tokens.Count;
-            tokens.Add(merged);
-            idOf[merged] = newId;
+            // Two merge paths can spell the same string ("ab"+"c" and "a"+"bc"): the merge is new, the token is not.
+            if (!idOf.TryGetValue(merged, out var newId))
+            {
+                newId = tokens.Count;
+                tokens.Add(merged);
+                idOf[merged] = newId;
+            }
             merges.Add((tokens[left], tokens[right]));
 
             var touched = new HashSet<long>();
