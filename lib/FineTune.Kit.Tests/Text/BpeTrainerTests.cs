@@ -94,6 +94,18 @@ public class BpeTrainerTests
     }
 
     [Fact]
+    public void TrainingOnAFileKeepsWindowsNewlinesAndMatchesTrainingOnItsText()
+    {
+        var path = Path.Combine(TestCorpus.TempDir(), "corpus.txt");
+        // Paragraphs separated by a blank line: GPT-2 pre-tokenization makes "\r\n\r" one word before the next "\n".
+        File.WriteAllText(path, string.Concat(TestCorpus.Lines.Take(200).Select(l => l.TrimEnd('\n') + "\r\n\r\n")));
+        var fromFile = new BpeTrainer().WithVocabSize(1000).TrainOnFile(path);
+        var fromText = new BpeTrainer().WithVocabSize(1000).Train([File.ReadAllText(path)]);
+        Assert.Equal(fromText.Merges, fromFile.Merges);
+        Assert.Contains(("\u010D", "\u010A"), fromFile.Merges);   // "\r" and "\n" as byte-level symbols
+    }
+
+    [Fact]
     public void VocabularySmallerThanTheAlphabetIsRejected()
     {
         Assert.Throws<ArgumentException>(() => new BpeTrainer().WithVocabSize(100).Train(["x"]));

@@ -235,6 +235,7 @@ public static class SampleData
     private static string RawJsonl(List<RawRow> rows, Random rng)
     {
         var broken = rows.Count / 2 + rng.Next(-100, 100);
+        while ((rows[broken].Text?.Length ?? 0) < 40) broken++;   // cut a real ticket, not an empty row
         var sb = new StringBuilder();
         for (var i = 0; i < rows.Count; i++)
         {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace FineTune.Kit.Text;
@@ -10,7 +11,7 @@ public sealed class BpeModel
 {
     private readonly Dictionary<string, int> ids;
     private readonly Dictionary<(string, string), int> ranks;
-    private readonly Dictionary<string, int[]> cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
 
     /// <summary>Creates a model from token strings by id, ranked merges and special tokens (which must be in the vocabulary).</summary>
     public BpeModel(IReadOnlyList<string> tokens, IReadOnlyList<(string Left, string Right)> merges, IReadOnlyList<string> specialTokens)

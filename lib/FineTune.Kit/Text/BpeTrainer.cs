@@ -42,11 +42,11 @@ public sealed class BpeTrainer
         return this;
     }
 
-    /// <summary>Trains on the lines of a UTF-8 text file (newlines are kept as part of the text).</summary>
+    /// <summary>Trains on a UTF-8 text file, read in blocks so large corpora need not fit in memory as one string.</summary>
     public BpeModel TrainOnFile(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"corpus file '{path}' does not exist", path);
-        return Train(ReadWithNewlines(path));
+        return Train(ReadBlocks(path));
     }
 
     /// <summary>Trains on texts; special tokens written in them are cut out before counting.</summary>
@@ -201,17 +201,21 @@ public sealed class BpeTrainer
         }
     }
 
-    private static IEnumerable<string> ReadWithNewlines(string path)
+    // Reads the file in blocks of about 1 MB cut after a newline, keeping every character (\r\n included).
+    private static IEnumerable<string> ReadBlocks(string path)
     {
         using var reader = new StreamReader(path, Encoding.UTF8);
-        var buffer = new StringBuilder();
-        while (reader.ReadLine() is { } line)
+        var buffer = new char[1 << 20];
+        var carry = "";
+        int read;
+        while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
         {
-            buffer.Append(line).Append('\n');
-            if (buffer.Length < 1 << 16) continue;
-            yield return buffer.ToString();
-            buffer.Clear();
+            var text = carry + new string(buffer, 0, read);
+            var cut = text.LastIndexOf('\n');
+            if (cut < 0) { carry = text; continue; }
+            carry = text[(cut + 1)..];
+            yield return text[..(cut + 1)];
         }
-        if (buffer.Length > 0) yield return buffer.ToString();
+        if (carry.Length > 0) yield return carry;
     }
 }
