@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using FineTune.Kit.Text;
+
+namespace FineTune.Kit.Tests.Text;
+
+/// <summary>tokenizer.json layouts used by current models (Qwen 2, Llama 3), built from our own trained vocabulary.</summary>
+public class HfVariantsTests
+{
+    [Fact]
+    public void SplitRegexSequenceWithNfcAndTemplateBosIsHonoured()
+    {
+        var dir = TestCorpus.SaveToTemp(new TokenizerConfig());
+        var path = Path.Combine(dir, "tokenizer.json");
+        var root = JsonNode.Parse(File.ReadAllText(path))!;
+        // Qwen 2 / Llama 3 style: a Split with its own regex (here: digits one at a time), then ByteLevel without regex.
+        root["pre_tokenizer"] = JsonNode.Parse("""
+            {"type": "Sequence", "pretokenizers": [
+              {"type": "Split", "pattern": {"Regex": "\\p{N}| ?\\p{L}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"}, "behavior": "Isolated", "invert": false},
+              {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false}]}
+            """);
+        root["normalizer"] = JsonNode.Parse("""{"type": "NFC"}""");
+        root["post_processor"] = JsonNode.Parse("""
+            {"type": "Sequence", "processors": [
+              {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true},
+              {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<|im_start|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+               "pair": [], "special_tokens": {}}]}
+            """);
+        File.WriteAllText(path, root.ToJsonString());
+        var tok = TextTokenizer.Load(dir);
+
+        var digits = tok.Encode("4821");
+        Assert.Equal(4, digits.Count);
+        Assert.Equal(["4", "8", "2", "1"], digits.Select(id => tok.IdToToken(id)));
+        // NFC: a decomposed é encodes exactly like the composed one.
+        Assert.Equal(tok.Encode("caf\u00E9"), tok.Encode("cafe\u0301"));
+        Assert.Equal(1, tok.BosId);
+        Assert.Equal(1, tok.Encode("hi", addSpecialTokens: true)[0]);
+    }
+
+    [Fact]
+    public void NonByteLevelTokenizerJsonFallsBackToTokenizerModelOrSaysWhy()
+    {
+        var dir = TestCorpus.SaveToTemp();
+        var path = Path.Combine(dir, "tokenizer.json");
+        var root = JsonNode.Parse(File.ReadAllText(path))!;
+        root["pre_tokenizer"] = JsonNode.Parse("""{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false}""");
+        root["decoder"] = JsonNode.Parse("""{"type": "Sequence", "decoders": [{"type": "ByteFallback"}, {"type": "Fuse"}]}""");
+        File.WriteAllText(path, root.ToJsonString());
+        var e = Assert.ThrowsAny<TokenizerFormatException>(() => TextTokenizer.FromTokenizerJson(path));
+        Assert.Contains("byte-level", e.Message);
+        // With vocab.json + merges.txt beside it, Load still refuses rather than guessing: the tokenizer.json is authoritative.
+        Assert.ThrowsAny<TokenizerFormatException>(() => TextTokenizer.Load(dir));
+    }
+}

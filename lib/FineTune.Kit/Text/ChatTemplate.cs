@@ -1,0 +1,133 @@
+using System.Text;
+
+namespace FineTune.Kit.Text;
+
+/// <summary>One turn of a conversation.</summary>
+/// <param name="Role">"system", "user" or "assistant" (others are rendered as given).</param>
+/// <param name="Content">What was said.</param>
+public sealed record ChatMessage(string Role, string Content)
+{
+    /// <summary>A system message.</summary>
+    public static ChatMessage System(string content) => new("system", content);
+    /// <summary>A user message.</summary>
+    public static ChatMessage User(string content) => new("user", content);
+    /// <summary>An assistant message.</summary>
+    public static ChatMessage Assistant(string content) => new("assistant", content);
+}
+
+/// <summary>A rendered conversation: the text, and the character spans the model is trained to produce.</summary>
+/// <param name="Text">The whole conversation as the model sees it.</param>
+/// <param name="AssistantSpans">
+/// Spans of <paramref name="Text"/> that are assistant output: each message's content plus the marker that ends the
+/// turn (so the model learns to stop). Training computes loss only on tokens inside them.
+/// </param>
+public sealed record RenderedChat(string Text, IReadOnlyList<Range> AssistantSpans);
+
+/// <summary>A conversation encoded for training: token ids and, per token, whether it counts towards the loss.</summary>
+public sealed record EncodedChat(IReadOnlyList<int> Ids, IReadOnlyList<bool> LossMask);
+
+/// <summary>
+/// Renders (role, content) messages into the text a chat model was trained on. Named templates:
+/// <see cref="ChatMl"/>, <see cref="Llama3"/>, <see cref="Plain"/>.
+/// </summary>
+public sealed class ChatTemplate
+{
+    private readonly string prefix;
+    private readonly Func<string, string> header;
+    private readonly string turnEnd;
+    private readonly bool trimContent;
+
+    private ChatTemplate(string name, string prefix, Func<string, string> header, string turnEnd, bool trimContent,
+                         IReadOnlyList<string> specialTokens, string? jinja)
+    {
+        Name = name;
+        this.prefix = prefix;
+        this.header = header;
+        this.turnEnd = turnEnd;
+        this.trimContent = trimContent;
+        SpecialTokens = specialTokens;
+        Jinja = jinja;
+    }
+
+    /// <summary>ChatML (Qwen, many small models): <c>&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n</c>.</summary>
+    public static ChatTemplate ChatMl { get; } = new("chatml", "", role => $"<|im_start|>{role}\n", "<|im_end|>\n", false,
+        ["<|im_start|>", "<|im_end|>"],
+        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}" +
+        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}");
+
+    /// <summary>Llama 3: a begin-of-text token, then header-delimited turns ending in <c>&lt;|eot_id|&gt;</c> (content trimmed).</summary>
+    public static ChatTemplate Llama3 { get; } = new("llama3", "<|begin_of_text|>",
+        role => $"<|start_header_id|>{role}<|end_header_id|>\n\n", "<|eot_id|>", true,
+        ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
+        "{{ '<|begin_of_text|>' }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}" +
+        "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}");
+
+    /// <summary>Plain text for models without chat tokens: <c>User: ...\n</c>, <c>Assistant: ...\n</c>.</summary>
+    public static ChatTemplate Plain { get; } = new("plain", "", role => Capitalize(role) + ": ", "\n", true, [], null);
+
+    /// <summary>The template's name ("chatml", "llama3", "plain").</summary>
+    public string Name { get; }
+
+    /// <summary>Special tokens the template writes; the tokenizer should have them.</summary>
+    public IReadOnlyList<string> SpecialTokens { get; }
+
+    /// <summary>The equivalent Jinja template for tokenizer_config.json, where there is one.</summary>
+    public string? Jinja { get; }
+
+    /// <summary>All named templates.</summary>
+    public static IReadOnlyList<ChatTemplate> All { get; } = [ChatMl, Llama3, Plain];
+
+    /// <summary>A template by name (case-insensitive): chatml, llama3 or plain.</summary>
+    public static ChatTemplate Named(string name) =>
+        All.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"unknown chat template '{name}'; expected one of: {string.Join(", ", All.Select(t => t.Name))}");
+
+    /// <summary>Renders messages; with <paramref name="addGenerationPrompt"/> it ends with the header of an assistant turn.</summary>
+    public RenderedChat Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = false)
+    {
+        var sb = new StringBuilder(prefix);
+        var spans = new List<Range>();
+        foreach (var m in messages)
+        {
+            sb.Append(header(m.Role));
+            var start = sb.Length;
+            sb.Append(trimContent ? m.Content.Trim() : m.Content).Append(turnEnd);
+            if (m.Role == "assistant") spans.Add(start..sb.Length);
+        }
+        if (addGenerationPrompt) sb.Append(header("assistant"));
+        return new RenderedChat(sb.ToString(), spans);
+    }
+
+    /// <summary>
+    /// Renders and encodes messages piece by piece (text outside and inside assistant spans), so the loss mask is exact:
+    /// the masked ids decode to precisely the assistant spans.
+    /// </summary>
+    public EncodedChat Encode(TextTokenizer tokenizer, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = false)
+    {
+        var rendered = Render(messages, addGenerationPrompt);
+        var ids = new List<int>();
+        var mask = new List<bool>();
+        var at = 0;
+        void Add(int from, int to, bool trained)
+        {
+            if (to <= from) return;
+            var piece = tokenizer.Encode(rendered.Text[from..to]);
+            ids.AddRange(piece);
+            mask.AddRange(Enumerable.Repeat(trained, piece.Count));
+        }
+        foreach (var span in rendered.AssistantSpans)
+        {
+            var (start, length) = span.GetOffsetAndLength(rendered.Text.Length);
+            Add(at, start, false);
+            Add(start, start + length, true);
+            at = start + length;
+        }
+        Add(at, rendered.Text.Length, false);
+        return new EncodedChat(ids, mask);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
+}

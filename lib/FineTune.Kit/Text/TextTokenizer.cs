@@ -1,0 +1,213 @@
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace FineTune.Kit.Text;
+
+/// <summary>
+/// The one tokenizer type the kit uses: byte-level BPE (Hugging Face tokenizer.json, or vocab.json + merges.txt) or
+/// SentencePiece (tokenizer.model), backed by Microsoft.ML.Tokenizers, with the special tokens and roles
+/// (BOS/EOS/PAD/UNK) read from tokenizer_config.json.
+/// </summary>
+public sealed class TextTokenizer
+{
+    private readonly IReadOnlyDictionary<string, int> vocab;
+    private readonly Dictionary<int, string> byId;
+    private readonly HashSet<int> specialIds;
+    private readonly bool addBos, addEos;
+
+    private TextTokenizer(Tokenizer inner, IReadOnlyDictionary<string, int> vocab, IReadOnlyDictionary<string, int> specialTokens,
+                          TokenizerConfig config, string? templateBos)
+    {
+        Inner = inner;
+        this.vocab = vocab;
+        SpecialTokens = specialTokens;
+        byId = new Dictionary<int, string>(vocab.Count + specialTokens.Count);
+        foreach (var (t, id) in vocab) byId.TryAdd(id, t);
+        foreach (var (t, id) in specialTokens) byId[id] = t;
+        specialIds = specialTokens.Values.ToHashSet();
+        VocabSize = byId.Count == 0 ? 0 : byId.Keys.Max() + 1;
+        BosId = Role(config.BosToken ?? templateBos, "<|begin_of_text|>", "<s>", "<|endoftext|>");
+        EosId = Role(config.EosToken, "<|end_of_text|>", "</s>", "<|endoftext|>");
+        PadId = Role(config.PadToken, "<pad>", "<|pad|>");
+        UnkId = Role(config.UnkToken, "<unk>");
+        addBos = (config.AddBosToken || templateBos is not null) && BosId is not null;
+        addEos = config.AddEosToken && EosId is not null;
+        Config = config;
+    }
+
+    /// <summary>The Microsoft.ML.Tokenizers tokenizer doing the work.</summary>
+    public Tokenizer Inner { get; }
+
+    /// <summary>One more than the largest id (the size an embedding table needs).</summary>
+    public int VocabSize { get; }
+
+    /// <summary>Beginning-of-sequence id, when the tokenizer has one.</summary>
+    public int? BosId { get; }
+    /// <summary>End-of-sequence id, when the tokenizer has one.</summary>
+    public int? EosId { get; }
+    /// <summary>Padding id, when the tokenizer has one.</summary>
+    public int? PadId { get; }
+    /// <summary>Unknown-token id, when the tokenizer has one.</summary>
+    public int? UnkId { get; }
+
+    /// <summary>Special tokens (content to id): written in text, each maps to its single id.</summary>
+    public IReadOnlyDictionary<string, int> SpecialTokens { get; }
+
+    /// <summary>The tokenizer_config.json settings (defaults when there was none).</summary>
+    public TokenizerConfig Config { get; }
+
+    /// <summary>
+    /// Loads a tokenizer folder: tokenizer.json, else vocab.json + merges.txt, else tokenizer.model
+    /// (tokenizer_config.json is read when present).
+    /// </summary>
+    public static TextTokenizer Load(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new TokenizerFormatException($"tokenizer folder '{dir}' does not exist");
+        var config = Path.Combine(dir, "tokenizer_config.json");
+        var configPath = File.Exists(config) ? config : null;
+        var json = Path.Combine(dir, "tokenizer.json");
+        var vocabJson = Path.Combine(dir, "vocab.json");
+        var mergesTxt = Path.Combine(dir, "merges.txt");
+        var spModel = Path.Combine(dir, "tokenizer.model");
+        if (File.Exists(json))
+        {
+            try { return FromTokenizerJson(json, configPath); }
+            // A SentencePiece-style tokenizer.json (Metaspace, byte fallback) next to its tokenizer.model: use the model.
+            catch (NotByteLevelBpeException) when (File.Exists(spModel)) { return FromSentencePiece(spModel, configPath); }
+        }
+        if (File.Exists(vocabJson) && File.Exists(mergesTxt)) return FromVocabAndMerges(vocabJson, mergesTxt, configPath);
+        if (File.Exists(spModel)) return FromSentencePiece(spModel, configPath);
+        throw new TokenizerFormatException(
+            $"no tokenizer found in '{dir}': looked for tokenizer.json, vocab.json + merges.txt, and tokenizer.model");
+    }
+
+    /// <summary>Loads a byte-level BPE Hugging Face tokenizer.json (and optionally its tokenizer_config.json).</summary>
+    public static TextTokenizer FromTokenizerJson(string tokenizerJsonPath, string? tokenizerConfigPath = null)
+    {
+        var spec = HfTokenizerFiles.ReadTokenizerJson(tokenizerJsonPath);
+        var config = tokenizerConfigPath is null ? new TokenizerConfig() : HfTokenizerFiles.ReadTokenizerConfig(tokenizerConfigPath);
+        // Every added token is matched verbatim in text (HF does the same for non-special added tokens).
+        var special = new Dictionary<string, int>(spec.AddedTokens, StringComparer.Ordinal);
+        foreach (var (t, id) in config.AddedTokens) special.TryAdd(t, id);
+        return ByteLevelBpe(tokenizerJsonPath, spec.Vocab, spec.Merges, special, config, spec.PreTokenizerPattern,
+                            spec.NfcNormalize ? new NfcNormalizer() : null, spec.TemplateBosToken);
+    }
+
+    /// <summary>Loads GPT-2 style vocab.json + merges.txt (byte-level BPE, GPT-2 pre-tokenizer).</summary>
+    public static TextTokenizer FromVocabAndMerges(string vocabJsonPath, string mergesTxtPath, string? tokenizerConfigPath = null)
+    {
+        var vocab = HfTokenizerFiles.ReadVocabJson(vocabJsonPath);
+        var merges = HfTokenizerFiles.ReadMergesTxt(mergesTxtPath);
+        var config = tokenizerConfigPath is null ? new TokenizerConfig() : HfTokenizerFiles.ReadTokenizerConfig(tokenizerConfigPath);
+        var special = new Dictionary<string, int>(config.AddedTokens, StringComparer.Ordinal);
+        // Without a config, tokens written like <|endoftext|> in the vocabulary are the special ones (GPT-2 convention).
+        foreach (var (t, id) in vocab)
+            if (t.Length > 4 && t.StartsWith("<|", StringComparison.Ordinal) && t.EndsWith("|>", StringComparison.Ordinal))
+                special.TryAdd(t, id);
+        foreach (var t in new[] { config.BosToken, config.EosToken, config.PadToken, config.UnkToken })
+            if (t is not null && vocab.TryGetValue(t, out var id)) special.TryAdd(t, id);
+        return ByteLevelBpe(mergesTxtPath, vocab, merges, special, config, ByteLevel.Gpt2Pattern, null, null);
+    }
+
+    /// <summary>Loads a SentencePiece tokenizer.model (Llama style) through <see cref="LlamaTokenizer"/>.</summary>
+    public static TextTokenizer FromSentencePiece(string tokenizerModelPath, string? tokenizerConfigPath = null)
+    {
+        var config = tokenizerConfigPath is null ? new TokenizerConfig() : HfTokenizerFiles.ReadTokenizerConfig(tokenizerConfigPath);
+        LlamaTokenizer sp;
+        using var stream = File.OpenRead(tokenizerModelPath);
+        try
+        {
+            sp = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false,
+                                       specialTokens: config.AddedTokens.Count > 0 ? config.AddedTokens : null);
+        }
+        // Protobuf parse errors derive from IOException, so catch broadly: anything here means a bad model file.
+        catch (Exception e) when (e is not KitException)
+        {
+            throw new TokenizerFormatException($"{tokenizerModelPath}: not a readable SentencePiece model: {e.Message}", e);
+        }
+        var special = new Dictionary<string, int>(config.AddedTokens, StringComparer.Ordinal)
+        {
+            [sp.BeginningOfSentenceToken] = sp.BeginningOfSentenceId,
+            [sp.EndOfSentenceToken] = sp.EndOfSentenceId,
+        };
+        var withDefaults = config with
+        {
+            BosToken = config.BosToken ?? sp.BeginningOfSentenceToken,
+            EosToken = config.EosToken ?? sp.EndOfSentenceToken,
+            UnkToken = config.UnkToken ?? sp.UnknownToken,
+            // SentencePiece models put BOS first unless the config says otherwise.
+            AddBosToken = tokenizerConfigPath is null || config.AddBosToken,
+        };
+        return new TextTokenizer(sp, sp.Vocabulary, special, withDefaults, null);
+    }
+
+    private static TextTokenizer ByteLevelBpe(string source, Dictionary<string, int> vocab, List<(string Left, string Right)> merges,
+                                              Dictionary<string, int> special, TokenizerConfig config, string pattern,
+                                              Normalizer? normalizer, string? templateBos)
+    {
+        foreach (var (l, r) in merges)
+            if (!vocab.ContainsKey(l + r))
+                throw new TokenizerFormatException($"{source}: merge '{l} {r}' produces '{l + r}', which is not in the vocabulary");
+        Regex regex;
+        try { regex = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant); }
+        catch (ArgumentException e) { throw new TokenizerFormatException($"{source}: pre-tokenizer regex is not usable: {e.Message}", e); }
+        var vocabWithSpecial = new Dictionary<string, int>(vocab, StringComparer.Ordinal);
+        foreach (var (t, id) in special) vocabWithSpecial.TryAdd(t, id);
+        var options = new BpeOptions(vocabWithSpecial)
+        {
+            Merges = merges.Select(m => m.Left + " " + m.Right),
+            ByteLevel = true,
+            PreTokenizer = new RegexPreTokenizer(regex, special.Count > 0 ? special : null),
+            SpecialTokens = special.Count > 0 ? special : null,
+            Normalizer = normalizer,
+        };
+        Tokenizer inner;
+        try { inner = BpeTokenizer.Create(options); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+        {
+            throw new TokenizerFormatException($"{source}: the BPE data was rejected: {e.Message}", e);
+        }
+        return new TextTokenizer(inner, vocabWithSpecial, special, config, templateBos);
+    }
+
+    /// <summary>
+    /// Encodes text; special tokens written in it map to their ids. With <paramref name="addSpecialTokens"/>, BOS/EOS are
+    /// added as tokenizer_config.json asks (add_bos_token / add_eos_token, or a post-processor template).
+    /// </summary>
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = false)
+    {
+        var ids = Inner.EncodeToIds(text);
+        if (!addSpecialTokens || (!addBos && !addEos)) return ids;
+        var result = new List<int>(ids.Count + 2);
+        if (addBos) result.Add(BosId!.Value);
+        result.AddRange(ids);
+        if (addEos) result.Add(EosId!.Value);
+        return result;
+    }
+
+    /// <summary>Decodes ids to text; special tokens are written out unless <paramref name="skipSpecialTokens"/>.</summary>
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
+    {
+        var list = skipSpecialTokens ? ids.Where(id => !specialIds.Contains(id)).ToList() : ids.ToList();
+        foreach (var id in list)
+            if (id < 0 || !byId.ContainsKey(id)) throw new ArgumentException($"token id {id} is not in the vocabulary (size {VocabSize})");
+        return Inner.Decode(list) ?? "";
+    }
+
+    /// <summary>The id of a token string (byte-level form, e.g. "Ġthe"), if it is in the vocabulary.</summary>
+    public int? TokenToId(string token) => vocab.TryGetValue(token, out var id) || SpecialTokens.TryGetValue(token, out id) ? id : null;
+
+    /// <summary>The token string of an id, if any.</summary>
+    public string? IdToToken(int id) => byId.GetValueOrDefault(id);
+
+    /// <summary>Whether an id is one of the special tokens.</summary>
+    public bool IsSpecial(int id) => specialIds.Contains(id);
+
+    private int? Role(string? configured, params string[] conventional)
+    {
+        if (configured is not null) return TokenToId(configured);
+        foreach (var c in conventional)
+            if (SpecialTokens.TryGetValue(c, out var id)) return id;
+        return null;
+    }
+}

@@ -1,0 +1,27 @@
+namespace FineTune.Kit.Text;
+
+/// <summary>
+/// What tokenizer_config.json says beyond the vocabulary: which special tokens play the roles of BOS, EOS, PAD and UNK,
+/// whether encoding adds BOS/EOS, and the chat template.
+/// </summary>
+public sealed record TokenizerConfig
+{
+    /// <summary>Beginning-of-sequence token string.</summary>
+    public string? BosToken { get; init; }
+    /// <summary>End-of-sequence token string.</summary>
+    public string? EosToken { get; init; }
+    /// <summary>Padding token string.</summary>
+    public string? PadToken { get; init; }
+    /// <summary>Unknown token string (byte-level vocabularies need none).</summary>
+    public string? UnkToken { get; init; }
+    /// <summary>Whether <c>Encode(text, addSpecialTokens: true)</c> puts BOS first.</summary>
+    public bool AddBosToken { get; init; }
+    /// <summary>Whether <c>Encode(text, addSpecialTokens: true)</c> puts EOS last.</summary>
+    public bool AddEosToken { get; init; }
+    /// <summary>Jinja chat template, written for other tools (the kit renders with <see cref="ChatTemplate"/>).</summary>
+    public string? ChatTemplate { get; init; }
+    /// <summary>Longest sequence the model takes, if known.</summary>
+    public int? ModelMaxLength { get; init; }
+    /// <summary>Extra special tokens listed in added_tokens_decoder (content to id).</summary>
+    public IReadOnlyDictionary<string, int> AddedTokens { get; init; } = new Dictionary<string, int>();
+}
