@@ -9,5 +9,6 @@ internal static class CommandList
     [
         SampleCommand.Create(),
         TokenizerCommand.Create(),
+        PretrainCommand.Create(),
     ];
 }

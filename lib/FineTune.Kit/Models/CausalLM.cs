@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using FineTune.Kit.Text;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -34,6 +34,17 @@ public sealed partial class CausalLM : IDisposable
 
     /// <summary>The folder the model was loaded from, if any.</summary>
     public string? SourceDirectory { get; }
+
+    /// <summary>The tokenizer found in the model folder, if any.</summary>
+    public TextTokenizer? Tokenizer { get; set; }
+
+    /// <summary>The tokenizer, or a clear error when the folder had none.</summary>
+    public TextTokenizer RequireTokenizer() => Tokenizer ?? throw new TokenizerFormatException(
+        $"{SourceDirectory ?? "this model"}: no tokenizer (tokenizer.json, vocab.json + merges.txt, or tokenizer.model) was found with the model.");
+
+    /// <summary>Files that travel with the weights when a model is saved again.</summary>
+    internal static readonly string[] CompanionFiles =
+        ["tokenizer.json", "vocab.json", "merges.txt", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "README.md"];
 
     /// <summary>Keys in the checkpoint that the architecture does not use (reported, not fatal).</summary>
     public IReadOnlyList<string> UnexpectedKeys { get; private set; } = [];
@@ -132,7 +143,12 @@ public sealed partial class CausalLM : IDisposable
         }
         module.to(ResolveDevice(options.Device));
         module.eval();
-        return new CausalLM(module, directory) { UnexpectedKeys = unexpected };
+        bool hasTokenizer = new[] { "tokenizer.json", "vocab.json", "tokenizer.model" }.Any(f => File.Exists(Path.Combine(directory, f)));
+        return new CausalLM(module, directory)
+        {
+            UnexpectedKeys = unexpected,
+            Tokenizer = hasTokenizer ? TextTokenizer.Load(directory) : null,
+        };
     }
 
     /// <summary>
@@ -147,10 +163,15 @@ public sealed partial class CausalLM : IDisposable
         {
             foreach (var (name, p) in StateForSaving())
                 tensors.Add(new(name, p.detach().to_type(target).cpu()));
+            // the tokenizer and generation settings travel with the weights (read first: the target may be the source)
+            var companions = SourceDirectory is null ? [] : CompanionFiles
+                .Where(f => File.Exists(Path.Combine(SourceDirectory, f)))
+                .Select(f => (Name: f, Bytes: File.ReadAllBytes(Path.Combine(SourceDirectory, f)))).ToList();
             Io.AtomicFile.WriteDirectory(directory, tmp =>
             {
                 Config.Save(tmp, TorchDtypeName(target));
                 SafeTensorFolder.Save(tmp, tensors, maxShardBytes);
+                foreach (var (name, bytes) in companions) File.WriteAllBytes(Path.Combine(tmp, name), bytes);
                 extraFiles?.Invoke(tmp);
             });
         }
