@@ -7,5 +7,7 @@ internal static class CommandList
 {
     public static IEnumerable<Command> All() =>
     [
+        CurateCommand.Create(),
+        BenchCommand.Create(),
     ];
 }

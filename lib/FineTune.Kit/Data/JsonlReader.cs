@@ -70,6 +70,7 @@ public static class JsonlReader
     private static string FirstSentence(string message)
     {
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        if (cut < 0) cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
         return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
     }
 }

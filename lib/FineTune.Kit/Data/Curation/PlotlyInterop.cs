@@ -11,17 +11,27 @@ namespace FineTune.Kit.Data.Curation;
 /// </summary>
 internal static class PlotlyInterop
 {
-    public static object? Call(Type type, string name, Type[] generics, params (string Name, object? Value)[] args)
+    /// <summary>
+    /// Calls the overload whose first parameter takes <paramref name="first"/> (or, when it is null, whose parameters
+    /// are all optional) and which has every named parameter.
+    /// </summary>
+    public static object? Call(Type type, string name, Type[] generics, object? first, params (string Name, object? Value)[] args)
     {
         var method = type.GetMethods(BindingFlags.Public | BindingFlags.Static)
             .Where(m => m.Name == name && m.GetGenericArguments().Length == generics.Length)
             .Select(m => generics.Length > 0 ? m.MakeGenericMethod(generics) : m)
-            .First(m => args.All(a => m.GetParameters().Any(p => p.Name == a.Name)) && FirstFits(m, args));
+            .First(m =>
+            {
+                var ps = m.GetParameters();
+                if (ps.Length == 0 || !args.All(a => ps.Skip(first is null ? 0 : 1).Any(p => p.Name == a.Name))) return false;
+                return first is null ? ps.All(p => IsOption(p.ParameterType)) : ps[0].ParameterType.IsInstanceOfType(first);
+            });
         var parameters = method.GetParameters();
         var values = new object?[parameters.Length];
+        if (first is not null) values[0] = first;
         foreach (var (argName, value) in args)
         {
-            var p = parameters.Single(x => x.Name == argName);
+            var p = parameters.Skip(first is null ? 0 : 1).First(x => x.Name == argName);
             values[p.Position] = IsOption(p.ParameterType) && value is not null && !IsOption(value.GetType())
                 ? p.ParameterType.GetMethod("Some")!.Invoke(null, [value])
                 : value;
@@ -29,25 +39,19 @@ internal static class PlotlyInterop
         return method.Invoke(null, values);
     }
 
-    private static bool FirstFits(MethodInfo m, (string Name, object? Value)[] args)
-    {
-        var p = m.GetParameters();
-        return p.Length > 0 && args.Any(a => a.Name == p[0].Name && a.Value is not null && p[0].ParameterType.IsInstanceOfType(a.Value));
-    }
-
     private static bool IsOption(Type t) => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(FSharpOption<>);
 
     /// <summary>A bar chart of integer values over string keys.</summary>
     public static GenericChart Column(string[] keys, int[] values, string name) =>
         (GenericChart)Call(typeof(Chart2D_Bar.Chart), "Column", [typeof(int), typeof(string), typeof(string), typeof(int), typeof(int)],
-            ("values", values), ("Keys", keys), ("Name", name), ("ShowLegend", true))!;
+            values, ("Keys", keys), ("Name", name), ("ShowLegend", true))!;
 
     /// <summary>Applies title and axis titles.</summary>
     public static GenericChart Titled(GenericChart chart, string title, string xTitle, string yTitle)
     {
-        chart = Apply(Call(typeof(Plotly.NET.Chart), "withTitle", [], ("title", title)), chart);
-        chart = Apply(Call(typeof(Plotly.NET.Chart), "withXAxisStyle", [typeof(string), typeof(string), typeof(string)], ("TitleText", xTitle)), chart);
-        return Apply(Call(typeof(Plotly.NET.Chart), "withYAxisStyle", [typeof(string), typeof(string), typeof(string)], ("TitleText", yTitle)), chart);
+        chart = Apply(Call(typeof(Plotly.NET.Chart), "withTitle", [], title), chart);
+        chart = Apply(Call(typeof(Plotly.NET.Chart), "withXAxisStyle", [typeof(string), typeof(string), typeof(string)], null, ("TitleText", xTitle)), chart);
+        return Apply(Call(typeof(Plotly.NET.Chart), "withYAxisStyle", [typeof(string), typeof(string), typeof(string)], null, ("TitleText", yTitle)), chart);
     }
 
     private static GenericChart Apply(object? function, GenericChart chart) => ((FSharpFunc<GenericChart, GenericChart>)function!).Invoke(chart);

@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using FineTune.Kit.Data.Curation;
+using Spectre.Console;
+
+namespace FineTune.Kit.Cli.Commands.Bench;
+
+/// <summary>
+/// `ftk bench curate`: near-duplicate detection (MinHash + LSH) on generated short texts with planted near
+/// duplicates: rows per second at growing sizes (the time should grow about linearly), and recall and speed-up
+/// against exact all-pairs Jaccard on a smaller sample.
+/// </summary>
+internal static class BenchCurate
+{
+    public static Command Create()
+    {
+        var rows = Cli.Optional("--rows", "Largest number of rows to time", 100_000);
+        var exactRows = Cli.Optional("--exact-rows", "Rows for the exact all-pairs comparison", 5_000);
+        var threshold = Cli.Optional("--threshold", "Jaccard threshold", 0.8);
+        var seed = Cli.Optional("--seed", "Seed of the generated data", 42);
+        var command = new Command("curate", "Near-duplicate detection: throughput, scaling, recall vs exact Jaccard");
+        foreach (var o in new Option[] { rows, exactRows, threshold, seed }) command.Options.Add(o);
+        command.Handle(parse =>
+        {
+            int max = parse.GetValue(rows), exact = parse.GetValue(exactRows), s = parse.GetValue(seed);
+            if (max < 1000 || exact < 100) throw new ArgumentException("--rows must be >= 1000 and --exact-rows >= 100");
+            var options = new NearDuplicateOptions(Threshold: parse.GetValue(threshold));
+            var detector = new NearDuplicateDetector(options);
+            Console.WriteLine($"MinHash {options.Permutations} permutations, {options.ShingleSize}-char shingles, LSH {options.Banding.Bands}x{options.Banding.Rows}, threshold {options.Threshold}");
+
+            var scaling = new Table().AddColumns("rows", "seconds", "rows/s", "pairs found", "time / time(first)", "rows / rows(first)");
+            double? firstTime = null;
+            int firstRows = 0;
+            foreach (var n in new[] { max / 10, max / 5, max / 2, max }.Distinct())
+            {
+                var texts = Generate(n, s);
+                detector.FindPairs(texts.Take(200).ToList()); // warm up the JIT outside the timing
+                var sw = Stopwatch.StartNew();
+                var pairs = detector.FindPairs(texts);
+                double secs = sw.Elapsed.TotalSeconds;
+                firstTime ??= secs;
+                if (firstRows == 0) firstRows = n;
+                scaling.AddRow(n.ToString(), F(secs, 2), F(n / secs, 0), pairs.Count.ToString(), F(secs / firstTime.Value, 2), F((double)n / firstRows, 1));
+            }
+            AnsiConsole.Write(scaling);
+
+            var sample = Generate(exact, s + 1);
+            var swExact = Stopwatch.StartNew();
+            var shingler = new Shingler(options.ShingleSize, options.Unit);
+            var sets = sample.Select(shingler.Shingles).ToArray();
+            var truth = new HashSet<(int, int)>();
+            for (int i = 0; i < sets.Length; i++)
+                for (int j = i + 1; j < sets.Length; j++)
+                    if (Shingler.Jaccard(sets[i], sets[j]) >= options.Threshold) truth.Add((i, j));
+            double exactSecs = swExact.Elapsed.TotalSeconds;
+            var swLsh = Stopwatch.StartNew();
+            var found = detector.FindPairs(sample).Select(p => (p.First, p.Second)).ToHashSet();
+            double lshSecs = swLsh.Elapsed.TotalSeconds;
+            int hits = found.Count(truth.Contains);
+            var quality = new Table().AddColumns("rows", "exact pairs >= t", "LSH pairs", "recall", "precision", "exact s", "LSH s", "speed-up");
+            quality.AddRow(exact.ToString(), truth.Count.ToString(), found.Count.ToString(),
+                F(truth.Count == 0 ? 1 : (double)hits / truth.Count, 3), F(found.Count == 0 ? 1 : (double)hits / found.Count, 3),
+                F(exactSecs, 2), F(lshSecs, 3), F(exactSecs / lshSecs, 0) + "x");
+            AnsiConsole.Write(quality);
+            return 0;
+        });
+        return command;
+    }
+
+    private static string F(double v, int digits) => v.ToString("F" + digits, CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Short ticket-like texts of 8 to 16 words from a 3,000-word vocabulary; one row in ten is a copy of an earlier
+    /// row with one word replaced (Jaccard of 5-char shingles typically 0.7 to 0.9), so the threshold matters.
+    /// </summary>
+    public static List<string> Generate(int n, int seed)
+    {
+        var random = new Random(seed);
+        string[] syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "shi", "po", "ve", "da", "gor", "lin", "mar", "tes", "qua", "bri"];
+        var vocab = Enumerable.Range(0, 3000).Select(_ =>
+            string.Concat(Enumerable.Range(0, random.Next(2, 4)).Select(_ => syllables[random.Next(syllables.Length)]))).ToArray();
+        var texts = new List<string>(n);
+        for (int i = 0; i < n; i++)
+        {
+            if (i > 10 && random.NextDouble() < 0.1)
+            {
+                var words = texts[random.Next(i)].Split(' ');
+                words[random.Next(words.Length)] = vocab[random.Next(vocab.Length)];
+                texts.Add(string.Join(' ', words));
+                continue;
+            }
+            texts.Add(string.Join(' ', Enumerable.Range(0, random.Next(8, 17)).Select(_ => vocab[random.Next(vocab.Length)])));
+        }
+        return texts;
+    }
+}
