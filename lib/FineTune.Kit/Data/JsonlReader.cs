@@ -22,26 +22,33 @@ public static class JsonlReader
     /// <summary>Streams the rows of JSONL from a stream; <paramref name="source"/> names it in errors.</summary>
     public static IEnumerable<Example> Read(Stream stream, string source, OnError onError = OnError.Fail, Action<InvalidRow>? invalid = null)
     {
-        // strict UTF-8 so that a broken byte is an error on its line rather than a silent U+FFFD
-        using var reader = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
+        // lines are split on bytes and decoded one by one with strict UTF-8, so a broken byte is an error on its own
+        // line (and skippable) rather than a silent U+FFFD or an error that stops the whole read
+        var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
         int lineNo = 0;
-        while (true)
+        foreach (var bytes in Lines(stream))
         {
-            string? line;
             lineNo++;
+            var span = bytes.AsSpan();
+            if (lineNo == 1 && span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) span = span[3..];
+            if (span.Length > 0 && span[^1] == '\r') span = span[..^1];
+            string? error = null;
+            Example? example = null;
+            string line;
             try
             {
-                line = reader.ReadLine();
+                line = strict.GetString(span);
             }
-            catch (DecoderFallbackException e)
+            catch (DecoderFallbackException)
             {
-                // the reader cannot resynchronise inside a broken buffer, so this error always stops the read
-                throw new DataFormatException($"{source}:{lineNo}: invalid UTF-8 ({e.Message})", e);
+                line = "";
+                error = "invalid UTF-8 byte sequence";
             }
-            if (line is null) yield break;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-
-            var (example, error) = Parse(line, lineNo);
+            if (error is null)
+            {
+                if (string.IsNullOrWhiteSpace(line)) continue;
+                (example, error) = Parse(line, lineNo);
+            }
             if (example is not null)
             {
                 yield return example;
@@ -50,6 +57,27 @@ public static class JsonlReader
             if (onError == OnError.Fail) throw new DataFormatException($"{source}:{lineNo}: {error}");
             invalid?.Invoke(new InvalidRow(lineNo, error!, source));
         }
+    }
+
+    private static IEnumerable<byte[]> Lines(Stream stream)
+    {
+        var buffer = new byte[1 << 16];
+        var line = new MemoryStream();
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            int start = 0;
+            for (int i = 0; i < read; i++)
+            {
+                if (buffer[i] != (byte)'\n') continue;
+                line.Write(buffer, start, i - start);
+                yield return line.ToArray();
+                line.SetLength(0);
+                start = i + 1;
+            }
+            line.Write(buffer, start, read - start);
+        }
+        if (line.Length > 0) yield return line.ToArray();
     }
 
     internal static (Example?, string?) Parse(string line, int lineNo)

@@ -121,7 +121,7 @@ public sealed class CurationPipeline
         return new CurationResult(curated, report);
     }
 
-    // "near duplicate of line 12 (estimated Jaccard 0.91)" -> "near duplicate of line #": reasons grouped by kind
+    // "near duplicate of line 12 (Jaccard 0.91)" -> "near duplicate of line #": reasons grouped by kind
     private static string ReasonKind(string reason)
     {
         var sb = new StringBuilder();

@@ -7,20 +7,26 @@ namespace FineTune.Kit.Data.Curation;
 /// <param name="Permutations">MinHash signature length.</param>
 /// <param name="Bands">LSH bands; null chooses the banding from the threshold (see <see cref="LshIndex.ChooseBanding"/>).</param>
 /// <param name="Seed">Seed of the hash family.</param>
+/// <param name="VerifyExact">
+/// Check each LSH candidate pair with the exact Jaccard similarity of its shingle sets (default) instead of the MinHash
+/// estimate: no false positives, and the reported similarity is exact; costs memory for the shingle sets.
+/// </param>
 public sealed record NearDuplicateOptions(
-    double Threshold = 0.8, int ShingleSize = 5, ShingleUnit Unit = ShingleUnit.Char, int Permutations = 128, int? Bands = null, int Seed = 1)
+    double Threshold = 0.8, int ShingleSize = 5, ShingleUnit Unit = ShingleUnit.Char, int Permutations = 128, int? Bands = null, int Seed = 1,
+    bool VerifyExact = true)
 {
     /// <summary>The banding in use.</summary>
     public (int Bands, int Rows) Banding =>
         Bands is { } b ? (b, Permutations / b) : LshIndex.ChooseBanding(Threshold, Permutations);
 }
 
-/// <summary>A pair of near duplicates: indexes into the input and their estimated Jaccard similarity.</summary>
+/// <summary>A pair of near duplicates: indexes into the input and their Jaccard similarity (exact or estimated, see <see cref="NearDuplicateOptions.VerifyExact"/>).</summary>
 public readonly record struct SimilarPair(int First, int Second, double Similarity);
 
 /// <summary>
 /// Finds near-duplicate texts in about linear time: shingles, MinHash signatures, LSH banding for candidate pairs,
-/// then each candidate pair is kept if its signature agreement reaches the threshold. Pairs are grouped into clusters
+/// then each candidate pair is kept if its exact shingle Jaccard (or, with <see cref="NearDuplicateOptions.VerifyExact"/>
+/// off, its signature agreement) reaches the threshold. Pairs are grouped into clusters
 /// with union-find, so a chain A~B~C forms one cluster even if A and C are less similar.
 /// </summary>
 public sealed class NearDuplicateDetector(NearDuplicateOptions? options = null)
@@ -29,21 +35,35 @@ public sealed class NearDuplicateDetector(NearDuplicateOptions? options = null)
     public NearDuplicateOptions Options { get; } = Validate(options ?? new NearDuplicateOptions());
 
     /// <summary>MinHash signatures of the texts.</summary>
-    public ulong[][] Signatures(IReadOnlyList<string> texts)
+    public ulong[][] Signatures(IReadOnlyList<string> texts) => Sketch(texts, keepShingles: false).Signatures;
+
+    private (ulong[][] Signatures, ulong[][]? Shingles) Sketch(IReadOnlyList<string> texts, bool keepShingles)
     {
         var shingler = new Shingler(Options.ShingleSize, Options.Unit);
         var hasher = new MinHasher(Options.Permutations, Options.Seed);
-        var result = new ulong[texts.Count][];
-        Parallel.For(0, texts.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            i => result[i] = hasher.Signature(shingler.Shingles(texts[i])));
-        return result;
+        var signatures = new ulong[texts.Count][];
+        var shingles = keepShingles ? new ulong[texts.Count][] : null;
+        Parallel.For(0, texts.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            var set = shingler.Shingles(texts[i]);
+            signatures[i] = hasher.Signature(set);
+            if (shingles is not null) shingles[i] = set;
+        });
+        return (signatures, shingles);
     }
 
     /// <summary>All near-duplicate pairs (First &lt; Second), in order of discovery.</summary>
-    public List<SimilarPair> FindPairs(IReadOnlyList<string> texts) => FindPairs(Signatures(texts));
+    public List<SimilarPair> FindPairs(IReadOnlyList<string> texts)
+    {
+        var (signatures, shingles) = Sketch(texts, Options.VerifyExact);
+        return FindPairs(signatures, shingles);
+    }
 
-    /// <summary>All near-duplicate pairs among precomputed signatures.</summary>
-    public List<SimilarPair> FindPairs(ulong[][] signatures)
+    /// <summary>
+    /// All near-duplicate pairs among precomputed signatures, judged by exact Jaccard when the shingle sets are given
+    /// and by the MinHash estimate otherwise.
+    /// </summary>
+    public List<SimilarPair> FindPairs(ulong[][] signatures, ulong[][]? shingles = null)
     {
         var (bands, rows) = Options.Banding;
         var index = new LshIndex(bands, rows);
@@ -55,7 +75,9 @@ public sealed class NearDuplicateDetector(NearDuplicateOptions? options = null)
             index.Add(i, signatures[i], other =>
             {
                 if (!seen.Add(((long)other << 32) | (uint)current)) return;
-                double s = MinHasher.Estimate(signatures[other], signatures[current]);
+                double s = shingles is not null
+                    ? Shingler.Jaccard(shingles[other], shingles[current])
+                    : MinHasher.Estimate(signatures[other], signatures[current]);
                 if (s >= Options.Threshold) pairs.Add(new SimilarPair(other, current, s));
             });
         }

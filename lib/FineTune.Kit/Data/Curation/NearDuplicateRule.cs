@@ -4,7 +4,7 @@ namespace FineTune.Kit.Data.Curation;
 
 /// <summary>
 /// Drops near duplicates (MinHash + LSH, see <see cref="NearDuplicateDetector"/>): in each cluster the first row in
-/// input order is kept and the others are removed, each with the line it duplicates and the estimated similarity.
+/// input order is kept and the others are removed, each with the line it duplicates and the similarity.
 /// </summary>
 public sealed class NearDuplicateRule(NearDuplicateOptions? options = null, IReadOnlyList<string>? columns = null) : ICurationRule
 {
@@ -41,7 +41,7 @@ public sealed class NearDuplicateRule(NearDuplicateOptions? options = null, IRea
             if (!removed.TryGetValue(i, out var keptIndex)) { kept.Add(rows[i]); continue; }
             var similarity = best[i].ToString("0.00", CultureInfo.InvariantCulture);
             changes.Add(new RowChange(rows[i].Line, ChangeKind.Removed,
-                $"near duplicate of line {rows[keptIndex].Line} (estimated Jaccard {similarity})", texts[i]));
+                $"near duplicate of line {rows[keptIndex].Line} (Jaccard {similarity})", texts[i]));
         }
         return new RuleOutcome(kept, changes) { Clusters = clusters };
     }
