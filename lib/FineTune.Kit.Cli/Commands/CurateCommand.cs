@@ -35,11 +35,11 @@ internal static class CurateCommand
             };
             var fractions = ParseSplit(parse.GetValue(split)!);
             var configPath = parse.GetValue(config);
-            var settings = configPath is null ? CurationConfig.Default() : CurationConfig.Load(configPath);
             var outDir = parse.GetValue(output)!;
             int seedValue = parse.GetValue(seed);
 
             var data = Dataset.Load(parse.GetValue(input)!, mode);
+            var settings = configPath is null ? CurationConfig.Default(data.Shape) : CurationConfig.Load(configPath);
             if (configPath is null && data.Count > 0 && data.Rows.All(r => Dataset.ShapeOf(r) == DatasetShape.Unknown))
                 throw new DataFormatException($"{data.Source}: no text column found ({string.Join(", ", Example.DefaultTextColumns)}); " +
                                               "name the text columns with \"text_columns\" in a --config file");

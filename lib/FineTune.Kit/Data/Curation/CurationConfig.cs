@@ -21,10 +21,12 @@ public sealed class CurationConfig
     /// <summary>Augmentation for the training split, if configured.</summary>
     public Augmenter? Augment { get; init; }
 
-    /// <summary>The default pipeline used without a config (see docs/data.md).</summary>
-    public static CurationConfig Default(Func<string, int>? countTokens = null) => new()
+    /// <summary>
+    /// The default pipeline used without a config (see docs/data.md); chat data is format-checked first.
+    /// </summary>
+    public static CurationConfig Default(DatasetShape shape = DatasetShape.Unknown) => new()
     {
-        Pipeline = new CurationPipeline()
+        Pipeline = (shape == DatasetShape.Chat ? new CurationPipeline().ValidateChat() : new CurationPipeline())
             .NormalizeUnicode().StripHtml().CollapseWhitespace()
             .DropEmpty()
             .ResolveLabelConflicts()

@@ -16,7 +16,7 @@ public sealed class ExactDuplicateRule(IReadOnlyList<string>? columns = null) : 
     /// <summary>The normalised key two rows must share to count as exact duplicates.</summary>
     public static string Key(string text)
     {
-        var s = text.Normalize(NormalizationForm.FormKC).ToLowerInvariant();
+        var s = (text.IsNormalized(NormalizationForm.FormKC) ? text : text.Normalize(NormalizationForm.FormKC)).ToLowerInvariant();
         var sb = new StringBuilder(s.Length);
         bool space = false;
         foreach (var c in s)

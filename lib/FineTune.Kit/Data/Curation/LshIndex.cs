@@ -7,7 +7,10 @@ namespace FineTune.Kit.Data.Curation;
 /// </summary>
 public sealed class LshIndex
 {
-    private readonly Dictionary<ulong, List<int>>[] _buckets;
+    // per band: bucket hash -> last item added to it, and item -> previous item of its bucket (-1 ends the chain);
+    // a linked chain instead of a list per bucket because almost every bucket holds a single item
+    private readonly Dictionary<ulong, int>[] _last;
+    private readonly List<int>[] _previous;
 
     /// <summary>Creates an index with the given banding.</summary>
     public LshIndex(int bands, int rows)
@@ -15,7 +18,8 @@ public sealed class LshIndex
         if (bands < 1 || rows < 1) throw new ArgumentException($"LSH needs bands >= 1 and rows >= 1, got {bands}x{rows}");
         Bands = bands;
         Rows = rows;
-        _buckets = Enumerable.Range(0, bands).Select(_ => new Dictionary<ulong, List<int>>()).ToArray();
+        _last = Enumerable.Range(0, bands).Select(_ => new Dictionary<ulong, int>()).ToArray();
+        _previous = Enumerable.Range(0, bands).Select(_ => new List<int>()).ToArray();
     }
 
     /// <summary>Number of bands.</summary>
@@ -41,18 +45,27 @@ public sealed class LshIndex
         return (permutations, 1);
     }
 
-    /// <summary>Adds an item and calls <paramref name="candidate"/> with every earlier item sharing a band.</summary>
-    public void Add(int id, ulong[] signature, Action<int>? candidate = null)
+    /// <summary>Number of items added.</summary>
+    public int Count => _previous[0].Count;
+
+    /// <summary>
+    /// Adds the next item (ids are 0, 1, 2, ... in order of adding) and calls <paramref name="candidate"/> with every
+    /// earlier item that shares a band with it (an item sharing several bands is reported once per band).
+    /// </summary>
+    public void Add(ulong[] signature, Action<int>? candidate = null)
     {
         if (signature.Length < Bands * Rows) throw new ArgumentException($"signature of {signature.Length} values is shorter than {Bands}x{Rows}");
+        int id = Count;
         for (int band = 0; band < Bands; band++)
         {
             ulong h = (ulong)band * 0x9E3779B97F4A7C15UL;
             for (int r = 0; r < Rows; r++) h = Shingler.Mix(h ^ signature[band * Rows + r]);
-            var buckets = _buckets[band];
-            if (!buckets.TryGetValue(h, out var list)) buckets[h] = list = [];
-            if (candidate is not null) foreach (var other in list) candidate(other);
-            list.Add(id);
+            var last = _last[band];
+            int previous = last.TryGetValue(h, out var p) ? p : -1;
+            if (candidate is not null)
+                for (int other = previous; other >= 0; other = _previous[band][other]) candidate(other);
+            _previous[band].Add(previous);
+            last[h] = id;
         }
     }
 }

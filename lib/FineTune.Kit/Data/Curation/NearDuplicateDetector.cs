@@ -72,7 +72,7 @@ public sealed class NearDuplicateDetector(NearDuplicateOptions? options = null)
         for (int i = 0; i < signatures.Length; i++)
         {
             int current = i;
-            index.Add(i, signatures[i], other =>
+            index.Add(signatures[i], other =>
             {
                 if (!seen.Add(((long)other << 32) | (uint)current)) return;
                 double s = shingles is not null
