@@ -90,6 +90,15 @@ public class LoaderTests
     }
 
     [Fact]
+    public void Csv_invalid_utf8_names_the_line()
+    {
+        using var dir = new TempDir();
+        var path = dir["u.csv"];
+        File.WriteAllBytes(path, [.. Encoding.UTF8.GetBytes("text\nok\n"), 0xFF, .. Encoding.UTF8.GetBytes("bad\n")]);
+        Assert.Contains("u.csv:3: invalid UTF-8", Assert.Throws<DataFormatException>(() => Dataset.FromCsv(path)).Message);
+    }
+
+    [Fact]
     public void Csv_round_trip_preserves_awkward_values()
     {
         using var dir = new TempDir();

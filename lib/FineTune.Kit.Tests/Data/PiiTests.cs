@@ -48,6 +48,8 @@ public class PiiTests
     [InlineData("v6 2001:db8::8a2e:370:7334 ok", "v6 [IP] ok")]
     [InlineData("version 1.2.3.4.5 and 256.1.1.1", "version 1.2.3.4.5 and 256.1.1.1")]
     [InlineData("meet at 12:30:45", "meet at 12:30:45")]
+    [InlineData("scope a :: b", "scope a :: b")]
+    [InlineData("loopback ::1 here", "loopback [IP] here")]
     public void Ip_addresses(string input, string expected) => Assert.Equal(expected, _rule.Transform(input));
 
     [Theory]

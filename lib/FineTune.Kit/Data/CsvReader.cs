@@ -20,7 +20,7 @@ public static class CsvReader
     /// <summary>Streams the records of CSV from a stream; <paramref name="source"/> names it in errors.</summary>
     public static IEnumerable<Example> Read(Stream stream, string source, OnError onError = OnError.Fail, Action<InvalidRow>? invalid = null, char delimiter = ',')
     {
-        using var reader = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
+        using var reader = new Utf8LineReader(stream, source);
         var records = new RecordScanner(reader, delimiter);
         string[]? header = null;
         while (true)

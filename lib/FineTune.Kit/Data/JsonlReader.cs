@@ -26,7 +26,7 @@ public static class JsonlReader
         // line (and skippable) rather than a silent U+FFFD or an error that stops the whole read
         var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
         int lineNo = 0;
-        foreach (var bytes in Lines(stream))
+        foreach (var bytes in Utf8LineReader.ByteLines(stream, keepNewline: false))
         {
             lineNo++;
             var span = bytes.AsSpan();
@@ -57,27 +57,6 @@ public static class JsonlReader
             if (onError == OnError.Fail) throw new DataFormatException($"{source}:{lineNo}: {error}");
             invalid?.Invoke(new InvalidRow(lineNo, error!, source));
         }
-    }
-
-    private static IEnumerable<byte[]> Lines(Stream stream)
-    {
-        var buffer = new byte[1 << 16];
-        var line = new MemoryStream();
-        int read;
-        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            int start = 0;
-            for (int i = 0; i < read; i++)
-            {
-                if (buffer[i] != (byte)'\n') continue;
-                line.Write(buffer, start, i - start);
-                yield return line.ToArray();
-                line.SetLength(0);
-                start = i + 1;
-            }
-            line.Write(buffer, start, read - start);
-        }
-        if (line.Length > 0) yield return line.ToArray();
     }
 
     internal static (Example?, string?) Parse(string line, int lineNo)

@@ -86,7 +86,7 @@ public sealed partial class PiiRedactionRule(PiiKind kinds = PiiKind.All, IReadO
         Claim(IbanPattern(), PiiKind.Iban, IsValidIban);
         Claim(CardPattern(), PiiKind.CreditCard, v => PassesLuhn(Digits(v)));
         Claim(Ipv4Pattern(), PiiKind.Ip, _ => true);
-        Claim(Ipv6Pattern(), PiiKind.Ip, v => IPAddress.TryParse(v, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6);
+        Claim(Ipv6Pattern(), PiiKind.Ip, v => v.Any(char.IsAsciiHexDigit) && IPAddress.TryParse(v, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6);
         Claim(PhonePattern(), PiiKind.Phone, IsPhone);
         claimed.Sort((a, b) => a.Start.CompareTo(b.Start));
         return claimed;
