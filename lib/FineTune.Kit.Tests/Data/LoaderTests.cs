@@ -57,7 +57,7 @@ public class LoaderTests
     public void Csv_reads_quoted_commas_doubled_quotes_and_multiline_fields()
     {
         using var dir = new TempDir();
-        var path = dir.File("a.csv", "text,label\r\n\"Hello, world\",greet\r\n\"She said \"\"hi\"\"\",quote\r\n\"line one\nline two\",multi\r\nplain,last\r\n");
+        var path = dir.File("a.csv", "\uFEFFtext,label\r\n\"Hello, world\",greet\r\n\"She said \"\"hi\"\"\",quote\r\n\"line one\nline two\",multi\r\nplain,last\r\n");
         var data = Dataset.FromCsv(path);
         Assert.Equal(4, data.Count);
         Assert.Equal("Hello, world", data[0]["text"]);

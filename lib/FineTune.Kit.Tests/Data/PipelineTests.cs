@@ -61,6 +61,7 @@ public class PipelineTests
         Assert.Equal(6, (int)json["splits"]!["train"]! + (int)json["splits"]!["validation"]! + (int)json["splits"]!["test"]!);
         Assert.Equal(2, json["changes"]!.AsArray().Count(c => (string)c!["action"]! == "removed"));
         Assert.Equal(5, (int)json["labels_before"]!["bug"]!);
+        Assert.Equal(5.0, (double)json["imbalance_before"]!); // bug 5 : account 1
     }
 
     [Fact]

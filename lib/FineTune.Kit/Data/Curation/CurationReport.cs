@@ -76,6 +76,12 @@ public sealed class CurationReport
     /// <summary>Total rows removed by all rules; equals <see cref="InputRows"/> - <see cref="OutputRows"/>.</summary>
     public int Removed => Rules.Sum(r => r.Removed);
 
+    /// <summary>
+    /// Class imbalance: rows of the largest label divided by rows of the smallest (1 is balanced; null without labels).
+    /// </summary>
+    public static double? Imbalance(IReadOnlyDictionary<string, int> counts) =>
+        counts.Count == 0 ? null : Math.Round((double)counts.Values.Max() / counts.Values.Min(), 3);
+
     /// <summary>Records the split sizes and (optionally) a leakage check in the report.</summary>
     public CurationReport RecordSplits(DatasetSplits splits, IReadOnlyList<Leak>? leaks = null)
     {
@@ -116,6 +122,8 @@ public sealed class CurationReport
             ["label_column"] = LabelColumn,
             ["labels_before"] = Counts(LabelsBefore),
             ["labels_after"] = Counts(LabelsAfter),
+            ["imbalance_before"] = Imbalance(LabelsBefore),
+            ["imbalance_after"] = Imbalance(LabelsAfter),
             ["length_histogram"] = new JsonObject
             {
                 ["edges"] = new JsonArray(Lengths.Edges.Select(e => (JsonNode)e).ToArray()),
