@@ -42,6 +42,8 @@ public class ChatValidatorTests
         Assert.Equal(15.5, report.Tokens.Mean);
         Assert.Equal((2, 1), (report.AssistantTokens.Max, report.AssistantTokens.Min));
         Assert.Equal([(1, 19)], report.OverContextLimit);
+        Assert.Equal([19, 12], report.TokenCounts);
+        Assert.Contains("Tokens per conversation", Plots.HtmlPage.ChartFragment(report.Chart()));
     }
 
     [Fact]

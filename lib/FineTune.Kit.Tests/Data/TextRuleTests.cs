@@ -135,5 +135,20 @@ public class TextRuleTests
         Assert.Equal(new[] { 3, 4 }, Assert.Single(outcome.Clusters).RemovedLines);
     }
 
+    [Fact]
+    public void Word_shingles_see_reordered_sentences_as_different()
+    {
+        var rows = Dataset.FromTexts([
+            "alpha beta gamma delta epsilon zeta eta theta iota kappa",
+            "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda",
+            "kappa iota theta eta zeta epsilon delta gamma beta alpha",
+        ]).Rows;
+        // 3-word shingles: row 2 shares all 8 of row 1's and adds one: Jaccard 8/9; row 3 shares none
+        var options = new NearDuplicateOptions(Threshold: 0.85, ShingleSize: 3, Unit: ShingleUnit.Word);
+        var outcome = new NearDuplicateRule(options).Apply(rows);
+        Assert.Equal([1, 3], outcome.Kept.Select(r => r.Line));
+        Assert.Equal("near duplicate of line 1 (Jaccard 0.89)", Assert.Single(outcome.Changes).Reason);
+    }
+
     private static Example Row(string text) => new(new JsonObject { ["text"] = text }, 1);
 }

@@ -44,8 +44,24 @@ public sealed class ChatValidationReport
     /// <summary>Lines of conversations longer than the context limit (they would be truncated in training).</summary>
     public required IReadOnlyList<(int Line, int Tokens)> OverContextLimit { get; init; }
 
+    /// <summary>Token count of every well-formed conversation, in input order.</summary>
+    public required IReadOnlyList<int> TokenCounts { get; init; }
+
     /// <summary>True when no row has a format problem.</summary>
     public bool IsValid => Issues.Count == 0;
+
+    /// <summary>Histogram of tokens per conversation (20 equal-width bins).</summary>
+    public Plotly.NET.GenericChart Chart()
+    {
+        int max = TokenCounts.DefaultIfEmpty(0).Max();
+        const int bins = 20;
+        int width = Math.Max(1, (max + bins) / bins);
+        var counts = new int[bins];
+        foreach (var t in TokenCounts) counts[Math.Min(bins - 1, t / width)]++;
+        var keys = Enumerable.Range(0, bins).Select(i => $"{i * width}-{(i + 1) * width - 1}").ToArray();
+        return Curation.PlotlyInterop.Titled(Curation.PlotlyInterop.Column(keys, counts, "conversations"),
+            "Tokens per conversation", "tokens", "conversations");
+    }
 }
 
 /// <summary>
@@ -93,6 +109,7 @@ public static class ChatValidator
         {
             Issues = issues.OrderBy(i => i.Line).ToList(),
             Tokens = TokenStats.Of(tokens),
+            TokenCounts = tokens,
             AssistantTokens = TokenStats.Of(assistant),
             OverContextLimit = over,
         };
