@@ -40,7 +40,7 @@ public class MinHashTests
     {
         var hasher = new MinHasher(128, 11);
         var shingler = new Shingler(5);
-        var texts = FineTune.Kit.Cli.Commands.Bench.BenchCurate.Generate(400, 5);
+        var texts = SyntheticTexts.Generate(400, 5);
         double sumDiff = 0;
         int n = 0;
         for (int i = 0; i + 1 < texts.Count; i += 2)
@@ -66,7 +66,7 @@ public class MinHashTests
     public void Lsh_recalls_planted_near_duplicates()
     {
         var random = new Random(9);
-        var texts = FineTune.Kit.Cli.Commands.Bench.BenchCurate.Generate(2000, 21);
+        var texts = SyntheticTexts.Generate(2000, 21);
         var shingler = new Shingler(5);
         var sets = texts.Select(shingler.Shingles).ToArray();
         var truth = new HashSet<(int, int)>();
@@ -90,7 +90,7 @@ public class MinHashTests
     [Fact]
     public void Detector_is_deterministic_for_a_seed()
     {
-        var texts = FineTune.Kit.Cli.Commands.Bench.BenchCurate.Generate(500, 1);
+        var texts = SyntheticTexts.Generate(500, 1);
         var a = new NearDuplicateDetector().FindPairs(texts);
         var b = new NearDuplicateDetector().FindPairs(texts);
         Assert.Equal(a, b);

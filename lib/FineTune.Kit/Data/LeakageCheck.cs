@@ -25,7 +25,7 @@ public static class LeakageCheck
         var firstByKey = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (int i = 0; i < rows.Count; i++)
         {
-            var key = ExactDuplicateRule.Key(texts[i]);
+            var key = TextKey.Of(texts[i]);
             if (!firstByKey.TryGetValue(key, out var list)) firstByKey[key] = list = [];
             // one leak per other split is enough to point at the problem
             foreach (var j in list.Where(j => rows[j].Part != rows[i].Part).GroupBy(j => rows[j].Part).Select(g => g.First()))
@@ -38,7 +38,7 @@ public static class LeakageCheck
         if (near is not null)
             foreach (var p in new NearDuplicateDetector(near).FindPairs(texts))
                 if (rows[p.First].Part != rows[p.Second].Part && !exactPairs.Contains((p.First, p.Second))
-                    && ExactDuplicateRule.Key(texts[p.First]) != ExactDuplicateRule.Key(texts[p.Second]))
+                    && TextKey.Of(texts[p.First]) != TextKey.Of(texts[p.Second]))
                     leaks.Add(new Leak("near", rows[p.First].Part, rows[p.First].Row.Line, rows[p.Second].Part, rows[p.Second].Row.Line, p.Similarity));
         return leaks;
     }

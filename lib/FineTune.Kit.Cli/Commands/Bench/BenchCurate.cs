@@ -32,12 +32,12 @@ internal static class BenchCurate
             // CPU time next to wall time: on a shared machine the wall clock also measures the neighbours
             var scaling = new Table().AddColumns("rows", "wall s", "CPU s", "rows/s (wall)", "pairs found", "CPU time ratio", "rows ratio");
             // one untimed run at the smallest size, so tiered JIT and the thread pool are warm for every timed size
-            detector.FindPairs(Generate(max / 10, s + 2));
+            detector.FindPairs(SyntheticTexts.Generate(max / 10, s + 2));
             double? firstTime = null;
             int firstRows = 0;
             foreach (var n in new[] { max / 10, max / 5, max / 2, max }.Distinct())
             {
-                var texts = Generate(n, s);
+                var texts = SyntheticTexts.Generate(n, s);
                 var (pairs, secs, cpu) = Measure(() => detector.FindPairs(texts));
                 firstTime ??= cpu;
                 if (firstRows == 0) firstRows = n;
@@ -45,7 +45,7 @@ internal static class BenchCurate
             }
             AnsiConsole.Write(scaling);
 
-            var sample = Generate(exact, s + 1);
+            var sample = SyntheticTexts.Generate(exact, s + 1);
             var shingler = new Shingler(options.ShingleSize, options.Unit);
             var (truth, _, exactSecs) = Measure(() =>
             {
@@ -80,29 +80,4 @@ internal static class BenchCurate
     }
 
     private static string F(double v, int digits) => v.ToString("F" + digits, CultureInfo.InvariantCulture);
-
-    /// <summary>
-    /// Short ticket-like texts of 8 to 16 words from a 3,000-word vocabulary; one row in ten is a copy of an earlier
-    /// row with one word replaced (Jaccard of 5-char shingles typically 0.7 to 0.9), so the threshold matters.
-    /// </summary>
-    public static List<string> Generate(int n, int seed)
-    {
-        var random = new Random(seed);
-        string[] syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "shi", "po", "ve", "da", "gor", "lin", "mar", "tes", "qua", "bri"];
-        var vocab = Enumerable.Range(0, 3000).Select(_ =>
-            string.Concat(Enumerable.Range(0, random.Next(2, 4)).Select(_ => syllables[random.Next(syllables.Length)]))).ToArray();
-        var texts = new List<string>(n);
-        for (int i = 0; i < n; i++)
-        {
-            if (i > 10 && random.NextDouble() < 0.1)
-            {
-                var words = texts[random.Next(i)].Split(' ');
-                words[random.Next(words.Length)] = vocab[random.Next(vocab.Length)];
-                texts.Add(string.Join(' ', words));
-                continue;
-            }
-            texts.Add(string.Join(' ', Enumerable.Range(0, random.Next(8, 17)).Select(_ => vocab[random.Next(vocab.Length)])));
-        }
-        return texts;
-    }
 }

@@ -1,33 +1,13 @@
-using System.Globalization;
-using System.Text;
-
 namespace FineTune.Kit.Data.Curation;
 
 /// <summary>
-/// Drops rows whose normalised text equals that of an earlier row; the first occurrence is kept. The key is NFKC,
-/// lower case, white space collapsed, so "Hello  World" and "hello world" are duplicates. Whole keys are compared, so
-/// two different texts are never merged by a hash collision.
+/// Drops rows whose normalised text (<see cref="TextKey"/>) equals that of an earlier row; the first occurrence is
+/// kept. Whole keys are compared (through a hash table), so two different texts are never merged by a hash collision.
 /// </summary>
 public sealed class ExactDuplicateRule(IReadOnlyList<string>? columns = null) : ICurationRule
 {
     /// <inheritdoc/>
     public string Name => "drop_exact_duplicates";
-
-    /// <summary>The normalised key two rows must share to count as exact duplicates.</summary>
-    public static string Key(string text)
-    {
-        var s = (text.IsNormalized(NormalizationForm.FormKC) ? text : text.Normalize(NormalizationForm.FormKC)).ToLowerInvariant();
-        var sb = new StringBuilder(s.Length);
-        bool space = false;
-        foreach (var c in s)
-        {
-            if (char.IsWhiteSpace(c)) { space = sb.Length > 0; continue; }
-            if (space) sb.Append(' ');
-            space = false;
-            sb.Append(c);
-        }
-        return sb.ToString();
-    }
 
     /// <inheritdoc/>
     public RuleOutcome Apply(IReadOnlyList<Example> rows)
@@ -39,7 +19,7 @@ public sealed class ExactDuplicateRule(IReadOnlyList<string>? columns = null) : 
         foreach (var row in rows)
         {
             var content = row.Content(columns);
-            var key = Key(content);
+            var key = TextKey.Of(content);
             if (first.TryGetValue(key, out var keptLine))
             {
                 changes.Add(new RowChange(row.Line, ChangeKind.Removed, $"exact duplicate of line {keptLine}", content));

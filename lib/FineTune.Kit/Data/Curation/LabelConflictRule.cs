@@ -14,7 +14,7 @@ public enum ConflictResolution
 }
 
 /// <summary>
-/// Finds rows with the same normalised text (<see cref="ExactDuplicateRule.Key"/>) but different labels. Run it
+/// Finds rows with the same normalised text (<see cref="TextKey"/>) but different labels. Run it
 /// before duplicate removal, which would otherwise keep only the first row of such a group and hide the conflict.
 /// </summary>
 public sealed class LabelConflictRule(string column = "label", ConflictResolution resolution = ConflictResolution.DropAll,
@@ -36,7 +36,7 @@ public sealed class LabelConflictRule(string column = "label", ConflictResolutio
         for (int i = 0; i < rows.Count; i++)
         {
             if (rows[i][Column] is null) continue;
-            var key = ExactDuplicateRule.Key(rows[i].Content(textColumns));
+            var key = TextKey.Of(rows[i].Content(textColumns));
             if (!groups.TryGetValue(key, out var list)) groups[key] = list = [];
             list.Add(i);
         }

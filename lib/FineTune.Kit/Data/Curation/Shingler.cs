@@ -14,7 +14,7 @@ public enum ShingleUnit
 
 /// <summary>
 /// Cuts a text into overlapping n-grams ("shingles") and hashes each to 64 bits. The text is first reduced to its
-/// duplicate key (<see cref="ExactDuplicateRule.Key"/>), so case and spacing do not matter. A text shorter than one
+/// duplicate key (<see cref="TextKey"/>), so case and spacing do not matter. A text shorter than one
 /// shingle gives a single shingle of the whole text.
 /// </summary>
 public sealed class Shingler(int size = 5, ShingleUnit unit = ShingleUnit.Char)
@@ -28,7 +28,7 @@ public sealed class Shingler(int size = 5, ShingleUnit unit = ShingleUnit.Char)
     /// <summary>The distinct shingle hashes of a text, sorted ascending.</summary>
     public ulong[] Shingles(string text)
     {
-        var key = ExactDuplicateRule.Key(text);
+        var key = TextKey.Of(text);
         var set = new HashSet<ulong>();
         if (Unit == ShingleUnit.Char)
         {
