@@ -8,7 +8,9 @@ internal static class CommandList
     public static IEnumerable<Command> All() =>
     [
         SampleCommand.Create(),
+        CurateCommand.Create(),
         TokenizerCommand.Create(),
         PretrainCommand.Create(),
+        BenchCommand.Create(),
     ];
 }
