@@ -19,7 +19,7 @@ public sealed class SimilarShots : IFewShotSelector
         _index = index;
     }
 
-    /// <summary>When true, at most ⌈k / labels⌉ examples per label are taken before filling up with the nearest rest.</summary>
+    /// <summary>When true, shots are taken round-robin over labels (the nearest of each label first), so every label is shown when k ≥ labels.</summary>
     public bool BalanceLabels { get; private init; }
 
     /// <summary>When true (default) the nearest example comes last, right before the query, where it helps most.</summary>
@@ -37,25 +37,15 @@ public sealed class SimilarShots : IFewShotSelector
         bool IsQuery(int i) => string.Equals(_pool[i].Text, query, StringComparison.Ordinal);
         if (!BalanceLabels) return _index.Nearest(query, k, IsQuery);
 
-        var ranked = _index.Nearest(query, _pool.Count, IsQuery);
-        var labels = _pool.Select(e => e.Label).Distinct(StringComparer.Ordinal).Count();
-        var cap = (int)Math.Ceiling((double)k / labels);
-        var perLabel = new Dictionary<string, int>(StringComparer.Ordinal);
+        // round robin over labels: each round offers the next-nearest example of every label, nearest first
+        var byLabel = _index.Nearest(query, _pool.Count, IsQuery)
+            .GroupBy(n => _pool[n.Index].Label, StringComparer.Ordinal)
+            .Select(g => g.ToArray())
+            .ToArray();
         var chosen = new List<Neighbour>(k);
-        foreach (var n in ranked)
-        {
-            if (chosen.Count == k) break;
-            var label = _pool[n.Index].Label;
-            if (perLabel.GetValueOrDefault(label) >= cap) continue;
-            perLabel[label] = perLabel.GetValueOrDefault(label) + 1;
-            chosen.Add(n);
-        }
-        // some labels may have too few examples: fill with the nearest not yet chosen
-        foreach (var n in ranked)
-        {
-            if (chosen.Count == k) break;
-            if (!chosen.Contains(n)) chosen.Add(n);
-        }
+        for (var round = 0; chosen.Count < k && byLabel.Any(g => g.Length > round); round++)
+            chosen.AddRange(byLabel.Where(g => g.Length > round).Select(g => g[round])
+                .OrderByDescending(n => n.Similarity).ThenBy(n => n.Index).Take(k - chosen.Count));
         return chosen.OrderByDescending(n => n.Similarity).ThenBy(n => n.Index).ToArray();
     }
 
