@@ -17,6 +17,8 @@ public sealed class ClassificationReport
         var gold = examples.Select(e => e.Label).ToArray();
         var predicted = outputs.Select(o => o.Label).ToArray();
         Labels = labels;
+        // built first: it names the example and label when a label is outside the class list
+        Confusion = ConfusionMatrix.From(gold, predicted, labels);
         Correct = gold.Zip(predicted, (g, p) => string.Equals(g, p, StringComparison.Ordinal)).ToArray();
         Accuracy = bootstrap.Accuracy(Correct);
         var index = labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
@@ -24,7 +26,6 @@ public sealed class ClassificationReport
         var predIds = predicted.Select(p => index[p]).ToArray();
         MacroF1 = bootstrap.Of(gold.Length, sample => ClassificationMetrics.MacroF1(goldIds, predIds, labels.Count, sample));
         PerClass = ClassificationMetrics.PerClass(gold, predicted, labels);
-        Confusion = ConfusionMatrix.From(gold, predicted, labels);
         if (outputs.All(o => !double.IsNaN(o.Confidence)))
             Calibration = Evaluation.Calibration.Compute(outputs.Select(o => o.Confidence).ToArray(), Correct, calibrationBins);
         LatencyMs = Summary.Of(outputs.Where(o => o.Latency is not null).Select(o => o.Latency!.Value.TotalMilliseconds));

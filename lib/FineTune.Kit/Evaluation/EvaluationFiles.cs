@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace FineTune.Kit.Evaluation;
+
+/// <summary>
+/// JSON Lines files of test sets and predictions, so that approaches can be run once (on a GPU box, by an API) and
+/// compared later. A test line is <c>{"text": "...", "label": "...", ...}</c> — other string or number fields become
+/// slicing columns. A prediction line is <c>{"label": "...", "probabilities": {"a": 0.9, ...}, "prompt_tokens": 412,
+/// "latency_ms": 38.5}</c>, one per test example in the same order; only "label" is required.
+/// </summary>
+public static class EvaluationFiles
+{
+    /// <summary>Reads a labelled test set.</summary>
+    public static IReadOnlyList<LabeledExample> ReadTestSet(string path, string textField = "text", string labelField = "label")
+    {
+        var examples = new List<LabeledExample>();
+        foreach (var (line, root) in Lines(path))
+        {
+            var text = RequiredString(root, textField, path, line);
+            var label = RequiredString(root, labelField, path, line);
+            var columns = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var p in root.EnumerateObject())
+                if (p.Name != textField && p.Name != labelField && p.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False)
+                    columns[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+            examples.Add(new LabeledExample(text, label, columns.Count == 0 ? null : columns));
+        }
+        if (examples.Count == 0) throw new DataFormatException($"{path}: the test set is empty");
+        return examples;
+    }
+
+    /// <summary>Reads predictions, one line per test example.</summary>
+    public static IReadOnlyList<ClassifierOutput> ReadPredictions(string path)
+    {
+        var outputs = new List<ClassifierOutput>();
+        foreach (var (line, root) in Lines(path))
+        {
+            var label = RequiredString(root, "label", path, line);
+            var probabilities = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (root.TryGetProperty("probabilities", out var probs) && probs.ValueKind != JsonValueKind.Null)
+            {
+                if (probs.ValueKind != JsonValueKind.Object)
+                    throw new DataFormatException($"{path}:{line}: 'probabilities' must be an object of label → probability");
+                foreach (var p in probs.EnumerateObject())
+                {
+                    if (p.Value.ValueKind != JsonValueKind.Number || p.Value.GetDouble() is < 0 or > 1)
+                        throw new DataFormatException($"{path}:{line}: probability of '{p.Name}' must be a number in [0, 1], got {p.Value.GetRawText()}");
+                    probabilities[p.Name] = p.Value.GetDouble();
+                }
+            }
+            var tokens = 0;
+            if (root.TryGetProperty("prompt_tokens", out var t) && t.ValueKind != JsonValueKind.Null)
+                if (t.ValueKind != JsonValueKind.Number || !t.TryGetInt32(out tokens) || tokens < 0)
+                    throw new DataFormatException($"{path}:{line}: 'prompt_tokens' must be a non-negative integer, got {t.GetRawText()}");
+            TimeSpan? latency = null;
+            if (root.TryGetProperty("latency_ms", out var l) && l.ValueKind != JsonValueKind.Null)
+            {
+                if (l.ValueKind != JsonValueKind.Number || l.GetDouble() < 0)
+                    throw new DataFormatException($"{path}:{line}: 'latency_ms' must be a non-negative number, got {l.GetRawText()}");
+                latency = TimeSpan.FromMilliseconds(l.GetDouble());
+            }
+            outputs.Add(new ClassifierOutput(label, probabilities, tokens, latency));
+        }
+        return outputs;
+    }
+
+    /// <summary>Writes predictions in the format <see cref="ReadPredictions"/> reads (atomically).</summary>
+    public static void WritePredictions(string path, IEnumerable<ClassifierOutput> outputs)
+    {
+        var sb = new StringBuilder();
+        foreach (var o in outputs)
+        {
+            using var stream = new MemoryStream();
+            using (var w = new Utf8JsonWriter(stream))
+            {
+                w.WriteStartObject();
+                w.WriteString("label", o.Label);
+                if (o.Probabilities.Count > 0)
+                {
+                    w.WriteStartObject("probabilities");
+                    foreach (var (k, v) in o.Probabilities) w.WriteNumber(k, v);
+                    w.WriteEndObject();
+                }
+                w.WriteNumber("prompt_tokens", o.PromptTokens);
+                if (o.Latency is { } lat) w.WriteNumber("latency_ms", lat.TotalMilliseconds);
+                w.WriteEndObject();
+            }
+            sb.Append(Encoding.UTF8.GetString(stream.ToArray())).Append('\n');
+        }
+        Io.AtomicFile.WriteAllText(path, sb.ToString());
+    }
+
+    private static IEnumerable<(int Line, JsonElement Root)> Lines(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        var number = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(raw)) continue;
+            JsonElement root;
+            try
+            {
+                using var doc = JsonDocument.Parse(raw);
+                root = doc.RootElement.Clone();
+            }
+            catch (JsonException e)
+            {
+                throw new DataFormatException($"{path}:{number}: not valid JSON ({e.Message})", e);
+            }
+            if (root.ValueKind != JsonValueKind.Object) throw new DataFormatException($"{path}:{number}: expected a JSON object per line");
+            yield return (number, root);
+        }
+    }
+
+    private static string RequiredString(JsonElement root, string field, string path, int line)
+    {
+        if (!root.TryGetProperty(field, out var v)) throw new DataFormatException($"{path}:{line}: missing field '{field}'");
+        return v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString()!,
+            JsonValueKind.Number => v.GetRawText(), // numeric class ids are common
+            _ => throw new DataFormatException($"{path}:{line}: field '{field}' must be a string, got {v.ValueKind.ToString().ToLower(CultureInfo.InvariantCulture)}"),
+        };
+    }
+}
