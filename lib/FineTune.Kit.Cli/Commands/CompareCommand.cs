@@ -53,6 +53,8 @@ internal static class CompareCommand
             var report = comparison.Run();
 
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            // redirected output has no terminal width; 80 columns would wrap every cell of the table
+            if (Console.IsOutputRedirected) console.Profile.Width = 160;
             var table = new Table();
             foreach (var h in ComparisonReport.Header) table.AddColumn(Markup.Escape(h));
             foreach (var row in report.Rows()) table.AddRow(row.Select(Markup.Escape).ToArray());
@@ -71,7 +73,8 @@ internal static class CompareCommand
     internal static Approach ParseApproach(string spec)
     {
         var parts = spec.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var head = parts.Length == 0 ? -1 : parts[0].IndexOf('=');
+        // the last '=' splits, so names like "LoRA r=8" work (paths must not contain '=')
+        var head = parts.Length == 0 ? -1 : parts[0].LastIndexOf('=');
         if (head <= 0 || head == parts[0].Length - 1)
             throw new ArgumentException($"--approach '{spec}': expected NAME=PREDICTIONS.jsonl[;params=N][;train_seconds=S]");
         var approach = Approach.Named(parts[0][..head].Trim())

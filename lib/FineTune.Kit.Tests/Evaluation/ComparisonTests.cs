@@ -52,10 +52,39 @@ public class ComparisonTests
         Assert.True(report.BestVsRunnerUp.Difference.Contains(0));
         Assert.Contains("inside the confidence interval", report.Recommendation);
         Assert.Equal("B", report.CheapestAdequate!.Other.Name);
-        Assert.Contains("cheapest adequate approach is B", report.Recommendation);
+        Assert.Contains("B costs $25.00, so it is the cheapest adequate approach", report.Recommendation.Replace(" with no training", ""));
         // costs: 1000 tokens x 0.5 per 1k tokens x 1000 requests = 500; 50 tokens -> 25
         Assert.Equal(500, report.Approaches[0].CostPer1k, 9);
         Assert.Equal(25, report.Approaches[1].CostPer1k, 9);
+    }
+
+    [Fact]
+    public void Cheapest_adequate_approach_may_be_other_than_the_runner_up()
+    {
+        var report = new PromptVsFineTune(Test)
+            .Add(Approach.Named("A").WithPredictions(Outputs(i => i % 20 == 0, 1000)))                  // 190 right, $500
+            .Add(Approach.Named("B").WithPredictions(Outputs(i => i % 20 == 1 || i % 40 == 2, 400)))     // 185 right, $200
+            .Add(Approach.Named("C").WithPredictions(Outputs(i => i % 20 == 3 || i % 40 == 4 || i % 100 == 5, 20))) // 183 right, $10
+            .Add(Approach.Named("D").WithPredictions(Outputs(i => i % 3 == 0, 1)))                       // far worse, $0.5
+            .WithCostModel(PerToken)
+            .Run();
+        Assert.Equal("B", report.BestVsRunnerUp!.Other.Name);
+        Assert.Equal("C", report.CheapestAdequate!.Other.Name);
+        Assert.Contains("The cheapest adequate approach is C", report.Recommendation);
+        Assert.Equal(["D", "C", "B", "A"], report.ParetoFront.Select(a => a.Name));
+    }
+
+    [Fact]
+    public void Best_and_cheapest_leaves_no_trade_off()
+    {
+        var report = new PromptVsFineTune(Test)
+            .Add(Approach.Named("A").WithPredictions(Outputs(i => i % 20 == 0, 10)))
+            .Add(Approach.Named("B").WithPredictions(Outputs(i => i % 3 == 0, 500)))
+            .WithCostModel(PerToken)
+            .Run();
+        Assert.StartsWith("A wins", report.Recommendation);
+        Assert.Contains("no trade-off", report.Recommendation);
+        Assert.Equal(["A"], report.ParetoFront.Select(a => a.Name));
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public static class EvaluationCharts
                 ("mode", "lines+markers"), ("name", FormattableString.Invariant($"{name} (ECE {cal.ExpectedCalibrationError:0.000})")),
                 ("text", bins.Select(b => FormattableString.Invariant($"({b.Lower:0.0#}, {b.Upper:0.0#}]: n={b.Count}")).ToArray())));
         }
-        return Chart(traces, "Reliability diagram", "mean confidence", "accuracy",
+        return Chart(traces, "Reliability diagram", "mean confidence", "accuracy", 650, 550,
             ("xaxis", Obj(("title", Obj(("text", "mean confidence"))), ("range", new[] { 0.0, 1.0 }))),
             ("yaxis", Obj(("title", Obj(("text", "accuracy"))), ("range", new[] { 0.0, 1.0 }))));
     }
@@ -34,7 +34,7 @@ public static class EvaluationCharts
 
     /// <summary>Confusion matrix heatmap: gold labels down, predicted labels across, counts written in the cells.</summary>
     public static GenericChart ConfusionHeatmap(ConfusionMatrix matrix, string title = "Confusion matrix") =>
-        Chart([ConfusionTrace(matrix, "x", "y", showScale: true)], title, "predicted", "gold",
+        Chart([ConfusionTrace(matrix, "x", "y", showScale: true)], title, "predicted", "gold", 520, 460,
             ("yaxis", Obj(("title", Obj(("text", "gold"))), ("autorange", "reversed"))));
 
     /// <summary>A heatmap trace of a confusion matrix on the given axes (for side-by-side grids).</summary>

@@ -28,10 +28,17 @@ internal static class PlotlyTraces
 
     /// <summary>A chart of the traces with a title, axis titles and any further layout properties.</summary>
     public static GenericChart Chart(IEnumerable<Trace> traces, string title, string? xTitle, string? yTitle,
+        params (string Key, object? Value)[] layoutProperties) =>
+        Chart(traces, title, xTitle, yTitle, 800, 500, layoutProperties);
+
+    /// <summary>A chart of the given size in pixels.</summary>
+    public static GenericChart Chart(IEnumerable<Trace> traces, string title, string? xTitle, string? yTitle, int width, int height,
         params (string Key, object? Value)[] layoutProperties)
     {
         var chart = GenericChart.ofTraceObjects(true, traces.ToList());
         var layout = new Layout();
+        layout.SetProperty("width", width);
+        layout.SetProperty("height", height);
         layout.SetProperty("title", Obj(("text", title)));
         if (xTitle is not null) layout.SetProperty("xaxis", Obj(("title", Obj(("text", xTitle)))));
         if (yTitle is not null) layout.SetProperty("yaxis", Obj(("title", Obj(("text", yTitle)))));

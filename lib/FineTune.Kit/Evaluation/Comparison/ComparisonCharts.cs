@@ -61,7 +61,8 @@ public sealed class ComparisonCharts
                 ("yref", Axis("y", i) + " domain"), ("x", 0.5), ("y", 1.08), ("xanchor", "center")));
         }
         layout.Add(("annotations", annotations.ToArray()));
-        return Chart(traces, "Confusion matrices (rows: gold, columns: predicted)", null, null, layout.ToArray());
+        return Chart(traces, "Confusion matrices (rows: gold, columns: predicted)", null, null,
+            Math.Max(520, 340 * k + 80), 460, layout.ToArray());
     }
 
     /// <summary>Reliability diagram of every approach that reports probabilities; null when none does.</summary>

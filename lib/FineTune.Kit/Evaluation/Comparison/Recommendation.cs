@@ -60,7 +60,11 @@ public static class Recommendation
         sb.Append(Inv, $" {best.Name} costs {Money(best.CostPer1k, cost)} per 1,000 requests{Effort(best)}.");
 
         var cheap = CheapestAdequate(results, best, bootstrap);
-        if (cheap is not null)
+        if (cheap is not null && cheap.Other == runnerUp.Other)
+        {
+            sb.Append(Inv, $" {cheap.Other.Name} costs {Money(cheap.Other.CostPer1k, cost)}{Effort(cheap.Other)}, so it is the cheapest adequate approach and the better buy unless those {points} points matter.");
+        }
+        else if (cheap is not null)
         {
             sb.Append(Inv, $" The cheapest adequate approach is {cheap.Other.Name} at {Money(cheap.Other.CostPer1k, cost)} per 1,000 requests{Effort(cheap.Other)}: it trails {best.Name} by {Points(cheap.Difference.Estimate)} points, a difference inside the confidence interval (paired 95% CI {PointsCi(cheap.Difference)} points), so it is the better buy unless those points matter.");
         }
@@ -68,7 +72,7 @@ public static class Recommendation
         {
             var cheapest = results.Where(r => r.CostPer1k < best.CostPer1k).OrderBy(r => r.CostPer1k).FirstOrDefault();
             if (cheapest is null)
-                sb.Append(" No approach is cheaper, so it is the clear choice.");
+                sb.Append(" No other approach is cheaper, so there is no trade-off to make.");
             else
             {
                 var c = Compare(best, cheapest, bootstrap);
