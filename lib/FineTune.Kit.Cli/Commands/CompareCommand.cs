@@ -31,10 +31,11 @@ internal static class CompareCommand
         var seed = Cli.Optional("--seed", "Bootstrap seed.", 12345);
         var html = Cli.Optional<string?>("--out", "Write the HTML report here.", null);
         var json = Cli.Optional<string?>("--json", "Write the JSON summary here.", null);
+        var sliceBy = Cli.Optional<string?>("--slice-by", "Also report accuracy per value of this test-set column.", null);
 
         var command = new Command("compare", "Compare prompting and fine-tuning approaches from saved predictions on the same test set.")
         {
-            test, approaches, pricePerTokens, pricePerSecond, trainingPrice, amortize, currency, resamples, level, seed, html, json,
+            test, approaches, pricePerTokens, pricePerSecond, trainingPrice, amortize, currency, resamples, level, seed, html, json, sliceBy,
         };
         command.Handle(parse =>
         {
@@ -59,6 +60,17 @@ internal static class CompareCommand
             foreach (var h in ComparisonReport.Header) table.AddColumn(Markup.Escape(h));
             foreach (var row in report.Rows()) table.AddRow(row.Select(Markup.Escape).ToArray());
             console.Write(table);
+            if (parse.GetValue(sliceBy) is { } column)
+            {
+                var slices = report.SliceBy(column);
+                var groups = slices.Values.First().Select(s => s.Group).ToArray();
+                var sliceTable = new Table().AddColumn(Markup.Escape(column)).AddColumn("n");
+                foreach (var a in report.Approaches) sliceTable.AddColumn(Markup.Escape(a.Name));
+                for (var g = 0; g < groups.Length; g++)
+                    sliceTable.AddRow([Markup.Escape(groups[g]), slices.Values.First()[g].Count.ToString(CultureInfo.InvariantCulture),
+                        .. report.Approaches.Select(a => slices[a.Name][g].Accuracy.ToString("0.000", CultureInfo.InvariantCulture))]);
+                console.Write(sliceTable);
+            }
             console.WriteLine();
             console.WriteLine(report.Recommendation);
 

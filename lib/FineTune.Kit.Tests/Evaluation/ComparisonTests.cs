@@ -52,7 +52,7 @@ public class ComparisonTests
         Assert.True(report.BestVsRunnerUp.Difference.Contains(0));
         Assert.Contains("inside the confidence interval", report.Recommendation);
         Assert.Equal("B", report.CheapestAdequate!.Other.Name);
-        Assert.Contains("B costs $25.00, so it is the cheapest adequate approach", report.Recommendation.Replace(" with no training", ""));
+        Assert.Contains("B costs $25.00 per 1,000 requests, so it is the cheapest adequate approach", report.Recommendation.Replace(" with no training", ""));
         // costs: 1000 tokens x 0.5 per 1k tokens x 1000 requests = 500; 50 tokens -> 25
         Assert.Equal(500, report.Approaches[0].CostPer1k, 9);
         Assert.Equal(25, report.Approaches[1].CostPer1k, 9);
@@ -85,6 +85,18 @@ public class ComparisonTests
         Assert.StartsWith("A wins", report.Recommendation);
         Assert.Contains("no trade-off", report.Recommendation);
         Assert.Equal(["A"], report.ParetoFront.Select(a => a.Name));
+    }
+
+    [Fact]
+    public void Recommendation_states_the_configured_confidence_level()
+    {
+        var report = new PromptVsFineTune(Test)
+            .Add(Approach.Named("A").WithPredictions(Outputs(i => i % 20 == 0, 10)))
+            .Add(Approach.Named("B").WithPredictions(Outputs(i => i % 20 == 1, 10)))
+            .WithBootstrap(new Bootstrap(Resamples: 500, Level: 0.9, Seed: 1))
+            .Run();
+        Assert.Contains("90% CI", report.Recommendation);
+        Assert.DoesNotContain("95%", report.Recommendation);
     }
 
     [Fact]

@@ -62,7 +62,8 @@ public sealed class EvaluationFilesTests : IDisposable
     [Fact]
     public void Compare_command_writes_table_recommendation_and_reports()
     {
-        var test = Write("test.jsonl", Enumerable.Range(0, 40).Select(i => $$"""{"text": "t{{i}}", "label": "{{(i % 2 == 0 ? "x" : "y")}}"}""").ToArray());
+        var test = Write("test.jsonl", Enumerable.Range(0, 40)
+            .Select(i => $$"""{"text": "t{{i}}", "label": "{{(i % 2 == 0 ? "x" : "y")}}", "lang": "{{(i < 10 ? "de" : "en")}}"}""").ToArray());
         string Line(int i, bool right, int tokens) =>
             $$"""{"label": "{{((i % 2 == 0) == right ? "x" : "y")}}", "prompt_tokens": {{tokens}}}""";
         var zero = Write("zero.jsonl", Enumerable.Range(0, 40).Select(i => Line(i, i % 4 != 0, 300)).ToArray());
@@ -72,11 +73,13 @@ public sealed class EvaluationFilesTests : IDisposable
 
         var (code, stdout, stderr) = Run("compare", "--test", test, "--approach", $"zero-shot={zero}",
             "--approach", $"LoRA={lora};params=811008;train_seconds=600", "--price-per-1k-tokens", "0.5",
-            "--resamples", "500", "--out", html, "--json", json);
+            "--resamples", "500", "--out", html, "--json", json, "--slice-by", "lang");
         Assert.True(code == 0, stderr);
         Assert.Contains("zero-shot", stdout);
         Assert.Contains("LoRA", stdout);
         Assert.Contains("Pareto front", stdout);
+        Assert.Contains("lang", stdout);
+        Assert.Contains("de", stdout);
         Assert.True(File.Exists(html));
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         Assert.Equal(2, doc.RootElement.GetProperty("approaches").GetArrayLength());

@@ -98,6 +98,13 @@ public sealed class ComparisonReport
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    /// <summary>
+    /// Accuracy per value of a test-set column for every approach (fairness check: does the fine-tune help every
+    /// language or user group, or only the majority?).
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<SliceMetrics>> SliceBy(string column) =>
+        Approaches.ToDictionary(a => a.Name, a => a.Classification.SliceBy(column));
+
     /// <summary>The charts of this comparison.</summary>
     public ComparisonCharts Charts() => new(this);
 

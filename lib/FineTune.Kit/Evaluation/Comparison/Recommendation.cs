@@ -42,31 +42,31 @@ public static class Recommendation
         var ranked = Rank(results);
         var best = ranked[0];
         var n = best.Classification.Examples.Count;
-        var level = bootstrap.Level.ToString("P0", Inv).Replace(" ", "");
+        var level = bootstrap.Level.ToString("P0", Inv).Replace(" ", ""); // "95%"
         var sb = new StringBuilder();
         if (ranked.Count == 1)
         {
-            sb.Append(Inv, $"Only {best.Name} was evaluated: accuracy {Acc(best)} (95% CI {Ci(best.Accuracy)}) at {Money(best.CostPer1k, cost)} per 1,000 requests.");
-            return sb.ToString().Replace("95%", level);
+            sb.Append(Inv, $"Only {best.Name} was evaluated: accuracy {Acc(best)} ({level} CI {Ci(best.Accuracy)}) at {Money(best.CostPer1k, cost)} per 1,000 requests.");
+            return sb.ToString();
         }
 
         var runnerUp = Compare(best, ranked[1], bootstrap);
         var points = Points(runnerUp.Difference.Estimate);
         if (runnerUp.IsSignificant)
-            sb.Append(Inv, $"{best.Name} wins with accuracy {Acc(best)} (95% CI {Ci(best.Accuracy)}), {points} points above the runner-up {runnerUp.Other.Name} ({Acc(runnerUp.Other)}); the paired bootstrap 95% CI of the difference, {PointsCi(runnerUp.Difference)} points, excludes zero, so the lead is significant on these {n} test examples.");
+            sb.Append(Inv, $"{best.Name} wins with accuracy {Acc(best)} ({level} CI {Ci(best.Accuracy)}), {points} points above the runner-up {runnerUp.Other.Name} ({Acc(runnerUp.Other)}); the paired bootstrap {level} CI of the difference, {PointsCi(runnerUp.Difference)} points, excludes zero, so the lead is significant on these {n} test examples.");
         else
-            sb.Append(Inv, $"{best.Name} has the highest accuracy ({Acc(best)}, 95% CI {Ci(best.Accuracy)}), but its lead of {points} points over {runnerUp.Other.Name} ({Acc(runnerUp.Other)}) is inside the confidence interval: the paired bootstrap 95% CI of the difference, {PointsCi(runnerUp.Difference)} points, includes zero, so the two cannot be told apart on these {n} test examples.");
+            sb.Append(Inv, $"{best.Name} has the highest accuracy ({Acc(best)}, {level} CI {Ci(best.Accuracy)}), but its lead of {points} points over {runnerUp.Other.Name} ({Acc(runnerUp.Other)}) is inside the confidence interval: the paired bootstrap {level} CI of the difference, {PointsCi(runnerUp.Difference)} points, includes zero, so the two cannot be told apart on these {n} test examples.");
 
         sb.Append(Inv, $" {best.Name} costs {Money(best.CostPer1k, cost)} per 1,000 requests{Effort(best)}.");
 
         var cheap = CheapestAdequate(results, best, bootstrap);
         if (cheap is not null && cheap.Other == runnerUp.Other)
         {
-            sb.Append(Inv, $" {cheap.Other.Name} costs {Money(cheap.Other.CostPer1k, cost)}{Effort(cheap.Other)}, so it is the cheapest adequate approach and the better buy unless those {points} points matter.");
+            sb.Append(Inv, $" {cheap.Other.Name} costs {Money(cheap.Other.CostPer1k, cost)} per 1,000 requests{Effort(cheap.Other)}, so it is the cheapest adequate approach and the better buy unless those {points} points matter.");
         }
         else if (cheap is not null)
         {
-            sb.Append(Inv, $" The cheapest adequate approach is {cheap.Other.Name} at {Money(cheap.Other.CostPer1k, cost)} per 1,000 requests{Effort(cheap.Other)}: it trails {best.Name} by {Points(cheap.Difference.Estimate)} points, a difference inside the confidence interval (paired 95% CI {PointsCi(cheap.Difference)} points), so it is the better buy unless those points matter.");
+            sb.Append(Inv, $" The cheapest adequate approach is {cheap.Other.Name} at {Money(cheap.Other.CostPer1k, cost)} per 1,000 requests{Effort(cheap.Other)}: it trails {best.Name} by {Points(cheap.Difference.Estimate)} points, a difference inside the confidence interval (paired {level} CI {PointsCi(cheap.Difference)} points), so it is the better buy unless those points matter.");
         }
         else
         {
@@ -76,13 +76,13 @@ public static class Recommendation
             else
             {
                 var c = Compare(best, cheapest, bootstrap);
-                sb.Append(Inv, $" Every cheaper approach is significantly less accurate: the cheapest, {cheapest.Name}, saves {Money(best.CostPer1k - cheapest.CostPer1k, cost)} per 1,000 requests but loses {Points(c.Difference.Estimate)} points (paired 95% CI {PointsCi(c.Difference)}).");
+                sb.Append(Inv, $" Every cheaper approach is significantly less accurate: the cheapest, {cheapest.Name}, saves {Money(best.CostPer1k - cheapest.CostPer1k, cost)} per 1,000 requests but loses {Points(c.Difference.Estimate)} points (paired {level} CI {PointsCi(c.Difference)}).");
             }
         }
 
         var front = ParetoFront.Of(results.Select(r => (r.Accuracy.Estimate, r.CostPer1k)).ToArray());
         sb.Append(Inv, $" Pareto front (accuracy vs cost): {string.Join(", ", front.Select(i => results[i].Name))}.");
-        return sb.ToString().Replace("95%", level);
+        return sb.ToString();
     }
 
     private static string Acc(ApproachResult r) => r.Accuracy.Estimate.ToString("0.000", Inv);
