@@ -60,6 +60,24 @@ public sealed class EvaluationFilesTests : IDisposable
     }
 
     [Fact]
+    public void Training_history_reads_from_jsonl_and_csv_alike()
+    {
+        var jsonl = Write("history.jsonl", """{"step": 10, "train_loss": 2.0, "val_loss": 2.1}""", """{"step": 20, "train_loss": 1.5}""",
+            """{"step": 30, "train_loss": 1.0, "val_loss": null}""", """{"step": 40, "train_loss": 0.8, "val_loss": 1.9}""");
+        var csv = Write("history.csv", "step,train_loss,val_loss", "10,2.0,2.1", "20,1.5,", "30,1.0,", "40,0.8,1.9");
+        var a = EvaluationFiles.ReadTrainingHistory(jsonl);
+        var b = EvaluationFiles.ReadTrainingHistory(csv);
+        Assert.Equal(a, b);
+        Assert.Null(a[1].ValLoss);
+        Assert.Equal(40, Overfitting.Diagnose(a).BestValidationStep);
+
+        var bad = Write("bad.csv", "step,train_loss", "1,abc");
+        var e = Assert.Throws<DataFormatException>(() => EvaluationFiles.ReadTrainingHistory(bad));
+        Assert.Contains("bad.csv:2", e.Message);
+        Assert.Contains("train_loss", e.Message);
+    }
+
+    [Fact]
     public void Compare_command_writes_table_recommendation_and_reports()
     {
         var test = Write("test.jsonl", Enumerable.Range(0, 40)

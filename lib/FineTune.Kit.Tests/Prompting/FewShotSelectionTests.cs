@@ -35,6 +35,36 @@ public class FewShotSelectionTests
     }
 
     [Fact]
+    public void Tf_idf_search_agrees_with_a_dense_brute_force_computation()
+    {
+        var rng = new Random(8);
+        var vocabulary = Enumerable.Range(0, 40).Select(i => $"w{i}").ToArray();
+        string Text() => string.Join(' ', Enumerable.Range(0, rng.Next(3, 12)).Select(_ => vocabulary[rng.Next(vocabulary.Length)]));
+        var pool = Enumerable.Range(0, 120).Select(_ => Text()).ToArray();
+
+        // independent dense computation: counts x smoothed idf, then cosine
+        var df = vocabulary.Select(w => pool.Count(d => d.Split(' ').Contains(w))).ToArray();
+        double[] Dense(string text) => vocabulary.Select((w, j) =>
+            df[j] == 0 ? 0 : text.Split(' ').Count(t => t == w) * (Math.Log((1.0 + pool.Length) / (1.0 + df[j])) + 1)).ToArray();
+        var dense = pool.Select(Dense).ToArray();
+        static double Cos(double[] a, double[] b) =>
+            a.Zip(b, (x, y) => x * y).Sum() / Math.Sqrt(a.Sum(x => x * x) * b.Sum(x => x * x));
+
+        var index = new TfIdfIndex(pool);
+        for (var q = 0; q < 15; q++)
+        {
+            var query = Text();
+            var expected = dense.Select(d => Cos(d, Dense(query))).OrderDescending().Take(5).ToArray();
+            var actual = index.Nearest(query, 5);
+            for (var r = 0; r < 5; r++)
+            {
+                Assert.Equal(expected[r], actual[r].Similarity, 9);
+                Assert.Equal(Cos(dense[actual[r].Index], Dense(query)), actual[r].Similarity, 9);
+            }
+        }
+    }
+
+    [Fact]
     public void Cosine_top_k_equals_brute_force_on_random_vectors()
     {
         var rng = new Random(11);

@@ -91,6 +91,68 @@ public static class EvaluationFiles
         Io.AtomicFile.WriteAllText(path, sb.ToString());
     }
 
+    /// <summary>
+    /// Reads a training history: JSON Lines with "step", "train_loss" and optional "val_loss" (null or absent at steps
+    /// without validation), or, for a .csv path, a header row naming those columns and an empty cell for no validation.
+    /// </summary>
+    public static IReadOnlyList<TrainingRecord> ReadTrainingHistory(string path)
+    {
+        var records = path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? ReadHistoryCsv(path) : ReadHistoryJsonl(path);
+        if (records.Count == 0) throw new DataFormatException($"{path}: the training history is empty");
+        return records;
+    }
+
+    private static List<TrainingRecord> ReadHistoryJsonl(string path)
+    {
+        var records = new List<TrainingRecord>();
+        foreach (var (line, root) in Lines(path))
+        {
+            double? Number(string field, bool required)
+            {
+                if (!root.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
+                    return required ? throw new DataFormatException($"{path}:{line}: missing field '{field}'") : null;
+                return v.ValueKind == JsonValueKind.Number
+                    ? v.GetDouble()
+                    : throw new DataFormatException($"{path}:{line}: field '{field}' must be a number, got {v.GetRawText()}");
+            }
+            var step = Number("step", true)!.Value;
+            if (step != Math.Floor(step)) throw new DataFormatException($"{path}:{line}: 'step' must be an integer, got {step}");
+            records.Add(new TrainingRecord((int)step, Number("train_loss", true)!.Value, Number("val_loss", false)));
+        }
+        return records;
+    }
+
+    private static List<TrainingRecord> ReadHistoryCsv(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        using var reader = new StreamReader(path);
+        var header = reader.ReadLine()?.Split(',').Select(h => h.Trim()).ToList()
+            ?? throw new DataFormatException($"{path}: empty file, expected a header row");
+        int Column(string name, bool required)
+        {
+            var i = header.IndexOf(name);
+            return i < 0 && required ? throw new DataFormatException($"{path}:1: header has no '{name}' column ({string.Join(",", header)})") : i;
+        }
+        int stepCol = Column("step", true), trainCol = Column("train_loss", true), valCol = Column("val_loss", false);
+        var records = new List<TrainingRecord>();
+        var number = 1;
+        for (var raw = reader.ReadLine(); raw is not null; raw = reader.ReadLine())
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(raw)) continue;
+            var cells = raw.Split(',').Select(c => c.Trim()).ToArray();
+            if (cells.Length != header.Count)
+                throw new DataFormatException($"{path}:{number}: {cells.Length} cells but the header has {header.Count}");
+            double Parse(int col) => double.TryParse(cells[col], NumberStyles.Float, CultureInfo.InvariantCulture, out var x)
+                ? x : throw new DataFormatException($"{path}:{number}: column '{header[col]}' is not a number: '{cells[col]}'");
+            if (!int.TryParse(cells[stepCol], NumberStyles.Integer, CultureInfo.InvariantCulture, out var step))
+                throw new DataFormatException($"{path}:{number}: column 'step' is not an integer: '{cells[stepCol]}'");
+            double? val = valCol < 0 || cells[valCol].Length == 0 ? null : Parse(valCol);
+            records.Add(new TrainingRecord(step, Parse(trainCol), val));
+        }
+        return records;
+    }
+
     private static IEnumerable<(int Line, JsonElement Root)> Lines(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);

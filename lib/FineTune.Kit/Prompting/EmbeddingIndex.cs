@@ -30,6 +30,8 @@ public sealed class EmbeddingIndex : ISimilarityIndex
     {
         _embedder = queryEmbedder;
         _vectors = vectors.Select(CosineSearch.Normalize).ToArray();
+        if (_vectors.Any(v => v.Length != _vectors[0].Length))
+            throw new ArgumentException("the pool vectors have different lengths");
     }
 
     /// <inheritdoc />

@@ -71,7 +71,10 @@ public sealed class TfIdfVectorizer
     }
 }
 
-/// <summary>A pool of texts searchable by TF-IDF cosine similarity (the vectoriser is fitted on the pool).</summary>
+/// <summary>
+/// A pool of texts searchable by TF-IDF cosine similarity (the vectoriser is fitted on the pool). A query that shares
+/// no word with the pool has similarity 0 to everything and gets the first pool items.
+/// </summary>
 public sealed class TfIdfIndex : ISimilarityIndex
 {
     private readonly SparseVector[] _vectors;

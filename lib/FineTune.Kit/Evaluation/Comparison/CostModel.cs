@@ -18,7 +18,10 @@ public sealed record CostModel
     /// <summary>Currency symbol used in text ("$").</summary>
     public string Currency { get; init; } = "$";
 
-    /// <summary>Cost of serving 1,000 requests, including the amortised share of training.</summary>
+    /// <summary>
+    /// Cost of serving 1,000 requests, including the amortised share of training. An unknown (NaN) token count or
+    /// latency contributes nothing, so price what you measured.
+    /// </summary>
     public double CostPer1kRequests(double meanPromptTokens, double meanLatencyMs, double trainSeconds)
     {
         if (AmortizeOverRequests <= 0) throw new ArgumentException($"AmortizeOverRequests must be positive, got {AmortizeOverRequests}");
