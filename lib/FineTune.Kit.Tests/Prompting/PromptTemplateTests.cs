@@ -56,6 +56,10 @@ public class PromptTemplateTests
     [Fact]
     public void Templates_are_immutable()
     {
+        var shared = LabelVerbalizer.Identity(["a", "b"]);
+        var changed = shared.Map("a", " alpha");
+        Assert.Equal(" a", shared.Verbalize("a"));
+        Assert.Equal(" alpha", changed.Verbalize("a"));
         var other = Template.WithOutputPrefix("Answer:");
         Assert.EndsWith("Category:", Template.Render("x"));
         Assert.EndsWith("Answer:", other.Render("x"));

@@ -3,29 +3,36 @@ namespace FineTune.Kit.Prompting;
 /// <summary>
 /// Maps each label to the text the model should produce after the prompt (" billing" for label "billing"), and back.
 /// The leading space matters for BPE tokenizers: " billing" is usually one token, "billing" after a colon is not.
+/// Immutable: <see cref="Map"/> returns a new verbaliser, so templates that share one cannot change each other.
 /// </summary>
 public sealed class LabelVerbalizer
 {
-    private readonly List<KeyValuePair<string, string>> _map = [];
+    private readonly List<KeyValuePair<string, string>> _map;
+
+    /// <summary>An empty verbaliser; add labels with <see cref="Map"/>.</summary>
+    public LabelVerbalizer() => _map = [];
+
+    private LabelVerbalizer(List<KeyValuePair<string, string>> map) => _map = map;
 
     /// <summary>Each label verbalised as itself with a leading space: "billing" → " billing".</summary>
     public static LabelVerbalizer Identity(IEnumerable<string> labels, string prefix = " ")
     {
         var v = new LabelVerbalizer();
-        foreach (var l in labels) v.Map(l, prefix + l);
+        foreach (var l in labels) v = v.Map(l, prefix + l);
         return v;
     }
 
-    /// <summary>Adds or replaces the verbalisation of a label; labels keep the order they were first added in.</summary>
+    /// <summary>A copy with the verbalisation of a label added or replaced; labels keep the order they were first added in.</summary>
     public LabelVerbalizer Map(string label, string text)
     {
         if (string.IsNullOrEmpty(text)) throw new ArgumentException($"label '{label}' needs a non-empty verbalisation");
-        var i = _map.FindIndex(p => p.Key == label);
-        if (i >= 0) _map[i] = new(label, text);
-        else _map.Add(new(label, text));
-        if (_map.Count(p => p.Value == text) > 1)
+        var map = new List<KeyValuePair<string, string>>(_map);
+        var i = map.FindIndex(p => p.Key == label);
+        if (i >= 0) map[i] = new(label, text);
+        else map.Add(new(label, text));
+        if (map.Count(p => p.Value == text) > 1)
             throw new ArgumentException($"two labels are verbalised as \"{text}\": the model could not tell them apart");
-        return this;
+        return new LabelVerbalizer(map);
     }
 
     /// <summary>The labels, in declaration order.</summary>
