@@ -12,5 +12,6 @@ internal static class CommandList
         TokenizerCommand.Create(),
         PretrainCommand.Create(),
         BenchCommand.Create(),
+        CompareCommand.Create(),
     ];
 }

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Globalization;
+using FineTune.Kit.Evaluation;
+using FineTune.Kit.Evaluation.Comparison;
+using Spectre.Console;
+
+namespace FineTune.Kit.Cli.Commands;
+
+/// <summary>
+/// `ftk compare`: compares approaches from their saved predictions on one test set — accuracy with confidence
+/// intervals, macro-F1, cost per 1,000 requests, a recommendation, and an HTML/JSON report.
+/// </summary>
+internal static class CompareCommand
+{
+    public static Command Create()
+    {
+        var test = Cli.Required<string>("--test", "Test set, JSON Lines with \"text\" and \"label\" fields.");
+        var approaches = new Option<string[]>("--approach")
+        {
+            Description = "One approach: NAME=PREDICTIONS.jsonl[;params=N][;train_seconds=S]. Repeat for each approach.",
+            Required = true,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var pricePerTokens = Cli.Optional("--price-per-1k-tokens", "Price of 1,000 prompt tokens.", 0.0);
+        var pricePerSecond = Cli.Optional("--price-per-second", "Price of one second of inference compute.", 0.0);
+        var trainingPrice = Cli.Optional("--training-price-per-second", "Price of one second of training compute.", 0.0);
+        var amortize = Cli.Optional("--amortize-over", "Requests the training cost is spread over.", 1_000_000L);
+        var currency = Cli.Optional("--currency", "Currency symbol for the report.", "$");
+        var resamples = Cli.Optional("--resamples", "Bootstrap resamples.", 2000);
+        var level = Cli.Optional("--level", "Confidence level of the intervals.", 0.95);
+        var seed = Cli.Optional("--seed", "Bootstrap seed.", 12345);
+        var html = Cli.Optional<string?>("--out", "Write the HTML report here.", null);
+        var json = Cli.Optional<string?>("--json", "Write the JSON summary here.", null);
+        var sliceBy = Cli.Optional<string?>("--slice-by", "Also report accuracy per value of this test-set column.", null);
+
+        var command = new Command("compare", "Compare prompting and fine-tuning approaches from saved predictions on the same test set.")
+        {
+            test, approaches, pricePerTokens, pricePerSecond, trainingPrice, amortize, currency, resamples, level, seed, html, json, sliceBy,
+        };
+        command.Handle(parse =>
+        {
+            var testSet = EvaluationFiles.ReadTestSet(parse.GetValue(test)!);
+            var comparison = new PromptVsFineTune(testSet)
+                .WithCostModel(new CostModel
+                {
+                    PricePer1kPromptTokens = parse.GetValue(pricePerTokens),
+                    PricePerComputeSecond = parse.GetValue(pricePerSecond),
+                    TrainingPricePerSecond = parse.GetValue(trainingPrice),
+                    AmortizeOverRequests = parse.GetValue(amortize),
+                    Currency = parse.GetValue(currency)!,
+                })
+                .WithBootstrap(new Bootstrap(parse.GetValue(resamples), parse.GetValue(level), parse.GetValue(seed)));
+            foreach (var spec in parse.GetValue(approaches)!) comparison.Add(ParseApproach(spec));
+            var report = comparison.Run();
+
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+            // redirected output has no terminal width; 80 columns would wrap every cell of the table
+            if (Console.IsOutputRedirected) console.Profile.Width = 160;
+            var table = new Table();
+            foreach (var h in ComparisonReport.Header) table.AddColumn(Markup.Escape(h));
+            foreach (var row in report.Rows()) table.AddRow(row.Select(Markup.Escape).ToArray());
+            console.Write(table);
+            if (parse.GetValue(sliceBy) is { } column)
+            {
+                var slices = report.SliceBy(column);
+                var groups = slices.Values.First().Select(s => s.Group).ToArray();
+                var sliceTable = new Table().AddColumn(Markup.Escape(column)).AddColumn("n");
+                foreach (var a in report.Approaches) sliceTable.AddColumn(Markup.Escape(a.Name));
+                for (var g = 0; g < groups.Length; g++)
+                    sliceTable.AddRow([Markup.Escape(groups[g]), slices.Values.First()[g].Count.ToString(CultureInfo.InvariantCulture),
+                        .. report.Approaches.Select(a => slices[a.Name][g].Accuracy.ToString("0.000", CultureInfo.InvariantCulture))]);
+                console.Write(sliceTable);
+            }
+            console.WriteLine();
+            console.WriteLine(report.Recommendation);
+
+            if (parse.GetValue(html) is { } htmlPath) { report.Save(htmlPath); console.WriteLine($"report: {htmlPath}"); }
+            if (parse.GetValue(json) is { } jsonPath) { Io.AtomicFile.WriteAllText(jsonPath, report.ToJson()); console.WriteLine($"json: {jsonPath}"); }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Parses NAME=PATH[;params=N][;train_seconds=S].</summary>
+    internal static Approach ParseApproach(string spec)
+    {
+        var parts = spec.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        // the last '=' splits, so names like "LoRA r=8" work (paths must not contain '=')
+        var head = parts.Length == 0 ? -1 : parts[0].LastIndexOf('=');
+        if (head <= 0 || head == parts[0].Length - 1)
+            throw new ArgumentException($"--approach '{spec}': expected NAME=PREDICTIONS.jsonl[;params=N][;train_seconds=S]");
+        var approach = Approach.Named(parts[0][..head].Trim())
+            .WithPredictions(EvaluationFiles.ReadPredictions(parts[0][(head + 1)..].Trim()));
+        foreach (var option in parts.Skip(1))
+        {
+            var kv = option.Split('=', 2, StringSplitOptions.TrimEntries);
+            var value = kv.Length == 2 ? kv[1] : "";
+            approach = kv[0] switch
+            {
+                "params" when long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) => approach.WithTrainableParameters(n),
+                "train_seconds" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) =>
+                    approach.TrainedFor(TimeSpan.FromSeconds(s)),
+                _ => throw new ArgumentException($"--approach '{spec}': cannot read '{option}' (known: params=N, train_seconds=S)"),
+            };
+        }
+        return approach;
+    }
+}
