@@ -1,0 +1,45 @@
+namespace FineTune.Kit.Explain;
+
+/// <summary>
+/// Settings every perturbation method shares: how many coalitions go to the value function per call, the random seed
+/// and a label for what f measures. The fluent setters return the concrete explainer so calls chain.
+/// </summary>
+public abstract class PerturbationExplainer<TSelf> where TSelf : PerturbationExplainer<TSelf>
+{
+    /// <summary>Coalitions per call of the value function (default 64).</summary>
+    public int BatchSize { get; private set; } = 64;
+
+    /// <summary>Seed of the method's own random generator; the same seed gives the same result.</summary>
+    public int Seed { get; private set; }
+
+    /// <summary>What f measures, copied into the result.</summary>
+    public string Target { get; private set; } = "";
+
+    /// <summary>Sends at most <paramref name="batchSize"/> coalitions per call.</summary>
+    public TSelf InBatchesOf(int batchSize)
+    {
+        if (batchSize < 1) throw new KitException($"Batch size must be at least 1, got {batchSize}.");
+        BatchSize = batchSize;
+        return (TSelf)this;
+    }
+
+    /// <summary>Seeds the sampling.</summary>
+    public TSelf WithSeed(int seed)
+    {
+        Seed = seed;
+        return (TSelf)this;
+    }
+
+    /// <summary>Labels what f measures (e.g. "log p(' yes')").</summary>
+    public TSelf ForTarget(string target)
+    {
+        Target = target;
+        return (TSelf)this;
+    }
+
+    /// <summary>Explains f(x) over the given features.</summary>
+    public abstract Attribution Explain(FeatureSet features, CoalitionValue value);
+
+    private protected CoalitionEvaluator Evaluator(FeatureSet features, CoalitionValue value) =>
+        new(value, features.Count, BatchSize);
+}

@@ -1,0 +1,231 @@
+using System.Text;
+
+namespace FineTune.Kit.Explain;
+
+/// <summary>One printed rule: the conditions on a path from the root to a leaf and what the leaf predicts.</summary>
+/// <param name="Conditions">e.g. <c>contains "good"</c>, <c>not contains "bad"</c>.</param>
+/// <param name="Label">The predicted label.</param>
+/// <param name="Support">Training rows that reach the leaf.</param>
+/// <param name="Purity">Share of those rows whose model label equals <paramref name="Label"/>.</param>
+public sealed record SurrogateRule(IReadOnlyList<string> Conditions, string Label, int Support, double Purity)
+{
+    /// <summary>"if A and B then label" (or "otherwise label" for the unconditional rule).</summary>
+    public override string ToString() =>
+        (Conditions.Count == 0 ? "always" : "if " + string.Join(" and ", Conditions)) +
+        $" then {Label}  ({Support} rows, {Purity:P0} agree)";
+}
+
+/// <summary>
+/// A shallow decision tree (depth ≤ 3, Gini impurity, binary "text contains token" features) fitted to a model's
+/// predicted labels, readable as if-then rules. Fidelity is the share of held-out rows on which the tree agrees with the
+/// model: how far the rules can be trusted as a description of the model on this data.
+/// </summary>
+public sealed class RuleSurrogate
+{
+    /// <summary>Deepest allowed tree (1..3, default 3).</summary>
+    public int MaxDepth { get; private set; } = 3;
+
+    /// <summary>Fewest training rows in a leaf (default 2).</summary>
+    public int MinLeaf { get; private set; } = 2;
+
+    /// <summary>A token becomes a candidate only if it occurs in at least this many training rows (default 2).</summary>
+    public int MinTokenRows { get; private set; } = 2;
+
+    /// <summary>Share of rows held out to measure fidelity (default 0.25).</summary>
+    public double HoldOut { get; private set; } = 0.25;
+
+    /// <summary>Seed of the train / held-out split.</summary>
+    public int Seed { get; private set; }
+
+    /// <summary>Limits the depth (at most 3 so the rules stay readable).</summary>
+    public RuleSurrogate WithMaxDepth(int depth)
+    {
+        if (depth < 1 || depth > 3) throw new KitException($"The surrogate tree depth must be 1..3, got {depth}.");
+        MaxDepth = depth;
+        return this;
+    }
+
+    /// <summary>Sets the smallest leaf.</summary>
+    public RuleSurrogate WithMinLeaf(int rows)
+    {
+        if (rows < 1) throw new KitException($"A leaf needs at least one row, got {rows}.");
+        MinLeaf = rows;
+        return this;
+    }
+
+    /// <summary>Sets how often a token must occur to be used.</summary>
+    public RuleSurrogate WithMinTokenRows(int rows)
+    {
+        MinTokenRows = Math.Max(1, rows);
+        return this;
+    }
+
+    /// <summary>Sets the held-out share (0 measures fidelity on the training rows).</summary>
+    public RuleSurrogate WithHoldOut(double share)
+    {
+        if (!(share >= 0 && share < 1)) throw new KitException($"The held-out share must be in [0, 1), got {share}.");
+        HoldOut = share;
+        return this;
+    }
+
+    /// <summary>Seeds the split.</summary>
+    public RuleSurrogate WithSeed(int seed)
+    {
+        Seed = seed;
+        return this;
+    }
+
+    /// <summary>Lower-cased word tokens of a text (the default tokenisation for <see cref="Fit(IReadOnlyList{string}, IReadOnlyList{string})"/>).</summary>
+    public static IReadOnlySet<string> WordsOf(string text) =>
+        FeatureSet.WordSpans(text).Select(s => text[s.Start..s.End].ToLowerInvariant()).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Fits to texts and the labels the model predicted for them, tokenised into lower-cased words.</summary>
+    public SurrogateTree Fit(IReadOnlyList<string> texts, IReadOnlyList<string> modelLabels) =>
+        Fit(texts.Select(WordsOf).ToArray(), modelLabels);
+
+    /// <summary>Fits to token sets (one per row) and the labels the model predicted.</summary>
+    public SurrogateTree Fit(IReadOnlyList<IReadOnlySet<string>> rows, IReadOnlyList<string> modelLabels)
+    {
+        if (rows.Count != modelLabels.Count)
+            throw new KitException($"{rows.Count} rows but {modelLabels.Count} model labels.");
+        if (rows.Count < 2) throw new KitException("A surrogate needs at least two rows.");
+        var order = Enumerable.Range(0, rows.Count).ToArray();
+        new Random(Seed).Shuffle(order);
+        int held = HoldOut > 0 ? Math.Max(1, (int)Math.Round(rows.Count * HoldOut)) : 0;
+        held = Math.Min(held, rows.Count - 1);
+        var test = order.Take(held).Order().ToArray();
+        var train = order.Skip(held).Order().ToArray();
+
+        var vocabulary = train.SelectMany(i => rows[i]).GroupBy(t => t, StringComparer.Ordinal)
+            .Where(g => g.Count() >= MinTokenRows).Select(g => g.Key).Order(StringComparer.Ordinal).ToArray();
+        var root = Grow(train, rows, modelLabels, vocabulary, depth: 0);
+        var tree = new SurrogateTree(root);
+        var check = test.Length > 0 ? test : train;
+        double agree = check.Count(i => tree.Predict(rows[i]) == modelLabels[i]) / (double)check.Length;
+        double trainAgree = train.Count(i => tree.Predict(rows[i]) == modelLabels[i]) / (double)train.Length;
+        return tree.WithFidelity(agree, trainAgree, test.Length, train.Length);
+    }
+
+    private SurrogateNode Grow(int[] idx, IReadOnlyList<IReadOnlySet<string>> rows, IReadOnlyList<string> labels,
+        string[] vocabulary, int depth)
+    {
+        var counts = Counts(idx, labels);
+        // majority label; ties go to the alphabetically first label so the tree is deterministic
+        var majority = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First();
+        var leaf = new SurrogateNode(null, null, null, majority.Key, idx.Length, majority.Value / (double)idx.Length);
+        if (depth >= MaxDepth || counts.Count == 1 || idx.Length < 2 * MinLeaf) return leaf;
+
+        double parentGini = Gini(counts, idx.Length);
+        string? best = null;
+        double bestGain = 1e-12;
+        foreach (var token in vocabulary)
+        {
+            var with = new Dictionary<string, int>(StringComparer.Ordinal);
+            int nWith = 0;
+            foreach (var i in idx)
+                if (rows[i].Contains(token)) { nWith++; with[labels[i]] = with.GetValueOrDefault(labels[i]) + 1; }
+            int nWithout = idx.Length - nWith;
+            if (nWith < MinLeaf || nWithout < MinLeaf) continue;
+            var without = counts.ToDictionary(kv => kv.Key, kv => kv.Value - with.GetValueOrDefault(kv.Key), StringComparer.Ordinal);
+            double gain = parentGini - (nWith * Gini(with, nWith) + nWithout * Gini(without, nWithout)) / idx.Length;
+            if (gain > bestGain) { bestGain = gain; best = token; }
+        }
+        if (best is null) return leaf;
+        var yes = idx.Where(i => rows[i].Contains(best)).ToArray();
+        var no = idx.Where(i => !rows[i].Contains(best)).ToArray();
+        return leaf with
+        {
+            Token = best,
+            Present = Grow(yes, rows, labels, vocabulary, depth + 1),
+            Absent = Grow(no, rows, labels, vocabulary, depth + 1),
+        };
+    }
+
+    private static Dictionary<string, int> Counts(int[] idx, IReadOnlyList<string> labels)
+    {
+        var c = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var i in idx) c[labels[i]] = c.GetValueOrDefault(labels[i]) + 1;
+        return c;
+    }
+
+    private static double Gini(Dictionary<string, int> counts, int n)
+    {
+        if (n == 0) return 0;
+        double s = 1;
+        foreach (var c in counts.Values) s -= (c / (double)n) * (c / (double)n);
+        return s;
+    }
+}
+
+/// <summary>A node of the surrogate tree: a split on a token, or a leaf (Token null).</summary>
+public sealed record SurrogateNode(string? Token, SurrogateNode? Present, SurrogateNode? Absent, string Label,
+    int Support, double Purity);
+
+/// <summary>A fitted surrogate tree with its fidelity and rules.</summary>
+public sealed class SurrogateTree
+{
+    internal SurrogateTree(SurrogateNode root) => Root = root;
+
+    /// <summary>The root node.</summary>
+    public SurrogateNode Root { get; }
+
+    /// <summary>Share of held-out rows where the tree predicts the model's label.</summary>
+    public double Fidelity { get; private set; }
+
+    /// <summary>The same agreement on the training rows.</summary>
+    public double TrainFidelity { get; private set; }
+
+    /// <summary>Held-out rows used for <see cref="Fidelity"/> (0 means it was measured on the training rows).</summary>
+    public int HeldOutRows { get; private set; }
+
+    /// <summary>Rows the tree was grown on.</summary>
+    public int TrainRows { get; private set; }
+
+    internal SurrogateTree WithFidelity(double fidelity, double train, int heldOut, int trainRows)
+    {
+        Fidelity = fidelity;
+        TrainFidelity = train;
+        HeldOutRows = heldOut;
+        TrainRows = trainRows;
+        return this;
+    }
+
+    /// <summary>The label the rules give a row with these tokens.</summary>
+    public string Predict(IReadOnlySet<string> tokens)
+    {
+        var node = Root;
+        while (node.Token is not null) node = tokens.Contains(node.Token) ? node.Present! : node.Absent!;
+        return node.Label;
+    }
+
+    /// <summary>The label the rules give a text (tokenised as in training with texts).</summary>
+    public string Predict(string text) => Predict(RuleSurrogate.WordsOf(text));
+
+    /// <summary>One rule per leaf, in tree order.</summary>
+    public IReadOnlyList<SurrogateRule> Rules()
+    {
+        var rules = new List<SurrogateRule>();
+        void Walk(SurrogateNode n, List<string> path)
+        {
+            if (n.Token is null) { rules.Add(new SurrogateRule([.. path], n.Label, n.Support, n.Purity)); return; }
+            path.Add($"contains \"{n.Token}\"");
+            Walk(n.Present!, path);
+            path[^1] = $"not contains \"{n.Token}\"";
+            Walk(n.Absent!, path);
+            path.RemoveAt(path.Count - 1);
+        }
+        Walk(Root, []);
+        return rules;
+    }
+
+    /// <summary>The rules, one per line, followed by the fidelity.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        foreach (var r in Rules()) sb.AppendLine(r.ToString());
+        sb.Append(HeldOutRows > 0
+            ? $"fidelity {Fidelity:P1} on {HeldOutRows} held-out rows (train {TrainFidelity:P1} on {TrainRows})"
+            : $"fidelity {Fidelity:P1} on the {TrainRows} training rows (nothing held out)");
+        return sb.ToString();
+    }
+}
