@@ -8,6 +8,8 @@ public sealed record RowSumReport(double MaxDeviation, int Layer, int Head, int 
 }
 
 /// <summary>Summary numbers of one attention head, for the layer × head grid.</summary>
+/// <param name="Layer">Layer index.</param>
+/// <param name="Head">Head index within the layer.</param>
 /// <param name="Entropy">Mean row entropy in nats (low = focused heads).</param>
 /// <param name="MaxWeight">Mean of each row's largest weight.</param>
 /// <param name="FirstToken">Mean weight on token 0 (the "attention sink").</param>

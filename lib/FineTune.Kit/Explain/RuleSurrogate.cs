@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace FineTune.Kit.Explain;
@@ -12,7 +13,7 @@ public sealed record SurrogateRule(IReadOnlyList<string> Conditions, string Labe
     /// <summary>"if A and B then label" (or "otherwise label" for the unconditional rule).</summary>
     public override string ToString() =>
         (Conditions.Count == 0 ? "always" : "if " + string.Join(" and ", Conditions)) +
-        $" then {Label}  ({Support} rows, {Purity:P0} agree)";
+        string.Create(CultureInfo.InvariantCulture, $" then {Label}  ({Support} rows, {Purity * 100:F0}% agree)");
 }
 
 /// <summary>
@@ -224,8 +225,10 @@ public sealed class SurrogateTree
         var sb = new StringBuilder();
         foreach (var r in Rules()) sb.AppendLine(r.ToString());
         sb.Append(HeldOutRows > 0
-            ? $"fidelity {Fidelity:P1} on {HeldOutRows} held-out rows (train {TrainFidelity:P1} on {TrainRows})"
-            : $"fidelity {Fidelity:P1} on the {TrainRows} training rows (nothing held out)");
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"fidelity {Fidelity * 100:F1}% on {HeldOutRows} held-out rows (train {TrainFidelity * 100:F1}% on {TrainRows})")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"fidelity {Fidelity * 100:F1}% on the {TrainRows} training rows (nothing held out)"));
         return sb.ToString();
     }
 }
