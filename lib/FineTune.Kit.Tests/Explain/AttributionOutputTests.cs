@@ -51,8 +51,10 @@ public class AttributionOutputTests
         var g = new Game(f.Count, z => z[0] && z[1] ? 1 : 0);
         var a = new ExactShapley().Explain(f, g.Evaluate);
         var html = TokenHeatmap.Text(a);
-        Assert.Contains("</span>,", html.Replace("<span title=\",: 0\" style=\"background:rgba(214,39,40,0.000);border-radius:3px;padding:1px 2px\">", ""));
-        Assert.Contains("</span>  <span", html);   // the double space survives
+        // with the markup removed, the original text (including the double space) remains
+        var plain = System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Replace(html, "<[^>]+>", ""));
+        Assert.Equal(text, plain);
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(html, "<span ").Count);
     }
 
     [Fact]

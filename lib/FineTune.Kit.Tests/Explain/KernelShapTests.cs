@@ -95,4 +95,14 @@ public class KernelShapTests
         Assert.Equal(3, a.Values[0], 12);
         Assert.Equal(2, a.Evaluations);
     }
+
+    [Fact]
+    public void A_budget_below_the_feature_count_still_adds_up()
+    {
+        var g = Game.Interacting(10);
+        var a = new KernelShap().WithBudget(4).Explain(g.Features, g.Evaluate);
+        Assert.True(Math.Abs(a.EfficiencyGap) < 1e-6, $"gap {a.EfficiencyGap}");
+        Assert.True(a.Diagnostics.ContainsKey("ridge"), "an under-determined regression should report its ridge");
+        Assert.Equal(6, a.Evaluations);
+    }
 }

@@ -18,13 +18,13 @@ internal static class LinearSystems
         if (scale == 0) scale = 1;
         foreach (var ridge in new[] { 0.0, 1e-12, 1e-9, 1e-6, 1e-3 })
         {
-            var x = TryCholesky(a, b, ridge * scale);
+            var x = TryCholesky(a, b, ridge * scale, scale);
             if (x is not null) { ridgeUsed = ridge * scale; return x; }
         }
         throw new KitException("The regression system is numerically singular; use more samples.");
     }
 
-    private static double[]? TryCholesky(double[,] a, double[] b, double ridge)
+    private static double[]? TryCholesky(double[,] a, double[] b, double ridge, double scale)
     {
         int n = b.Length;
         var l = new double[n, n];
@@ -36,8 +36,8 @@ internal static class LinearSystems
                 for (int k = 0; k < j; k++) s -= l[i, k] * l[j, k];
                 if (i == j)
                 {
-                    // relative pivot test: a pivot lost to rounding means the matrix is singular
-                    if (s <= 1e-13 * Math.Max(1, Math.Abs(a[i, i]))) return null;
+                    // pivot test relative to the largest diagonal entry: a pivot lost to rounding means a singular matrix
+                    if (s <= 1e-13 * scale) return null;
                     l[i, i] = Math.Sqrt(s);
                 }
                 else l[i, j] = s / l[j, j];

@@ -29,7 +29,7 @@ internal static class PlotlyTraces
     /// <summary>A chart of the traces with a layout built from the given attributes.</summary>
     public static GenericChart Chart(IEnumerable<Trace> traces, params (string Name, object? Value)[] layout)
     {
-        var chart = GenericChart.ofTraceObjects(true, traces.ToArray());
+        var chart = GenericChart.ofTraceObjects(false, traces.ToArray());
         var l = new Layout();
         foreach (var (name, value) in layout) if (value is not null) l.SetProperty(name, value);
         return GenericChart.addLayout(l, chart);
