@@ -108,5 +108,8 @@ public class AttributionOutputTests
         Assert.Equal(2.0, summary["pos"][0].MeanAttribution, 12);
         Assert.Equal(2, summary["pos"][0].Occurrences);
         Assert.Equal(-1.5, Assert.Single(summary["neg"]).MeanAttribution, 12);
+        var chart = HtmlPage.ChartFragment(AttributionCharts.TopFeatures(summary));
+        Assert.Contains("\"orientation\":\"h\"", chart);
+        Assert.Contains("xaxis2", chart);
     }
 }

@@ -113,6 +113,40 @@ public static class AttributionCharts
     }
 
     /// <summary>
+    /// Dataset summary: one horizontal bar panel per class with the top features by mean attribution (from
+    /// <see cref="AttributionSummary.TopFeaturesPerClass"/>), the number of occurrences on hover.
+    /// </summary>
+    public static GenericChart TopFeatures(IReadOnlyDictionary<string, IReadOnlyList<FeatureImportance>> perClass)
+    {
+        var traces = new List<Trace>();
+        var layout = new List<(string, object?)>
+        {
+            ("title", Title("top features per class (mean attribution)")),
+            ("grid", Object(("rows", 1), ("columns", Math.Max(1, perClass.Count)), ("pattern", "independent"), ("xgap", 0.25))),
+            ("showlegend", false),
+            ("height", 120 + 22 * Math.Max(1, perClass.Values.Select(v => v.Count).DefaultIfEmpty(0).Max())),
+        };
+        int n = 0;
+        foreach (var (label, features) in perClass)
+        {
+            n++;
+            var suffix = n == 1 ? "" : n.ToString();
+            var top = features.Reverse().ToArray();   // plotly draws the first category at the bottom
+            traces.Add(Trace("bar",
+                ("orientation", "h"),
+                ("x", top.Select(f => f.MeanAttribution).ToArray()),
+                ("y", UniqueLabels(top.Select(f => f.Feature).ToArray())),
+                ("customdata", top.Select(f => f.Occurrences).ToArray()),
+                ("hovertemplate", "%{y}: %{x:.4g} (%{customdata} occurrences)<extra></extra>"),
+                ("marker", Object(("color", top.Select(f => f.MeanAttribution >= 0 ? Positive : Negative).ToArray()))),
+                ("xaxis", "x" + suffix), ("yaxis", "y" + suffix)));
+            layout.Add(("xaxis" + suffix, Object(("title", Title(label)))));
+            layout.Add(("yaxis" + suffix, Object(("type", "category"), ("automargin", true))));
+        }
+        return Chart(traces, layout.ToArray());
+    }
+
+    /// <summary>
     /// Category labels made unique (plotly merges equal categories): repeats get invisible zero-width spaces appended,
     /// so "the" twice stays two bars that both read "the".
     /// </summary>

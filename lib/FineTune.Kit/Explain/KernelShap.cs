@@ -64,10 +64,11 @@ public sealed class KernelShap : PerturbationExplainer<KernelShap>
         };
     }
 
-    /// <summary>One regression row: a coalition and its kernel weight.</summary>
-    internal sealed record Row(bool[] Mask, double Weight)
+    /// <summary>One regression row: a coalition and its kernel weight (sampled rows gain weight when drawn again).</summary>
+    internal sealed class Row(bool[] mask, double weight)
     {
-        public double Weight { get; set; } = Weight;
+        public bool[] Mask { get; } = mask;
+        public double Weight { get; set; } = weight;
     }
 
     /// <summary>Kernel mass of each coalition size s = 1..M−1, summed over all coalitions of that size.</summary>

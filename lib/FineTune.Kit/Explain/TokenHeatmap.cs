@@ -6,8 +6,8 @@ namespace FineTune.Kit.Explain;
 
 /// <summary>
 /// Renders an <see cref="Attribution"/> as text with each feature shaded red (pushes f up) or blue (pushes f down),
-/// opacity proportional to |value| / max |value|, the exact value in the hover title, and a bar from the base value to
-/// f(x) made of the contributions (in the style of a force plot).
+/// opacity proportional to |value| / max |value|, the exact value in the hover title, and a bar of the contributions
+/// meeting at f(x) with the base value marked (in the style of a force plot).
 /// </summary>
 public static class TokenHeatmap
 {
@@ -52,13 +52,14 @@ public static class TokenHeatmap
     }
 
     /// <summary>
-    /// An SVG bar: red segments (positive contributions, largest nearest f(x)) end at f(x) from the left, blue ones
-    /// (negative) start at f(x) and run right, so that for an efficient method the bar's left end is the base value.
+    /// An SVG bar in the style of a force plot: red segments (positive contributions, largest nearest f(x)) end at f(x)
+    /// from the left, blue ones (negative) start at f(x) and run right. The base value is marked on the same axis; for
+    /// an efficient method it sits at f(x) − Σ red + Σ blue.
     /// </summary>
     public static string Bar(Attribution a)
     {
         var pos = Enumerable.Range(0, a.Values.Length).Where(i => a.Values[i] > 0).OrderBy(i => a.Values[i]).ToArray();
-        var neg = Enumerable.Range(0, a.Values.Length).Where(i => a.Values[i] < 0).OrderBy(i => a.Values[i]).Reverse().ToArray();
+        var neg = Enumerable.Range(0, a.Values.Length).Where(i => a.Values[i] < 0).OrderBy(i => a.Values[i]).ToArray();
         double sumPos = pos.Sum(i => a.Values[i]), sumNeg = -neg.Sum(i => a.Values[i]);
         double lo = Math.Min(Math.Min(a.FullValue - sumPos, a.BaseValue), a.FullValue);
         double hi = Math.Max(Math.Max(a.FullValue + sumNeg, a.BaseValue), a.FullValue);
