@@ -7,6 +7,9 @@ namespace FineTune.Kit.Explain;
 /// </summary>
 public delegate double[] CoalitionValue(IReadOnlyList<bool[]> coalitions);
 
+/// <summary>How far an explanation has got: distinct coalitions evaluated and calls of the value function so far.</summary>
+public readonly record struct ExplainProgress(int Evaluations, int Calls);
+
 /// <summary>
 /// Calls a <see cref="CoalitionValue"/> in batches, evaluates each distinct coalition once and checks every answer,
 /// so that the explainers can ask for the same coalition twice without paying twice.
@@ -18,8 +21,15 @@ internal sealed class CoalitionEvaluator
     private readonly int _batchSize;
     private readonly Dictionary<bool[], double> _cache = new(MaskComparer.Instance);
 
-    public CoalitionEvaluator(CoalitionValue value, int featureCount, int batchSize)
+    private readonly IProgress<ExplainProgress>? _progress;
+    private readonly CancellationToken _cancellation;
+    private int _calls;
+
+    public CoalitionEvaluator(CoalitionValue value, int featureCount, int batchSize,
+        IProgress<ExplainProgress>? progress = null, CancellationToken cancellation = default)
     {
+        _progress = progress;
+        _cancellation = cancellation;
         ArgumentNullException.ThrowIfNull(value);
         if (batchSize < 1) throw new KitException($"Batch size must be at least 1, got {batchSize}.");
         _value = value;
@@ -46,6 +56,7 @@ internal sealed class CoalitionEvaluator
         }
         for (int start = 0; start < pending.Count; start += _batchSize)
         {
+            _cancellation.ThrowIfCancellationRequested();
             var batch = pending.GetRange(start, Math.Min(_batchSize, pending.Count - start));
             // hand out copies: a value function that edits its input must not corrupt the cache keys
             var values = _value(batch.Select(m => (bool[])m.Clone()).ToArray());
@@ -59,6 +70,7 @@ internal sealed class CoalitionEvaluator
                         $"The value function returned {values[i]} for coalition {Describe(batch[i])}; values must be finite.");
                 _cache[batch[i]] = values[i];
             }
+            _progress?.Report(new ExplainProgress(_cache.Count, ++_calls));
         }
         var result = new double[coalitions.Count];
         for (int i = 0; i < result.Length; i++) result[i] = _cache[coalitions[i]];

@@ -4,8 +4,9 @@ namespace FineTune.Kit.Explain;
 /// KernelSHAP (Lundberg &amp; Lee 2017): Shapley values estimated by a weighted linear regression over coalitions with
 /// the Shapley kernel weight (M−1) / (C(M,|z|)·|z|·(M−|z|)).
 /// <list type="bullet">
-/// <item>Coalition sizes are visited from the extremes inwards (1 and M−1, then 2 and M−2, ...); a size pair whose
-/// coalitions all fit in the remaining budget is enumerated completely with its exact kernel weight.</item>
+/// <item>Coalition sizes are visited from the extremes inwards (1 and M−1, then 2 and M−2, ...); while the share of the
+/// remaining budget that the pair's kernel mass claims covers all its coalitions, the pair is enumerated completely
+/// with exact kernel weights.</item>
 /// <item>The remaining sizes are sampled with the seeded generator: a size is drawn in proportion to its kernel mass,
 /// a random coalition of that size is taken together with its complement (paired sampling); repeats add weight
 /// instead of evaluations.</item>

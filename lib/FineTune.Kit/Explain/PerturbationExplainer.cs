@@ -15,6 +15,12 @@ public abstract class PerturbationExplainer<TSelf> where TSelf : PerturbationExp
     /// <summary>What f measures, copied into the result.</summary>
     public string Target { get; private set; } = "";
 
+    /// <summary>Receives a report after every call of the value function.</summary>
+    public IProgress<ExplainProgress>? Progress { get; private set; }
+
+    /// <summary>Checked before every call of the value function.</summary>
+    public CancellationToken Cancellation { get; private set; }
+
     /// <summary>Sends at most <paramref name="batchSize"/> coalitions per call.</summary>
     public TSelf InBatchesOf(int batchSize)
     {
@@ -37,9 +43,23 @@ public abstract class PerturbationExplainer<TSelf> where TSelf : PerturbationExp
         return (TSelf)this;
     }
 
+    /// <summary>Reports progress after every batch (model calls can take minutes on long inputs).</summary>
+    public TSelf ReportingTo(IProgress<ExplainProgress> progress)
+    {
+        Progress = progress;
+        return (TSelf)this;
+    }
+
+    /// <summary>Stops between batches when the token is cancelled (throws <see cref="OperationCanceledException"/>).</summary>
+    public TSelf WithCancellation(CancellationToken cancellation)
+    {
+        Cancellation = cancellation;
+        return (TSelf)this;
+    }
+
     /// <summary>Explains f(x) over the given features.</summary>
     public abstract Attribution Explain(FeatureSet features, CoalitionValue value);
 
     private protected CoalitionEvaluator Evaluator(FeatureSet features, CoalitionValue value) =>
-        new(value, features.Count, BatchSize);
+        new(value, features.Count, BatchSize, Progress, Cancellation);
 }
