@@ -6,8 +6,8 @@ namespace FineTune.Kit.Explain;
 /// π(z) = exp(−d(z)²/σ²) on the cosine distance d(z) = 1 − √(|z|/M) between z and the all-present vector, and a
 /// weighted ridge regression with an unpenalised intercept as the local surrogate.
 /// <para>Kernel width σ defaults to 0.25. The cosine distance already lies in [0, 1] whatever M is, so the width does
-/// not need to grow with M: at σ = 0.25 removing 10% of the features keeps ~90% weight, removing half keeps ~27%,
-/// removing all keeps ~0.00001 (the same effective width as the reference LIME text explainer).</para>
+/// not need to grow with M: at σ = 0.25 removing 10% of the features keeps ~96% weight, removing half ~25%, removing
+/// all ~1e-7 (close to the effective width of the reference LIME text explainer).</para>
 /// No efficiency guarantee: the values need not sum to f(x) − f(∅). The weighted R² of the surrogate (fidelity) and its
 /// intercept are reported.
 /// </summary>

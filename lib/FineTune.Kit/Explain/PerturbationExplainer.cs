@@ -1,10 +1,17 @@
 namespace FineTune.Kit.Explain;
 
+/// <summary>Any method that explains a value function over features (lets callers run and compare several).</summary>
+public interface ICoalitionExplainer
+{
+    /// <summary>Explains f(x) over the given features.</summary>
+    Attribution Explain(FeatureSet features, CoalitionValue value);
+}
+
 /// <summary>
 /// Settings every perturbation method shares: how many coalitions go to the value function per call, the random seed
 /// and a label for what f measures. The fluent setters return the concrete explainer so calls chain.
 /// </summary>
-public abstract class PerturbationExplainer<TSelf> where TSelf : PerturbationExplainer<TSelf>
+public abstract class PerturbationExplainer<TSelf> : ICoalitionExplainer where TSelf : PerturbationExplainer<TSelf>
 {
     /// <summary>Coalitions per call of the value function (default 64).</summary>
     public int BatchSize { get; private set; } = 64;
