@@ -31,6 +31,35 @@ public class AttributionOutputTests
     }
 
     [Fact]
+    public void Json_round_trips_through_a_file()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"ftk-attr-{Guid.NewGuid():N}.json");
+        try
+        {
+            var a = Sample();
+            a.SaveJson(path);
+            var b = Attribution.FromJson(File.ReadAllText(path), path);
+            Assert.Equal(a.Features, b.Features);
+            Assert.Equal(a.Values, b.Values);
+            Assert.Equal((a.BaseValue, a.FullValue, a.Method, a.Target), (b.BaseValue, b.FullValue, b.Method, b.Target));
+            Assert.Equal((16, 14), (b.Evaluations, b.Samples));
+            Assert.Equal(0.5, b.Diagnostics["fidelity_r2"]);
+            Assert.True(double.IsNaN(b.Diagnostics["bad"]));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Malformed_json_names_the_problem()
+    {
+        var e = Assert.Throws<DataFormatException>(() => Attribution.FromJson("{\"tokens\":[\"a\"],\"attributions\":[1,2]}", "x.json"));
+        Assert.Contains("x.json", e.Message);
+        Assert.Contains("1 tokens but 2 attributions", e.Message);
+        Assert.Throws<DataFormatException>(() => Attribution.FromJson("{\"tokens\":[\"a\"],\"attributions\":[1]}"));
+        Assert.Throws<DataFormatException>(() => Attribution.FromJson("not json"));
+    }
+
+    [Fact]
     public void Heatmap_shades_by_sign_encodes_text_and_draws_the_value_bar()
     {
         var html = Sample().ToHtml();

@@ -95,6 +95,68 @@ public sealed class Attribution
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    /// <summary>Writes <see cref="ToJson"/> to a file atomically.</summary>
+    public void SaveJson(string path) => Io.AtomicFile.WriteAllText(path, ToJson(indented: true));
+
+    /// <summary>
+    /// Reads the JSON written by <see cref="ToJson"/> (or by another tool using the same keys): tokens, attributions,
+    /// base_value, full_value and method are required; target, evaluations and samples are read when present and every
+    /// other numeric key becomes a diagnostic. <paramref name="source"/> names the input in error messages.
+    /// </summary>
+    public static Attribution FromJson(string json, string source = "attribution JSON")
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(json); }
+        catch (JsonException e) { throw new DataFormatException($"{source}: not valid JSON ({e.Message}).", e); }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new DataFormatException($"{source}: expected a JSON object.");
+            JsonElement Required(string key) => root.TryGetProperty(key, out var v) ? v
+                : throw new DataFormatException($"{source}: missing key \"{key}\".");
+            double Number(JsonElement e, string what) => e.ValueKind switch
+            {
+                JsonValueKind.Number => e.GetDouble(),
+                JsonValueKind.Null => double.NaN,
+                _ => throw new DataFormatException($"{source}: {what} must be a number, got {e.ValueKind}."),
+            };
+            var tokens = Required("tokens");
+            var values = Required("attributions");
+            if (tokens.ValueKind != JsonValueKind.Array || values.ValueKind != JsonValueKind.Array)
+                throw new DataFormatException($"{source}: \"tokens\" and \"attributions\" must be arrays.");
+            var names = tokens.EnumerateArray().Select((t, i) => t.ValueKind == JsonValueKind.String ? t.GetString()!
+                : throw new DataFormatException($"{source}: tokens[{i}] must be a string.")).ToArray();
+            var numbers = values.EnumerateArray().Select((v, i) => Number(v, $"attributions[{i}]")).ToArray();
+            if (names.Length != numbers.Length)
+                throw new DataFormatException($"{source}: {names.Length} tokens but {numbers.Length} attributions.");
+            var method = Required("method");
+            var diagnostics = new Dictionary<string, double>();
+            string target = "";
+            int evaluations = 0, samples = 0;
+            foreach (var p in root.EnumerateObject())
+            {
+                switch (p.Name)
+                {
+                    case "tokens" or "attributions" or "base_value" or "full_value" or "method": break;
+                    case "target": target = p.Value.GetString() ?? ""; break;
+                    case "evaluations": evaluations = (int)Number(p.Value, "evaluations"); break;
+                    case "samples": samples = (int)Number(p.Value, "samples"); break;
+                    default:
+                        if (p.Value.ValueKind is JsonValueKind.Number or JsonValueKind.Null) diagnostics[p.Name] = Number(p.Value, p.Name);
+                        break;
+                }
+            }
+            return new Attribution(method.GetString() ?? "", names, numbers,
+                Number(Required("base_value"), "base_value"), Number(Required("full_value"), "full_value"))
+            {
+                Target = target,
+                Evaluations = evaluations,
+                Samples = samples,
+                Diagnostics = diagnostics,
+            };
+        }
+    }
+
     /// <summary>Bar chart of the attributions in feature order, red for positive, blue for negative.</summary>
     public GenericChart Chart() => AttributionCharts.Bars(this);
 
