@@ -119,6 +119,14 @@ public class AttributionOutputTests
         Assert.Contains("\" France\"", HtmlPage.ChartFragment(lens.Chart()));
         Assert.Throws<KitException>(() => new LogitLensResult("x", [new(1, "a", 0.5, 0.5), new(0, "b", 0.5, 0.5)]));
         Assert.Throws<KitException>(() => new LogitLensResult("x", [new(0, "a", 1.5, 0.5)]));
+
+        var other = new LogitLensResult(" France", [new(0, " a", 0.1, 0.1), new(1, " b", 0.2, 0.1), new(2, " c", 0.3, 0.1),
+            new(3, " d", 0.4, 0.1), new(4, " France", 0.5, 0.5)], position: "capital");
+        var grid = HtmlPage.ChartFragment(LogitLensResult.GridChart([lens, other]));
+        Assert.Contains("\"texttemplate\":\"%{text}\"", grid);
+        Assert.Contains("\"x\":[\"last prompt token\",\"capital\"]", grid);
+        var shorter = new LogitLensResult(" France", [new(0, " a", 0.1, 0.1)]);
+        Assert.Throws<KitException>(() => LogitLensResult.GridChart([lens, shorter]));
     }
 
     [Fact]

@@ -12,6 +12,7 @@ public class KernelShapTests
         var kernel = new KernelShap().Explain(g.Features, g.Evaluate);   // default budget 2·8 + 2048 ≥ 254
         for (int i = 0; i < 8; i++) Assert.Equal(exact.Values[i], kernel.Values[i], 8);
         Assert.Equal(256, kernel.Evaluations);
+        Assert.Equal(kernel.Diagnostics["size_pairs"], kernel.Diagnostics["enumerated_size_pairs"]);
     }
 
     [Theory]
@@ -54,6 +55,9 @@ public class KernelShapTests
         Assert.True(a.Evaluations <= 302, $"{a.Evaluations} evaluations");
         Assert.True(a.Evaluations >= 250, $"{a.Evaluations} evaluations: the sampler should use most of its budget");
         Assert.True(g.LargestBatch <= 32);
+        // sizes 1/10 (22 coalitions) are enumerated; 2/9 (110) would need more than the ≈ 93 of the remaining 278
+        // that its share of the kernel mass claims, so from there on coalitions are sampled
+        Assert.Equal(1, a.Diagnostics["enumerated_size_pairs"]);
     }
 
     [Fact]

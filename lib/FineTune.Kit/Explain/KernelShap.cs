@@ -41,19 +41,26 @@ public sealed class KernelShap : PerturbationExplainer<KernelShap>
         var ends = evaluator.Evaluate([empty, full]);
         double f0 = ends[0], fx = ends[1];
         if (m <= 1)
-            return Result(features, m == 1 ? [fx - f0] : [], f0, fx, evaluator, samples: 0, ridge: 0);
+            return Result(features, m == 1 ? [fx - f0] : [], f0, fx, evaluator, samples: 0, ridge: 0, enumeratedPairs: 0);
 
         int budget = Budget ?? DefaultBudget(m);
-        var rows = m < 31 && budget >= (1L << m) - 2 ? EnumerateAll(m) : Sample(m, budget);
+        int enumeratedSizes = m / 2;
+        var rows = m < 31 && budget >= (1L << m) - 2 ? EnumerateAll(m) : Sample(m, budget, out enumeratedSizes);
         var y = evaluator.Evaluate(rows.Select(r => r.Mask).ToArray());
         var phi = SolveConstrained(rows, y, f0, fx, out var ridge);
-        return Result(features, phi, f0, fx, evaluator, rows.Count, ridge);
+        return Result(features, phi, f0, fx, evaluator, rows.Count, ridge, enumeratedSizes);
     }
 
     private Attribution Result(FeatureSet features, double[] phi, double f0, double fx,
-        CoalitionEvaluator evaluator, int samples, double ridge)
+        CoalitionEvaluator evaluator, int samples, double ridge, int enumeratedPairs)
     {
-        var diagnostics = new Dictionary<string, double> { ["budget"] = Budget ?? DefaultBudget(features.Count) };
+        // how much of the answer is exact: size pairs (s, M−s) enumerated completely out of all M/2 pairs
+        var diagnostics = new Dictionary<string, double>
+        {
+            ["budget"] = Budget ?? DefaultBudget(features.Count),
+            ["enumerated_size_pairs"] = enumeratedPairs,
+            ["size_pairs"] = features.Count / 2,
+        };
         if (ridge > 0) diagnostics["ridge"] = ridge;
         return new Attribution("kernel_shap", features.Names, phi, f0, fx)
         {
@@ -86,7 +93,7 @@ public sealed class KernelShap : PerturbationExplainer<KernelShap>
         return rows;
     }
 
-    private List<Row> Sample(int m, int budget)
+    private List<Row> Sample(int m, int budget, out int fullPairs)
     {
         // sizes s and M−s form one "size pair"; the middle size of an even M stands alone
         int pairCount = m / 2;                      // size pairs s = 1..ceil((M−1)/2)
@@ -98,7 +105,7 @@ public sealed class KernelShap : PerturbationExplainer<KernelShap>
 
         var rows = new List<Row>();
         int left = budget;
-        int fullPairs = 0;
+        fullPairs = 0;
         double massLeft = 1;
         for (int s = 1; s <= pairCount; s++)
         {

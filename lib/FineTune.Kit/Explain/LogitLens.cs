@@ -77,4 +77,30 @@ public sealed class LogitLensResult
             ("xaxis", PlotlyTraces.Object(("title", PlotlyTraces.Title("layer")), ("dtick", 1))),
             ("yaxis", PlotlyTraces.Object(("title", PlotlyTraces.Title("probability")), ("range", new[] { 0.0, 1.05 }))));
     }
+
+    /// <summary>
+    /// The classic logit-lens grid over several positions: rows are layers, columns positions (labelled by
+    /// <see cref="Position"/>), each cell shows the top token and is coloured by its probability. All results must
+    /// cover the same layers.
+    /// </summary>
+    public static GenericChart GridChart(IReadOnlyList<LogitLensResult> positions)
+    {
+        if (positions.Count == 0) throw new KitException("The logit-lens grid needs at least one position.");
+        var layers = positions[0].Layers.Select(l => l.Layer).ToArray();
+        for (int p = 1; p < positions.Count; p++)
+            if (!positions[p].Layers.Select(l => l.Layer).SequenceEqual(layers))
+                throw new KitException($"Logit-lens position {p} covers different layers than position 0.");
+        var columns = AttributionCharts.UniqueLabels(positions.Select((r, p) => r.Position ?? $"#{p}").ToArray());
+        // z[layer][position]
+        var z = layers.Select((_, li) => positions.Select(r => r.Layers[li].TopProbability).ToArray()).ToArray();
+        var text = layers.Select((_, li) => positions.Select(r => r.Layers[li].TopToken).ToArray()).ToArray();
+        var heat = PlotlyTraces.Trace("heatmap",
+            ("z", z), ("x", columns), ("y", layers.Select(l => $"L{l}").ToArray()),
+            ("text", text), ("texttemplate", "%{text}"), ("colorscale", "Blues"), ("zmin", 0.0), ("zmax", 1.0),
+            ("hovertemplate", "%{y}, %{x}: %{text} (p = %{z:.3f})<extra></extra>"));
+        return PlotlyTraces.Chart([heat],
+            ("title", PlotlyTraces.Title("logit lens: top token by layer and position")),
+            ("xaxis", PlotlyTraces.Object(("type", "category"), ("title", PlotlyTraces.Title("position")))),
+            ("yaxis", PlotlyTraces.Object(("type", "category"), ("title", PlotlyTraces.Title("layer")))));
+    }
 }
