@@ -50,6 +50,24 @@ public class RuleSurrogateTests
     }
 
     [Fact]
+    public void Handles_more_than_two_labels()
+    {
+        var rng = new Random(5);
+        var rows = new List<IReadOnlySet<string>>();
+        var labels = new List<string>();
+        for (int n = 0; n < 300; n++)
+        {
+            var set = new HashSet<string>(new[] { "refund", "login", "hello", "thanks" }.Where(_ => rng.NextDouble() < 0.4));
+            rows.Add(set);
+            labels.Add(set.Contains("refund") ? "billing" : set.Contains("login") ? "account" : "other");
+        }
+        var tree = new RuleSurrogate().WithMaxDepth(2).Fit(rows, labels);
+        Assert.Equal(1.0, tree.Fidelity);
+        Assert.Equal(3, tree.Rules().Count);
+        Assert.Equal("account", tree.Predict(new HashSet<string> { "login", "thanks" }));
+    }
+
+    [Fact]
     public void Mismatched_inputs_are_rejected()
     {
         Assert.Throws<KitException>(() => new RuleSurrogate().Fit(["a", "b"], ["x"]));

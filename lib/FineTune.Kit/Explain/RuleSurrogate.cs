@@ -97,9 +97,21 @@ public sealed class RuleSurrogate
         var test = order.Take(held).Order().ToArray();
         var train = order.Skip(held).Order().ToArray();
 
-        var vocabulary = train.SelectMany(i => rows[i]).GroupBy(t => t, StringComparer.Ordinal)
-            .Where(g => g.Count() >= MinTokenRows).Select(g => g.Key).Order(StringComparer.Ordinal).ToArray();
-        var root = Grow(train, rows, modelLabels, vocabulary, depth: 0);
+        // label ids in ordinal order, so ties between labels break the same way on every run
+        var labelNames = modelLabels.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var labelId = labelNames.Select((l, k) => (l, k)).ToDictionary(p => p.l, p => p.k, StringComparer.Ordinal);
+        var y = modelLabels.Select(l => labelId[l]).ToArray();
+        // postings: for each candidate token, the training rows that contain it
+        var postings = new SortedDictionary<string, List<int>>(StringComparer.Ordinal);
+        foreach (var i in train)
+            foreach (var t in rows[i])
+            {
+                if (!postings.TryGetValue(t, out var list)) postings[t] = list = [];
+                list.Add(i);
+            }
+        var candidates = postings.Where(p => p.Value.Count >= MinTokenRows).Select(p => (p.Key, p.Value.ToArray())).ToArray();
+        var grower = new Grower(this, y, labelNames, candidates, rows.Count);
+        var root = grower.Grow(train, depth: 0);
         var tree = new SurrogateTree(root);
         var check = test.Length > 0 ? test : train;
         double agree = check.Count(i => tree.Predict(rows[i]) == modelLabels[i]) / (double)check.Length;
@@ -107,54 +119,66 @@ public sealed class RuleSurrogate
         return tree.WithFidelity(agree, trainAgree, test.Length, train.Length);
     }
 
-    private SurrogateNode Grow(int[] idx, IReadOnlyList<IReadOnlySet<string>> rows, IReadOnlyList<string> labels,
-        string[] vocabulary, int depth)
+    /// <summary>CART growth on token-presence splits; counting walks each token's posting list, not every row.</summary>
+    private sealed class Grower(RuleSurrogate settings, int[] y, string[] labelNames,
+        (string Token, int[] Rows)[] candidates, int rowCount)
     {
-        var counts = Counts(idx, labels);
-        // majority label; ties go to the alphabetically first label so the tree is deterministic
-        var majority = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First();
-        var leaf = new SurrogateNode(null, null, null, majority.Key, idx.Length, majority.Value / (double)idx.Length);
-        if (depth >= MaxDepth || counts.Count == 1 || idx.Length < 2 * MinLeaf) return leaf;
+        private readonly bool[] _inNode = new bool[rowCount];
 
-        double parentGini = Gini(counts, idx.Length);
-        string? best = null;
-        double bestGain = 1e-12;
-        foreach (var token in vocabulary)
+        public SurrogateNode Grow(int[] idx, int depth)
         {
-            var with = new Dictionary<string, int>(StringComparer.Ordinal);
-            int nWith = 0;
-            foreach (var i in idx)
-                if (rows[i].Contains(token)) { nWith++; with[labels[i]] = with.GetValueOrDefault(labels[i]) + 1; }
-            int nWithout = idx.Length - nWith;
-            if (nWith < MinLeaf || nWithout < MinLeaf) continue;
-            var without = counts.ToDictionary(kv => kv.Key, kv => kv.Value - with.GetValueOrDefault(kv.Key), StringComparer.Ordinal);
-            double gain = parentGini - (nWith * Gini(with, nWith) + nWithout * Gini(without, nWithout)) / idx.Length;
-            if (gain > bestGain) { bestGain = gain; best = token; }
+            var counts = Counts(idx);
+            int majority = 0;
+            for (int k = 1; k < counts.Length; k++) if (counts[k] > counts[majority]) majority = k;
+            var leaf = new SurrogateNode(null, null, null, labelNames[majority], idx.Length, counts[majority] / (double)idx.Length);
+            if (depth >= settings.MaxDepth || counts[majority] == idx.Length || idx.Length < 2 * settings.MinLeaf) return leaf;
+
+            foreach (var i in idx) _inNode[i] = true;
+            double parentGini = Gini(counts, idx.Length);
+            int best = -1;
+            double bestGain = 1e-12;
+            var with = new int[labelNames.Length];
+            var without = new int[labelNames.Length];
+            for (int c = 0; c < candidates.Length; c++)
+            {
+                Array.Clear(with);
+                int nWith = 0;
+                foreach (var i in candidates[c].Rows)
+                    if (_inNode[i]) { nWith++; with[y[i]]++; }
+                int nWithout = idx.Length - nWith;
+                if (nWith < settings.MinLeaf || nWithout < settings.MinLeaf) continue;
+                for (int k = 0; k < counts.Length; k++) without[k] = counts[k] - with[k];
+                double gain = parentGini - (nWith * Gini(with, nWith) + nWithout * Gini(without, nWithout)) / idx.Length;
+                if (gain > bestGain) { bestGain = gain; best = c; }
+            }
+            foreach (var i in idx) _inNode[i] = false;
+            if (best < 0) return leaf;
+
+            var present = new HashSet<int>(candidates[best].Rows);
+            var yes = idx.Where(present.Contains).ToArray();
+            var no = idx.Where(i => !present.Contains(i)).ToArray();
+            return leaf with
+            {
+                Token = candidates[best].Token,
+                Present = Grow(yes, depth + 1),
+                Absent = Grow(no, depth + 1),
+            };
         }
-        if (best is null) return leaf;
-        var yes = idx.Where(i => rows[i].Contains(best)).ToArray();
-        var no = idx.Where(i => !rows[i].Contains(best)).ToArray();
-        return leaf with
+
+        private int[] Counts(int[] idx)
         {
-            Token = best,
-            Present = Grow(yes, rows, labels, vocabulary, depth + 1),
-            Absent = Grow(no, rows, labels, vocabulary, depth + 1),
-        };
-    }
+            var c = new int[labelNames.Length];
+            foreach (var i in idx) c[y[i]]++;
+            return c;
+        }
 
-    private static Dictionary<string, int> Counts(int[] idx, IReadOnlyList<string> labels)
-    {
-        var c = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var i in idx) c[labels[i]] = c.GetValueOrDefault(labels[i]) + 1;
-        return c;
-    }
-
-    private static double Gini(Dictionary<string, int> counts, int n)
-    {
-        if (n == 0) return 0;
-        double s = 1;
-        foreach (var c in counts.Values) s -= (c / (double)n) * (c / (double)n);
-        return s;
+        private static double Gini(int[] counts, int n)
+        {
+            if (n == 0) return 0;
+            double s = 1;
+            foreach (var c in counts) s -= (c / (double)n) * (c / (double)n);
+            return s;
+        }
     }
 }
 
