@@ -90,3 +90,10 @@ internal sealed class Game
         }
     }
 }
+
+/// <summary>Structural equality of masks, to count distinct coalitions in tests.</summary>
+internal sealed class MaskEquality : IEqualityComparer<bool[]>
+{
+    public bool Equals(bool[]? x, bool[]? y) => x!.SequenceEqual(y!);
+    public int GetHashCode(bool[] m) => m.Aggregate(17, (h, b) => h * 31 + (b ? 1 : 0));
+}
