@@ -7,10 +7,15 @@ internal static class CommandList
 {
     public static IEnumerable<Command> All() =>
     [
+        InfoCommand.Create(),
+        GenerateCommand.Create(),
+        ScoreCommand.Create(),
         SampleCommand.Create(),
         CurateCommand.Create(),
         TokenizerCommand.Create(),
         PretrainCommand.Create(),
+        TrainCommand.Create(),
+        MergeCommand.Create(),
         BenchCommand.Create(),
         CompareCommand.Create(),
     ];

@@ -1,3 +1,4 @@
+using FineTune.Kit.Text;
 namespace FineTune.Kit.Data;
 
 /// <summary>The row layouts the kit understands.</summary>
@@ -24,9 +25,6 @@ public sealed record TextRow(string Text, string? Label, int Line);
 
 /// <summary>A prompt/completion row.</summary>
 public sealed record PromptCompletionRow(string Prompt, string Completion, int Line);
-
-/// <summary>One chat message.</summary>
-public sealed record ChatMessage(string Role, string Content, string? Name = null);
 
 /// <summary>A chat conversation.</summary>
 public sealed record ChatRow(IReadOnlyList<ChatMessage> Messages, int Line);

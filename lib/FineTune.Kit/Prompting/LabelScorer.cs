@@ -1,3 +1,4 @@
+using FineTune.Kit.Text;
 namespace FineTune.Kit.Prompting;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using FineTune.Kit.Text;
 using FineTune.Kit.Evaluation;
 
 namespace FineTune.Kit.Prompting;

@@ -1,0 +1,37 @@
+using System.CommandLine;
+using Spectre.Console;
+
+namespace FineTune.Kit.Cli.Commands;
+
+/// <summary>`ftk info --model DIR`: architecture, parameter count, dtypes and tokenizer of a model folder.</summary>
+internal static class InfoCommand
+{
+    public static Command Create()
+    {
+        var m = new ModelOptions();
+        var command = new Command("info", "Show a model folder's architecture, size, dtypes and tokenizer");
+        foreach (var o in m.All(withAdapter: false)) command.Options.Add(o);
+        command.Handle(parse =>
+        {
+            var dir = parse.GetValue(m.Model)!;
+            var stored = Models.SafeTensorFolder.Open(dir);
+            var dtypes = stored.Names.GroupBy(n => stored.Entry(n).DType).Select(g => $"{g.Key} ×{g.Count()}");
+            using var model = m.Load(parse);
+            var c = model.Config;
+            var table = new Table().AddColumn("property").AddColumn("value");
+            table.AddRow("model_type", $"{c.ModelType} ({c.Family})");
+            table.AddRow("layers / hidden / heads / kv heads", $"{c.NumLayers} / {c.HiddenSize} / {c.NumHeads} / {c.NumKvHeads}");
+            table.AddRow("mlp / head dim / max positions", $"{c.IntermediateSize} / {c.HeadDim} / {c.MaxPositions}");
+            table.AddRow("vocabulary", $"{c.VocabSize}" + (c.TieWordEmbeddings ? " (tied head)" : ""));
+            table.AddRow("parameters", $"{model.ParameterCount:N0}");
+            table.AddRow("stored dtypes", string.Join(", ", dtypes));
+            table.AddRow("device", model.Device.ToString());
+            var tok = model.Tokenizer;
+            table.AddRow("tokenizer", tok is null ? "none" : $"{tok.VocabSize} tokens, {tok.SpecialTokens.Count} special, bos={tok.BosId} eos={tok.EosId} pad={tok.PadId}");
+            if (model.UnexpectedKeys.Count > 0) table.AddRow("unused tensors", string.Join(", ", model.UnexpectedKeys.Take(5)));
+            AnsiConsole.Console.Write(table);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,23 @@
+using System.CommandLine;
+using FineTune.Kit.Lora;
+using FineTune.Kit.Models;
+
+namespace FineTune.Kit.Cli.Commands;
+
+/// <summary>The options every model command shares: --model, --adapter and --device.</summary>
+internal sealed class ModelOptions
+{
+    public Option<string> Model { get; } = Cli.Required<string>("--model", "Hugging Face model folder (config.json + *.safetensors + tokenizer)");
+    public Option<string[]> Adapters { get; } = new("--adapter") { Description = "PEFT LoRA adapter folder(s) to apply", AllowMultipleArgumentsPerToken = false };
+    public Option<string> Device { get; } = Cli.Optional("--device", "auto, cpu or cuda", "auto");
+
+    public IEnumerable<Option> All(bool withAdapter = true) => withAdapter ? [Model, Adapters, Device] : [Model, Device];
+
+    /// <summary>Loads the model, and the adapter when one is given.</summary>
+    public CausalLM Load(ParseResult parse)
+    {
+        var model = CausalLM.Load(parse.GetValue(Model)!, new LoadOptions { Device = parse.GetValue(Device)! });
+        foreach (var adapter in parse.GetValue(Adapters) ?? []) model.LoadAdapter(adapter);
+        return model;
+    }
+}

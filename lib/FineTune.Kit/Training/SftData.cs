@@ -1,0 +1,53 @@
+using FineTune.Kit.Data;
+using FineTune.Kit.Evaluation;
+using FineTune.Kit.Prompting;
+using FineTune.Kit.Text;
+
+namespace FineTune.Kit.Training;
+
+/// <summary>
+/// Turns data sets into training sequences with the right loss mask: every token for raw text, the completion for
+/// prompt/completion rows, the assistant turns for chat rows, and the label for classification rows.
+/// </summary>
+public static class SftData
+{
+    /// <summary>
+    /// Formats any supported data set: `text` rows (continued pre-training), `prompt`/`completion` rows, or chat
+    /// `messages` rows (rendered with <paramref name="chatTemplate"/>, ChatML by default).
+    /// </summary>
+    public static List<TokenizedExample> FromDataset(Dataset data, TextTokenizer tokenizer, ChatTemplate? chatTemplate = null)
+    {
+        int? eos = tokenizer.EosId;
+        long[] Enc(string s) => tokenizer.Encode(s).Select(i => (long)i).ToArray();
+        return data.Shape switch
+        {
+            DatasetShape.Chat => data.AsChat().Select(r =>
+            {
+                var encoded = (chatTemplate ?? ChatTemplate.ChatMl).Encode(tokenizer, r.Messages);
+                return new TokenizedExample(encoded.Ids.Select(i => (long)i).ToArray(), encoded.LossMask.ToArray());
+            }).ToList(),
+            DatasetShape.PromptCompletion => data.AsPromptCompletion()
+                .Select(r => TokenizedExample.PromptCompletion(Enc(r.Prompt), [.. Enc(r.Completion), .. EosOf(eos)])).ToList(),
+            DatasetShape.Text => data.AsText()
+                .Select(r => TokenizedExample.AllTokens([.. Enc(r.Text), .. EosOf(eos)])).ToList(),
+            var shape => throw new DataFormatException($"{data.Source ?? "data"}: rows of shape {shape} cannot be used for training (expected text, prompt/completion or messages)."),
+        };
+    }
+
+    /// <summary>
+    /// Classification as scoring of label tokens: the prompt renders the text with <paramref name="template"/>, the
+    /// completion is the verbalised label followed by end-of-sequence, and only the completion counts in the loss.
+    /// </summary>
+    public static List<TokenizedExample> Classification(IEnumerable<LabeledExample> examples, PromptTemplate template, TextTokenizer tokenizer)
+    {
+        int? eos = tokenizer.EosId;
+        return examples.Select(e =>
+        {
+            var prompt = tokenizer.Encode(template.Render(e.Text)).Select(i => (long)i).ToArray();
+            var label = tokenizer.Encode(template.Verbalizer.Verbalize(e.Label)).Select(i => (long)i).ToArray();
+            return TokenizedExample.PromptCompletion(prompt, [.. label, .. EosOf(eos)]);
+        }).ToList();
+    }
+
+    private static long[] EosOf(int? eos) => eos is { } e ? [e] : [];
+}
