@@ -86,6 +86,27 @@ public class TextTokenizerTests
     }
 
     [Fact]
+    public void InMemoryTokenizerEqualsTheLoadedOne()
+    {
+        var loaded = TextTokenizer.Load(TestCorpus.SaveToTemp());
+        var direct = TestCorpus.Model.ToTokenizer();
+        foreach (var text in TestCorpus.Awkward) Assert.Equal(loaded.Encode(text), direct.Encode(text));
+        Assert.True(direct.IsByteLevel);
+    }
+
+    [Fact]
+    public void OffsetsPointBackIntoTheText()
+    {
+        var tok = TestCorpus.Model.ToTokenizer();
+        const string text = "My router keeps restarting.\n<|im_end|> Ticket 4821";
+        var spans = tok.EncodeWithOffsets(text);
+        Assert.Equal(tok.Encode(text), spans.Select(s => s.Id));
+        // ASCII only: every token covers its own characters, in order, with nothing skipped.
+        Assert.Equal(text, string.Concat(spans.Select(s => text.Substring(s.Start, s.Length))));
+        Assert.Contains(spans, s => s.Id == 2 && text.Substring(s.Start, s.Length) == "<|im_end|>");
+    }
+
+    [Fact]
     public void MalformedTokenizerJsonNamesTheFile()
     {
         var dir = TestCorpus.TempDir();

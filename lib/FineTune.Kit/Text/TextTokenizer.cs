@@ -3,6 +3,9 @@ using Microsoft.ML.Tokenizers;
 
 namespace FineTune.Kit.Text;
 
+/// <summary>One token of an encoding: its id and the characters of the input it stands for.</summary>
+public readonly record struct TokenSpan(int Id, int Start, int Length);
+
 /// <summary>
 /// The one tokenizer type the kit uses: byte-level BPE (Hugging Face tokenizer.json, or vocab.json + merges.txt) or
 /// SentencePiece (tokenizer.model), backed by Microsoft.ML.Tokenizers, with the special tokens and roles
@@ -141,6 +144,15 @@ public sealed class TextTokenizer
         return new TextTokenizer(sp, sp.Vocabulary, special, withDefaults, null);
     }
 
+    /// <summary>A tokenizer over a freshly trained model, without writing files first.</summary>
+    public static TextTokenizer FromModel(BpeModel model, TokenizerConfig? config = null)
+    {
+        var vocab = new Dictionary<string, int>(model.VocabSize, StringComparer.Ordinal);
+        for (var id = 0; id < model.Tokens.Count; id++) vocab[model.Tokens[id]] = id;
+        var special = model.SpecialTokens.ToDictionary(t => t, t => vocab[t], StringComparer.Ordinal);
+        return ByteLevelBpe("trained model", vocab, model.Merges.ToList(), special, config ?? new TokenizerConfig(), ByteLevel.Gpt2Pattern, null, null);
+    }
+
     private static TextTokenizer ByteLevelBpe(string source, Dictionary<string, int> vocab, List<(string Left, string Right)> merges,
                                               Dictionary<string, int> special, TokenizerConfig config, string pattern,
                                               Normalizer? normalizer, string? templateBos)
@@ -202,6 +214,30 @@ public sealed class TextTokenizer
 
     /// <summary>Whether an id is one of the special tokens.</summary>
     public bool IsSpecial(int id) => specialIds.Contains(id);
+
+    /// <summary>
+    /// True for byte-level BPE, where encoding two strings one after the other gives the same text back as encoding their
+    /// concatenation; false for SentencePiece, which adds its dummy-prefix space to every call.
+    /// </summary>
+    public bool IsByteLevel => Inner is BpeTokenizer;
+
+    /// <summary>
+    /// Encodes text and reports, per token, the character range of <paramref name="text"/> it came from. When the
+    /// tokenizer normalizes (SentencePiece adds a dummy-prefix space), ranges are mapped back to the original text.
+    /// </summary>
+    public IReadOnlyList<TokenSpan> EncodeWithOffsets(string text)
+    {
+        var tokens = Inner.EncodeToTokens(text, out var normalized);
+        var n = normalized ?? text;
+        var shift = n.Length - text.Length;   // characters the normalizer put in front (dummy prefix)
+        return tokens.Select(t =>
+        {
+            var (start, length) = t.Offset.GetOffsetAndLength(n.Length);
+            var from = Math.Clamp(start - shift, 0, text.Length);
+            var to = Math.Clamp(start + length - shift, from, text.Length);
+            return new TokenSpan(t.Id, from, to - from);
+        }).ToList();
+    }
 
     private int? Role(string? configured, params string[] conventional)
     {
