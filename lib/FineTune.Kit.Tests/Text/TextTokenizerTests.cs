@@ -64,6 +64,19 @@ public class TextTokenizerTests
     }
 
     [Fact]
+    public void RolesAreGuessedOnlyWithoutAConfig()
+    {
+        var dir = TestCorpus.SaveToTemp(new TokenizerConfig { EosToken = "<|im_end|>" });
+        var withConfig = TextTokenizer.Load(dir);
+        Assert.Null(withConfig.BosId);          // the config says no BOS; <|endoftext|> is not promoted to one
+        Assert.Equal(2, withConfig.EosId);
+        File.Delete(Path.Combine(dir, "tokenizer_config.json"));
+        var without = TextTokenizer.Load(dir);
+        Assert.Equal(0, without.BosId);         // GPT-2 convention: <|endoftext|> plays both roles
+        Assert.Equal(0, without.EosId);
+    }
+
+    [Fact]
     public void SpecialTokensWrittenInTextMapToTheirIdsAndCanBeSkippedOnDecode()
     {
         var tok = TextTokenizer.Load(TestCorpus.SaveToTemp());

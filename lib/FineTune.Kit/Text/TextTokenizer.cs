@@ -17,10 +17,12 @@ public sealed class TextTokenizer
     private readonly Dictionary<int, string> byId;
     private readonly HashSet<int> specialIds;
     private readonly bool addBos, addEos;
+    private readonly bool guessRoles;
 
     private TextTokenizer(Tokenizer inner, IReadOnlyDictionary<string, int> vocab, IReadOnlyDictionary<string, int> specialTokens,
-                          TokenizerConfig config, string? templateBos)
+                          TokenizerConfig config, string? templateBos, bool guessRoles)
     {
+        this.guessRoles = guessRoles;
         Inner = inner;
         this.vocab = vocab;
         SpecialTokens = specialTokens;
@@ -93,7 +95,7 @@ public sealed class TextTokenizer
         var special = new Dictionary<string, int>(spec.AddedTokens, StringComparer.Ordinal);
         foreach (var (t, id) in config.AddedTokens) special.TryAdd(t, id);
         return ByteLevelBpe(tokenizerJsonPath, spec.Vocab, spec.Merges, special, config, spec.PreTokenizerPattern,
-                            spec.NfcNormalize ? new NfcNormalizer() : null, spec.TemplateBosToken);
+                            spec.NfcNormalize ? new NfcNormalizer() : null, spec.TemplateBosToken, guessRoles: tokenizerConfigPath is null);
     }
 
     /// <summary>Loads GPT-2 style vocab.json + merges.txt (byte-level BPE, GPT-2 pre-tokenizer).</summary>
@@ -109,7 +111,7 @@ public sealed class TextTokenizer
                 special.TryAdd(t, id);
         foreach (var t in new[] { config.BosToken, config.EosToken, config.PadToken, config.UnkToken })
             if (t is not null && vocab.TryGetValue(t, out var id)) special.TryAdd(t, id);
-        return ByteLevelBpe(mergesTxtPath, vocab, merges, special, config, ByteLevel.Gpt2Pattern, null, null);
+        return ByteLevelBpe(mergesTxtPath, vocab, merges, special, config, ByteLevel.Gpt2Pattern, null, null, guessRoles: tokenizerConfigPath is null);
     }
 
     /// <summary>Loads a SentencePiece tokenizer.model (Llama style) through <see cref="LlamaTokenizer"/>.</summary>
@@ -141,7 +143,7 @@ public sealed class TextTokenizer
             // SentencePiece models put BOS first unless the config says otherwise.
             AddBosToken = tokenizerConfigPath is null || config.AddBosToken,
         };
-        return new TextTokenizer(sp, sp.Vocabulary, special, withDefaults, null);
+        return new TextTokenizer(sp, sp.Vocabulary, special, withDefaults, null, guessRoles: false);
     }
 
     /// <summary>A tokenizer over a freshly trained model, without writing files first.</summary>
@@ -150,12 +152,13 @@ public sealed class TextTokenizer
         var vocab = new Dictionary<string, int>(model.VocabSize, StringComparer.Ordinal);
         for (var id = 0; id < model.Tokens.Count; id++) vocab[model.Tokens[id]] = id;
         var special = model.SpecialTokens.ToDictionary(t => t, t => vocab[t], StringComparer.Ordinal);
-        return ByteLevelBpe("trained model", vocab, model.Merges.ToList(), special, config ?? new TokenizerConfig(), ByteLevel.Gpt2Pattern, null, null);
+        return ByteLevelBpe("trained model", vocab, model.Merges.ToList(), special, config ?? new TokenizerConfig(), ByteLevel.Gpt2Pattern, null, null,
+                            guessRoles: config is null);
     }
 
     private static TextTokenizer ByteLevelBpe(string source, Dictionary<string, int> vocab, List<(string Left, string Right)> merges,
                                               Dictionary<string, int> special, TokenizerConfig config, string pattern,
-                                              Normalizer? normalizer, string? templateBos)
+                                              Normalizer? normalizer, string? templateBos, bool guessRoles)
     {
         foreach (var (l, r) in merges)
             if (!vocab.ContainsKey(l + r))
@@ -179,7 +182,7 @@ public sealed class TextTokenizer
         {
             throw new TokenizerFormatException($"{source}: the BPE data was rejected: {e.Message}", e);
         }
-        return new TextTokenizer(inner, vocabWithSpecial, special, config, templateBos);
+        return new TextTokenizer(inner, vocabWithSpecial, special, config, templateBos, guessRoles);
     }
 
     /// <summary>
@@ -239,9 +242,12 @@ public sealed class TextTokenizer
         }).ToList();
     }
 
+    // With a tokenizer_config.json its roles are taken as written (a null bos_token means no BOS); without one, the
+    // conventional token names stand in.
     private int? Role(string? configured, params string[] conventional)
     {
         if (configured is not null) return TokenToId(configured);
+        if (!guessRoles) return null;
         foreach (var c in conventional)
             if (SpecialTokens.TryGetValue(c, out var id)) return id;
         return null;
