@@ -20,7 +20,7 @@ public sealed class TextTokenizer
     private readonly bool guessRoles;
 
     private TextTokenizer(Tokenizer inner, IReadOnlyDictionary<string, int> vocab, IReadOnlyDictionary<string, int> specialTokens,
-                          TokenizerConfig config, string? templateBos, bool guessRoles)
+                          TokenizerConfig config, string? templateBos, bool guessRoles, IReadOnlyCollection<string>? plainAdded = null)
     {
         this.guessRoles = guessRoles;
         Inner = inner;
@@ -29,7 +29,8 @@ public sealed class TextTokenizer
         byId = new Dictionary<int, string>(vocab.Count + specialTokens.Count);
         foreach (var (t, id) in vocab) byId.TryAdd(id, t);
         foreach (var (t, id) in specialTokens) byId[id] = t;
-        specialIds = specialTokens.Values.ToHashSet();
+        // Added tokens that tokenizer.json marks as not special are matched verbatim but kept when decoding skips specials.
+        specialIds = specialTokens.Where(kv => plainAdded?.Contains(kv.Key) != true).Select(kv => kv.Value).ToHashSet();
         VocabSize = byId.Count == 0 ? 0 : byId.Keys.Max() + 1;
         BosId = Role(config.BosToken ?? templateBos, "<|begin_of_text|>", "<s>", "<|endoftext|>");
         EosId = Role(config.EosToken, "<|end_of_text|>", "</s>", "<|endoftext|>");
@@ -94,8 +95,9 @@ public sealed class TextTokenizer
         // Every added token is matched verbatim in text (HF does the same for non-special added tokens).
         var special = new Dictionary<string, int>(spec.AddedTokens, StringComparer.Ordinal);
         foreach (var (t, id) in config.AddedTokens) special.TryAdd(t, id);
+        var plainAdded = spec.AddedTokens.Keys.Where(t => !spec.SpecialTokens.Contains(t)).ToHashSet(StringComparer.Ordinal);
         return ByteLevelBpe(tokenizerJsonPath, spec.Vocab, spec.Merges, special, config, spec.PreTokenizerPattern,
-                            spec.NfcNormalize ? new NfcNormalizer() : null, spec.TemplateBosToken, guessRoles: tokenizerConfigPath is null);
+                            spec.NfcNormalize ? new NfcNormalizer() : null, spec.TemplateBosToken, guessRoles: tokenizerConfigPath is null, plainAdded);
     }
 
     /// <summary>Loads GPT-2 style vocab.json + merges.txt (byte-level BPE, GPT-2 pre-tokenizer).</summary>
@@ -158,7 +160,8 @@ public sealed class TextTokenizer
 
     private static TextTokenizer ByteLevelBpe(string source, Dictionary<string, int> vocab, List<(string Left, string Right)> merges,
                                               Dictionary<string, int> special, TokenizerConfig config, string pattern,
-                                              Normalizer? normalizer, string? templateBos, bool guessRoles)
+                                              Normalizer? normalizer, string? templateBos, bool guessRoles,
+                                              IReadOnlyCollection<string>? plainAdded = null)
     {
         foreach (var (l, r) in merges)
             if (!vocab.ContainsKey(l + r))
@@ -182,7 +185,7 @@ public sealed class TextTokenizer
         {
             throw new TokenizerFormatException($"{source}: the BPE data was rejected: {e.Message}", e);
         }
-        return new TextTokenizer(inner, vocabWithSpecial, special, config, templateBos, guessRoles);
+        return new TextTokenizer(inner, vocabWithSpecial, special, config, templateBos, guessRoles, plainAdded);
     }
 
     /// <summary>
@@ -215,7 +218,7 @@ public sealed class TextTokenizer
     /// <summary>The token string of an id, if any.</summary>
     public string? IdToToken(int id) => byId.GetValueOrDefault(id);
 
-    /// <summary>Whether an id is one of the special tokens.</summary>
+    /// <summary>Whether an id is a special token (what <c>Decode(ids, skipSpecialTokens: true)</c> drops).</summary>
     public bool IsSpecial(int id) => specialIds.Contains(id);
 
     /// <summary>
