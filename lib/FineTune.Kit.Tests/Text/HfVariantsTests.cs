@@ -38,6 +38,24 @@ public class HfVariantsTests
     }
 
     [Fact]
+    public void AddedTokensThatAreNotSpecialSurviveSkippingSpecials()
+    {
+        var dir = TestCorpus.SaveToTemp();
+        var path = Path.Combine(dir, "tokenizer.json");
+        var root = JsonNode.Parse(File.ReadAllText(path))!;
+        root["added_tokens"]!.AsArray().Add(JsonNode.Parse("""
+            {"id": 5000, "content": "<tool_call>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": false}
+            """));
+        File.WriteAllText(path, root.ToJsonString());
+        var tok = TextTokenizer.Load(dir);
+        Assert.Equal(5001, tok.VocabSize);
+        var ids = tok.Encode("<|im_start|><tool_call>x");
+        Assert.Equal([1, 5000], ids.Take(2));
+        Assert.Equal("<tool_call>x", tok.Decode(ids, skipSpecialTokens: true));
+        Assert.False(tok.IsSpecial(5000));
+    }
+
+    [Fact]
     public void NonByteLevelTokenizerJsonFallsBackToTokenizerModelOrSaysWhy()
     {
         var dir = TestCorpus.SaveToTemp();

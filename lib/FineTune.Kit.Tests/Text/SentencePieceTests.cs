@@ -27,6 +27,19 @@ public class SentencePieceTests
     }
 
     [Fact]
+    public void ChatLossMaskWithSentencePieceCoversTheAssistantReply()
+    {
+        var dir = TestCorpus.TempDir();
+        File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), TinyModel());
+        var tok = TextTokenizer.Load(dir);
+        Assert.False(tok.IsByteLevel);
+        var enc = ChatTemplate.Plain.Encode(tok, [ChatMessage.User("hello hello"), ChatMessage.Assistant("hello world")]);
+        var trained = enc.Ids.Where((_, i) => enc.LossMask[i]).ToList();
+        Assert.Equal("hello world\n", tok.Decode(trained).TrimStart());
+        Assert.DoesNotContain(enc.Ids.Where((_, i) => !enc.LossMask[i]), id => tok.Decode([id]).Contains("world"));
+    }
+
+    [Fact]
     public void GarbageTokenizerModelIsATokenizerFormatException()
     {
         var dir = TestCorpus.TempDir();

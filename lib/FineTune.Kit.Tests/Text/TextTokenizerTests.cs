@@ -64,6 +64,19 @@ public class TextTokenizerTests
     }
 
     [Fact]
+    public void RolesAreGuessedOnlyWithoutAConfig()
+    {
+        var dir = TestCorpus.SaveToTemp(new TokenizerConfig { EosToken = "<|im_end|>" });
+        var withConfig = TextTokenizer.Load(dir);
+        Assert.Null(withConfig.BosId);          // the config says no BOS; <|endoftext|> is not promoted to one
+        Assert.Equal(2, withConfig.EosId);
+        File.Delete(Path.Combine(dir, "tokenizer_config.json"));
+        var without = TextTokenizer.Load(dir);
+        Assert.Equal(0, without.BosId);         // GPT-2 convention: <|endoftext|> plays both roles
+        Assert.Equal(0, without.EosId);
+    }
+
+    [Fact]
     public void SpecialTokensWrittenInTextMapToTheirIdsAndCanBeSkippedOnDecode()
     {
         var tok = TextTokenizer.Load(TestCorpus.SaveToTemp());
@@ -83,6 +96,27 @@ public class TextTokenizerTests
         Assert.Equal(256, ByteLevel.Alphabet.Distinct().Count());
         var tok = TextTokenizer.Load(TestCorpus.SaveToTemp());
         Assert.Equal(tok.TokenToId("Ġ"), tok.Encode(" ").Single());
+    }
+
+    [Fact]
+    public void InMemoryTokenizerEqualsTheLoadedOne()
+    {
+        var loaded = TextTokenizer.Load(TestCorpus.SaveToTemp());
+        var direct = TestCorpus.Model.ToTokenizer();
+        foreach (var text in TestCorpus.Awkward) Assert.Equal(loaded.Encode(text), direct.Encode(text));
+        Assert.True(direct.IsByteLevel);
+    }
+
+    [Fact]
+    public void OffsetsPointBackIntoTheText()
+    {
+        var tok = TestCorpus.Model.ToTokenizer();
+        const string text = "My router keeps restarting.\n<|im_end|> Ticket 4821";
+        var spans = tok.EncodeWithOffsets(text);
+        Assert.Equal(tok.Encode(text), spans.Select(s => s.Id));
+        // ASCII only: every token covers its own characters, in order, with nothing skipped.
+        Assert.Equal(text, string.Concat(spans.Select(s => text.Substring(s.Start, s.Length))));
+        Assert.Contains(spans, s => s.Id == 2 && text.Substring(s.Start, s.Length) == "<|im_end|>");
     }
 
     [Fact]

@@ -33,7 +33,8 @@ internal sealed class TicketFacts
             ["kind"] = product.Kind,
             ["model"] = model,
             ["model2"] = otherModel,
-            ["device"] = device.Models.Pick(rng),
+            // For a device ticket "the device" is the product itself; for a service it is something else they own.
+            ["device"] = product.IsService ? device.Models.Pick(rng) : model,
             ["plan"] = customer.Plan,
             ["order"] = $"LH-{rng.Next(100000, 999999)}",
             ["tracking"] = $"LP{rng.Next(10, 99)}{rng.Next(1000000, 9999999)}NL",
@@ -45,7 +46,6 @@ internal sealed class TicketFacts
             ["days"] = rng.Next(3, 22).ToString(CultureInfo.InvariantCulture),
             ["years"] = rng.Next(2, 9).ToString(CultureInfo.InvariantCulture),
             ["symptom"] = product.Symptoms.Pick(rng),
-            ["devsymptom"] = device.Symptoms.Pick(rng),
             ["feature"] = product.Features.Pick(rng),
             ["fix"] = fix,
             ["fix2"] = fix2,
@@ -99,7 +99,7 @@ internal sealed class TicketFacts
         {
             0 => $"{month} {day}",
             1 => $"{day} {month}",
-            2 => $"last {SupportDomain.Weekdays.Pick(rng)}",
+            2 => $"{SupportDomain.Weekdays.Pick(rng)} the {day}{Ordinal(day)}",
             3 => $"{rng.Next(1, 13)}/{day}",
             4 => $"the {day}{Ordinal(day)} of {month}",
             _ => $"{SupportDomain.Weekdays.Pick(rng)} {day} {month}",

@@ -78,7 +78,7 @@ internal static class TicketWriter
             "Ever since the power cut on {date} my {model} {symptom}.",
             "the {model} {symptom}. reset it twice already",
             "We set up the {model} last week and now it {symptom}.",
-            "My {model} {symptom} whenever the {device} is on as well.",
+            "My {model} {symptom} whenever the microwave is running.",
             "Both of our {model} units {symptom}.",
             "I'd rather not ask for a refund, so please help me get the {model} working: it {symptom}.",
         ],
@@ -152,12 +152,12 @@ internal static class TicketWriter
         "My {plan} plan renewed on {date} for {amount}.",
         "I ordered a {device} for my parents in {city} last month.",
         "I signed up for {plan} in {month} together with a {device}.",
-        "We got the {model} as a present and installed it on {date}.",
+        "We got the {device} as a present and installed it on {date}.",
         "About the {device} from order {order}:",
         "Regarding my {plan} subscription and the {device} that came with it.",
-        "I bought the {model} in your {city} shop for {amount}.",
+        "I bought the {device} in your {city} shop for {amount}.",
         "My account has the {device} and the {plan} plan on it.",
-        "It's about order {order}, paid {amount} on {date}.",
+        "It's about order {order}, paid {amount}.",
     ];
 
     private static readonly Dictionary<string, string[]> Requests = new()
@@ -182,8 +182,8 @@ internal static class TicketWriter
         ],
         ["technical_issue"] =
         [
-            "Since yesterday it {devsymptom}.", "It {devsymptom} and nothing I try helps.", "Now it just {devsymptom}.",
-            "It worked for a week, but now it {devsymptom}.", "Out of nowhere it {devsymptom}.",
+            "Since yesterday it {symptom}.", "It {symptom} and nothing I try helps.", "Now it just {symptom}.",
+            "It worked for a week, but now it {symptom}.", "Out of nowhere it {symptom}.",
         ],
         ["account_access"] =
         [
@@ -192,7 +192,7 @@ internal static class TicketWriter
         ],
         ["product_question"] =
         [
-            "Does it support {feature}?", "Can it work together with a {device}?", "Is {feature} included, or is that sold separately?",
+            "Does it support {feature}?", "Can it work together with my other Lumen devices?", "Is {feature} included, or is that sold separately?",
             "Which settings do you recommend for a small flat?", "Will it still work if I move to a house in {city}?",
         ],
         ["cancellation"] =
@@ -254,7 +254,8 @@ internal static class TicketWriter
         var facts = new TicketFacts(rng, customer, ProductFor(rng, intent));
         // Four in ten tickets are composed from a situation shared by all intents plus an intent-specific request,
         // so the topic words say little and the request decides the label.
-        var core = rng.Chance(0.4)
+        // (Not for app problems: the shared situations talk about a device.)
+        var core = rng.Chance(0.4) && !(intent == "technical_issue" && facts.Product.IsService)
             ? facts.Fill(Situations.Pick(rng)) + " " + facts.Fill(Requests[intent].Pick(rng))
             : facts.Fill(Core[intent].Pick(rng));
         string? also = null;

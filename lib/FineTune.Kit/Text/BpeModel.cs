@@ -90,6 +90,9 @@ public sealed class BpeModel
         HfTokenizerFiles.WriteTokenizerConfig(Path.Combine(dir, "tokenizer_config.json"), this, config ?? new TokenizerConfig());
     }
 
+    /// <summary>The library-backed tokenizer for this model (what the rest of the kit uses).</summary>
+    public TextTokenizer ToTokenizer(TokenizerConfig? config = null) => TextTokenizer.FromModel(this, config);
+
     private int[] EncodeWord(string word)
     {
         if (cache.TryGetValue(word, out var hit)) return hit;

@@ -100,12 +100,22 @@ public sealed class ChatTemplate
     }
 
     /// <summary>
-    /// Renders and encodes messages piece by piece (text outside and inside assistant spans), so the loss mask is exact:
-    /// the masked ids decode to precisely the assistant spans.
+    /// Renders and encodes messages with a loss mask over the assistant spans. Byte-level tokenizers encode piece by
+    /// piece (text outside and inside the spans), so the masked ids decode to precisely the spans and a prompt ending in
+    /// the generation header tokenizes as it did in training. SentencePiece tokenizers encode the whole text once
+    /// (pieces would each get a dummy-prefix space) and mask every token that overlaps a span, so a token like
+    /// "▁hello" that starts on the header's trailing space still counts.
     /// </summary>
     public EncodedChat Encode(TextTokenizer tokenizer, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = false)
     {
         var rendered = Render(messages, addGenerationPrompt);
+        var spans = rendered.AssistantSpans.Select(s => s.GetOffsetAndLength(rendered.Text.Length)).ToList();
+        if (!tokenizer.IsByteLevel)
+        {
+            var tokens = tokenizer.EncodeWithOffsets(rendered.Text);
+            return new EncodedChat(tokens.Select(t => t.Id).ToList(),
+                                   tokens.Select(t => spans.Any(s => Overlaps(t, s.Offset, s.Length))).ToList());
+        }
         var ids = new List<int>();
         var mask = new List<bool>();
         var at = 0;
@@ -116,9 +126,8 @@ public sealed class ChatTemplate
             ids.AddRange(piece);
             mask.AddRange(Enumerable.Repeat(trained, piece.Count));
         }
-        foreach (var span in rendered.AssistantSpans)
+        foreach (var (start, length) in spans)
         {
-            var (start, length) = span.GetOffsetAndLength(rendered.Text.Length);
             Add(at, start, false);
             Add(start, start + length, true);
             at = start + length;
@@ -126,6 +135,9 @@ public sealed class ChatTemplate
         Add(at, rendered.Text.Length, false);
         return new EncodedChat(ids, mask);
     }
+
+    private static bool Overlaps(TokenSpan t, int offset, int length) =>
+        t.Length == 0 ? t.Start >= offset && t.Start < offset + length : t.Start < offset + length && t.Start + t.Length > offset;
 
     /// <inheritdoc />
     public override string ToString() => Name;

@@ -3,6 +3,9 @@ using Microsoft.ML.Tokenizers;
 
 namespace FineTune.Kit.Text;
 
+/// <summary>One token of an encoding: its id and the characters of the input it stands for.</summary>
+public readonly record struct TokenSpan(int Id, int Start, int Length);
+
 /// <summary>
 /// The one tokenizer type the kit uses: byte-level BPE (Hugging Face tokenizer.json, or vocab.json + merges.txt) or
 /// SentencePiece (tokenizer.model), backed by Microsoft.ML.Tokenizers, with the special tokens and roles
@@ -14,17 +17,20 @@ public sealed class TextTokenizer
     private readonly Dictionary<int, string> byId;
     private readonly HashSet<int> specialIds;
     private readonly bool addBos, addEos;
+    private readonly bool guessRoles;
 
     private TextTokenizer(Tokenizer inner, IReadOnlyDictionary<string, int> vocab, IReadOnlyDictionary<string, int> specialTokens,
-                          TokenizerConfig config, string? templateBos)
+                          TokenizerConfig config, string? templateBos, bool guessRoles, IReadOnlyCollection<string>? plainAdded = null)
     {
+        this.guessRoles = guessRoles;
         Inner = inner;
         this.vocab = vocab;
         SpecialTokens = specialTokens;
         byId = new Dictionary<int, string>(vocab.Count + specialTokens.Count);
         foreach (var (t, id) in vocab) byId.TryAdd(id, t);
         foreach (var (t, id) in specialTokens) byId[id] = t;
-        specialIds = specialTokens.Values.ToHashSet();
+        // Added tokens that tokenizer.json marks as not special are matched verbatim but kept when decoding skips specials.
+        specialIds = specialTokens.Where(kv => plainAdded?.Contains(kv.Key) != true).Select(kv => kv.Value).ToHashSet();
         VocabSize = byId.Count == 0 ? 0 : byId.Keys.Max() + 1;
         BosId = Role(config.BosToken ?? templateBos, "<|begin_of_text|>", "<s>", "<|endoftext|>");
         EosId = Role(config.EosToken, "<|end_of_text|>", "</s>", "<|endoftext|>");
@@ -89,8 +95,9 @@ public sealed class TextTokenizer
         // Every added token is matched verbatim in text (HF does the same for non-special added tokens).
         var special = new Dictionary<string, int>(spec.AddedTokens, StringComparer.Ordinal);
         foreach (var (t, id) in config.AddedTokens) special.TryAdd(t, id);
+        var plainAdded = spec.AddedTokens.Keys.Where(t => !spec.SpecialTokens.Contains(t)).ToHashSet(StringComparer.Ordinal);
         return ByteLevelBpe(tokenizerJsonPath, spec.Vocab, spec.Merges, special, config, spec.PreTokenizerPattern,
-                            spec.NfcNormalize ? new NfcNormalizer() : null, spec.TemplateBosToken);
+                            spec.NfcNormalize ? new NfcNormalizer() : null, spec.TemplateBosToken, guessRoles: tokenizerConfigPath is null, plainAdded);
     }
 
     /// <summary>Loads GPT-2 style vocab.json + merges.txt (byte-level BPE, GPT-2 pre-tokenizer).</summary>
@@ -106,7 +113,7 @@ public sealed class TextTokenizer
                 special.TryAdd(t, id);
         foreach (var t in new[] { config.BosToken, config.EosToken, config.PadToken, config.UnkToken })
             if (t is not null && vocab.TryGetValue(t, out var id)) special.TryAdd(t, id);
-        return ByteLevelBpe(mergesTxtPath, vocab, merges, special, config, ByteLevel.Gpt2Pattern, null, null);
+        return ByteLevelBpe(mergesTxtPath, vocab, merges, special, config, ByteLevel.Gpt2Pattern, null, null, guessRoles: tokenizerConfigPath is null);
     }
 
     /// <summary>Loads a SentencePiece tokenizer.model (Llama style) through <see cref="LlamaTokenizer"/>.</summary>
@@ -138,12 +145,23 @@ public sealed class TextTokenizer
             // SentencePiece models put BOS first unless the config says otherwise.
             AddBosToken = tokenizerConfigPath is null || config.AddBosToken,
         };
-        return new TextTokenizer(sp, sp.Vocabulary, special, withDefaults, null);
+        return new TextTokenizer(sp, sp.Vocabulary, special, withDefaults, null, guessRoles: false);
+    }
+
+    /// <summary>A tokenizer over a freshly trained model, without writing files first.</summary>
+    public static TextTokenizer FromModel(BpeModel model, TokenizerConfig? config = null)
+    {
+        var vocab = new Dictionary<string, int>(model.VocabSize, StringComparer.Ordinal);
+        for (var id = 0; id < model.Tokens.Count; id++) vocab[model.Tokens[id]] = id;
+        var special = model.SpecialTokens.ToDictionary(t => t, t => vocab[t], StringComparer.Ordinal);
+        return ByteLevelBpe("trained model", vocab, model.Merges.ToList(), special, config ?? new TokenizerConfig(), ByteLevel.Gpt2Pattern, null, null,
+                            guessRoles: config is null);
     }
 
     private static TextTokenizer ByteLevelBpe(string source, Dictionary<string, int> vocab, List<(string Left, string Right)> merges,
                                               Dictionary<string, int> special, TokenizerConfig config, string pattern,
-                                              Normalizer? normalizer, string? templateBos)
+                                              Normalizer? normalizer, string? templateBos, bool guessRoles,
+                                              IReadOnlyCollection<string>? plainAdded = null)
     {
         foreach (var (l, r) in merges)
             if (!vocab.ContainsKey(l + r))
@@ -167,7 +185,7 @@ public sealed class TextTokenizer
         {
             throw new TokenizerFormatException($"{source}: the BPE data was rejected: {e.Message}", e);
         }
-        return new TextTokenizer(inner, vocabWithSpecial, special, config, templateBos);
+        return new TextTokenizer(inner, vocabWithSpecial, special, config, templateBos, guessRoles, plainAdded);
     }
 
     /// <summary>
@@ -200,12 +218,39 @@ public sealed class TextTokenizer
     /// <summary>The token string of an id, if any.</summary>
     public string? IdToToken(int id) => byId.GetValueOrDefault(id);
 
-    /// <summary>Whether an id is one of the special tokens.</summary>
+    /// <summary>Whether an id is a special token (what <c>Decode(ids, skipSpecialTokens: true)</c> drops).</summary>
     public bool IsSpecial(int id) => specialIds.Contains(id);
 
+    /// <summary>
+    /// True for byte-level BPE, where encoding two strings one after the other gives the same text back as encoding their
+    /// concatenation; false for SentencePiece, which adds its dummy-prefix space to every call.
+    /// </summary>
+    public bool IsByteLevel => Inner is BpeTokenizer;
+
+    /// <summary>
+    /// Encodes text and reports, per token, the character range of <paramref name="text"/> it came from. When the
+    /// tokenizer normalizes (SentencePiece adds a dummy-prefix space), ranges are mapped back to the original text.
+    /// </summary>
+    public IReadOnlyList<TokenSpan> EncodeWithOffsets(string text)
+    {
+        var tokens = Inner.EncodeToTokens(text, out var normalized);
+        var n = normalized ?? text;
+        var shift = n.Length - text.Length;   // characters the normalizer put in front (dummy prefix)
+        return tokens.Select(t =>
+        {
+            var (start, length) = t.Offset.GetOffsetAndLength(n.Length);
+            var from = Math.Clamp(start - shift, 0, text.Length);
+            var to = Math.Clamp(start + length - shift, from, text.Length);
+            return new TokenSpan(t.Id, from, to - from);
+        }).ToList();
+    }
+
+    // With a tokenizer_config.json its roles are taken as written (a null bos_token means no BOS); without one, the
+    // conventional token names stand in.
     private int? Role(string? configured, params string[] conventional)
     {
         if (configured is not null) return TokenToId(configured);
+        if (!guessRoles) return null;
         foreach (var c in conventional)
             if (SpecialTokens.TryGetValue(c, out var id)) return id;
         return null;
