@@ -16,6 +16,7 @@ internal static class CommandList
         PretrainCommand.Create(),
         TrainCommand.Create(),
         MergeCommand.Create(),
+        ExplainCommand.Create(),
         BenchCommand.Create(),
         CompareCommand.Create(),
     ];

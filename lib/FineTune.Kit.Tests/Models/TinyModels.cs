@@ -46,3 +46,29 @@ internal static class TinyModels
         return dir;
     }
 }
+
+/// <summary>Tiny models that come with a real (tiny) byte-level BPE tokenizer.</summary>
+internal static class TinyTokenized
+{
+    private static readonly string[] Corpus =
+    [
+        "my parcel never arrived and the tracking page is empty",
+        "please refund the double charge on my card",
+        "the thermostat shows error E42 after the update",
+        "I cannot log in, the password reset email never arrives",
+        "great service, the driver was friendly",
+    ];
+
+    public static FineTune.Kit.Text.TextTokenizer Tokenizer() =>
+        new FineTune.Kit.Text.BpeTrainer().WithVocabSize(300).WithSpecialTokens("<|endoftext|>").Train(Corpus).ToTokenizer();
+
+    /// <summary>A random Llama-family model whose vocabulary is the tiny tokenizer's.</summary>
+    public static CausalLM Llama(long seed = 1)
+    {
+        var tok = Tokenizer();
+        var cfg = ModelConfig.Llama(tok.VocabSize, 16, 2, 4, 2, 24, maxPositions: 128, tied: true);
+        var model = TinyModels.Random(cfg with { PadTokenId = 0, EosTokenIds = [0] }, seed);
+        model.Tokenizer = tok;
+        return model;
+    }
+}

@@ -49,6 +49,9 @@ public sealed class Attribution
     /// <summary>Method-specific diagnostics (fidelity, completeness gap, intercept, ...), written into the JSON too.</summary>
     public IReadOnlyDictionary<string, double> Diagnostics { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>How absent features were realised (e.g. the token that replaced them); written into the JSON as "masking".</summary>
+    public string? Masking { get; set; }
+
     /// <summary>The features the values came from, when known (lets the heatmap reproduce the original spacing).</summary>
     public FeatureSet? Source { get; init; }
 
@@ -83,6 +86,7 @@ public sealed class Attribution
             w.WritePropertyName("full_value"); WriteNumber(w, FullValue);
             w.WriteString("method", Method);
             if (Target.Length > 0) w.WriteString("target", Target);
+            if (Masking is not null) w.WriteString("masking", Masking);
             w.WriteNumber("evaluations", Evaluations);
             w.WriteNumber("samples", Samples);
             foreach (var (key, value) in Diagnostics.OrderBy(kv => kv.Key, StringComparer.Ordinal))
