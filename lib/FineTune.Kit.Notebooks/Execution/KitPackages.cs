@@ -19,11 +19,12 @@ public static class KitPackages
     // by the runner), and the kit itself
     private static readonly string[] Prefixes = ["libtorch-", "Microsoft.DotNet.Interactive", "FineTune.Kit"];
 
-    /// <summary>True when the kit already carries the package (or an assembly of that name is referenced).</summary>
+    /// <summary>
+    /// True when the kit carries the package. The list is fixed on purpose: packages that are present only as
+    /// indirect dependencies may change with any kit update, so notebooks should not lean on them.
+    /// </summary>
     public static bool Covers(string package) =>
-        Exact.Contains(package)
-        || Prefixes.Any(p => package.StartsWith(p, StringComparison.OrdinalIgnoreCase))
-        || ScriptEnvironment.Shared.HasAssembly(package);
+        Exact.Contains(package) || Prefixes.Any(p => package.StartsWith(p, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The version the kit pins for a package (from Directory.Packages.props at build time), or null.</summary>
     public static string? PinnedVersion(string package) =>
@@ -31,5 +32,5 @@ public static class KitPackages
             .FirstOrDefault(a => string.Equals(a.Key, "package:" + package, StringComparison.OrdinalIgnoreCase))?.Value;
 
     /// <summary>The packages the runner satisfies, for error messages and the documentation.</summary>
-    public static IEnumerable<string> Names => Exact.Order().Concat(Prefixes.Select(p => p.EndsWith('-') ? p + "*" : p + "*"));
+    public static IEnumerable<string> Names => Exact.Order().Concat(Prefixes.Select(p => p + "*"));
 }
