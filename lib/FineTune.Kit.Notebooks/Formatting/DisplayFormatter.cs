@@ -92,7 +92,7 @@ public sealed class DisplayFormatter
         }
         var sb = new StringBuilder(HtmlPage.HtmlTable(header, rows));
         sb.Append("<p><i>").Append(WebUtility.HtmlEncode(
-            $"{frame.Rows.Count} rows × {frame.Columns.Count} columns" + (shown < frame.Rows.Count ? $", first {shown} shown" : "")))
+            $"{frame.Rows.Count} rows, {frame.Columns.Count} columns" + (shown < frame.Rows.Count ? $" (first {shown} shown)" : "")))
           .Append("</i></p>");
         return sb.ToString();
     }
