@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Reflection;
 using System.Text;
+using System.Text.RegularExpressions;
 using FineTune.Kit.Plots;
 using Microsoft.Data.Analysis;
 using Plotly.NET;
@@ -19,12 +20,16 @@ namespace FineTune.Kit.Notebooks.Formatting;
 /// embeds its own) are removed. A notebook of ten charts thus stays near 3.5 MB instead of 35 MB. One formatter serves
 /// one notebook run.
 /// </remarks>
-public sealed class DisplayFormatter
+public sealed partial class DisplayFormatter
 {
     /// <summary>Rows of a DataFrame shown in its HTML table.</summary>
     public const int DataFrameRows = 20;
 
     private static readonly Lazy<string> BundleTag = new(() => "<script>" + HtmlPage.PlotlyJs.Value + "</script>");
+
+    // Plotly.NET ends a chart's script with `renderPlotly_<id>();`
+    [GeneratedRegex(@"(renderPlotly_[0-9A-Za-z]+)\(\);(\s*</script>)")]
+    private static partial Regex RenderCall();
 
     /// <summary>True once an output of this notebook carries plotly.js.</summary>
     public bool PlotlyEmbedded { get; private set; }
@@ -61,19 +66,26 @@ public sealed class DisplayFormatter
         {
             var keep = PlotlyEmbedded ? "" : tag;
             PlotlyEmbedded = true;
-            return html[..first] + keep + html[(first + tag.Length)..].Replace(tag, "", StringComparison.Ordinal);
+            return WhenPlotlyLoaded(html[..first] + keep + html[(first + tag.Length)..].Replace(tag, "", StringComparison.Ordinal));
         }
         if (!PlotlyEmbedded && (html.Contains("Plotly.newPlot", StringComparison.Ordinal) || html.Contains("Plotly.react", StringComparison.Ordinal)))
         {
             PlotlyEmbedded = true;
             return tag + "\n" + html;
         }
-        return html;
+        return WhenPlotlyLoaded(html);
     }
+
+    /// <summary>
+    /// Makes the charts of a fragment without plotly.js wait until the global `Plotly` exists: a front end may render
+    /// this output before the one that carries the bundle (VS Code renders outputs as they scroll into view).
+    /// </summary>
+    public static string WhenPlotlyLoaded(string html) =>
+        RenderCall().Replace(html, "(function draw() { if (window.Plotly) $1(); else setTimeout(draw, 50); })();$2");
 
     private MimeBundle FormatChart(GenericChart chart)
     {
-        var html = PlotlyEmbedded ? HtmlPage.ChartFragment(chart) : HtmlPage.StandaloneFragment(chart);
+        var html = PlotlyEmbedded ? WhenPlotlyLoaded(HtmlPage.ChartFragment(chart)) : HtmlPage.StandaloneFragment(chart);
         PlotlyEmbedded = true;
         return new MimeBundle().With("text/html", html).With("text/plain", "Plotly.NET chart");
     }

@@ -43,6 +43,7 @@ public class NotebookOutputTests
         {
             Assert.Contains("Plotly.newPlot", later.OutputText("text/html"));
             Assert.DoesNotContain(plotlyJs, later.OutputText("text/html"));
+            Assert.Contains("if (window.Plotly) renderPlotly_", later.OutputText("text/html"));
         }
         Assert.Contains("<th>n</th><th>s</th>", cells[3].OutputText("text/html"));
         Assert.Contains("<td>r19</td>", cells[3].OutputText("text/html"));
