@@ -9,7 +9,7 @@ public enum CellStatus
     Failed,
     /// <summary>Ran past the per-cell time limit and was abandoned.</summary>
     TimedOut,
-    /// <summary>Not C# (pwsh, F#, JavaScript, ...): left as it was.</summary>
+    /// <summary>Not C# (pwsh, F#, JavaScript, ...) or empty: left as it was.</summary>
     Skipped,
     /// <summary>Not run because an earlier cell failed.</summary>
     NotRun,

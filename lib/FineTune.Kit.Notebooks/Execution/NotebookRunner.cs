@@ -95,7 +95,7 @@ public sealed class NotebookRunner
                     log.WriteLine($"  cell {number}: {other.Kernel} code skipped (the headless runner executes C# only)");
                 if (!segments.Any(s => s.Kernel == Kernels.CSharp))
                 {
-                    results.Add(new CellRun(number, segments.Count == 0 ? CellStatus.Succeeded : CellStatus.Skipped, TimeSpan.Zero));
+                    results.Add(new CellRun(number, CellStatus.Skipped, TimeSpan.Zero)); // other kernels, or blank
                     continue;
                 }
                 position++;
@@ -104,25 +104,9 @@ public sealed class NotebookRunner
                     results.Add(new CellRun(number, CellStatus.NotRun, TimeSpan.Zero));
                     continue;
                 }
-                var notes = new List<string>();
-                string? code = null;
-                NotebookException? directiveError = null;
-                try
-                {
-                    code = CellDirectives.Rewrite(CSharpLines(cell.Source, segments), directory, $"cell {number}", notes);
-                }
-                catch (NotebookException e)
-                {
-                    directiveError = e;
-                }
-                foreach (var note in notes) log.WriteLine($"  {note}");
-                log.Write($"  [{position}/{toRun}] cell {number} ");
-                log.Flush();
-                var run = session.Execute(cell, number, code, directiveError);
+                log.Write($"  [{position}/{toRun}] ");
+                var run = RunCSharpCell(session, cell, number, segments, directory, log);
                 results.Add(run);
-                var seconds = run.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
-                log.WriteLine(run.Status == CellStatus.Succeeded ? $"ok {seconds} s" : $"FAILED {seconds} s");
-                if (run.Error is not null) log.WriteLine($"  cell {number}: {run.Error}");
                 stopped = run.Status != CellStatus.Succeeded && !_continueOnError;
             }
         }
@@ -136,6 +120,36 @@ public sealed class NotebookRunner
         log.WriteLine($"{name}: {(result.Succeeded ? "done" : $"{result.Errors.Count()} error(s)")} in " +
                       $"{total.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
         return result;
+    }
+
+    // rewrites the cell's directives, runs it, and reports it on one progress line (notes and errors below it)
+    private static CellRun RunCSharpCell(Session session, NotebookCell cell, int number, IReadOnlyList<KernelSegment> segments,
+                                         string directory, TextWriter log)
+    {
+        log.Write($"cell {number} ");
+        log.Flush();
+        var notes = new List<string>();
+        string? code = null;
+        NotebookException? directiveError = null;
+        try
+        {
+            code = CellDirectives.Rewrite(CSharpLines(cell.Source, segments), directory, $"cell {number}", notes);
+        }
+        catch (NotebookException e)
+        {
+            directiveError = e;
+        }
+        var run = session.Execute(cell, number, code, directiveError);
+        var seconds = run.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
+        log.WriteLine(run.Status switch
+        {
+            CellStatus.Succeeded => $"ok {seconds} s",
+            CellStatus.TimedOut => $"TIMED OUT {seconds} s",
+            _ => $"FAILED {seconds} s",
+        });
+        foreach (var note in notes) log.WriteLine($"    {note}");
+        if (run.Error is not null) log.WriteLine($"  cell {number}: {run.Error}");
+        return run;
     }
 
     // the cell's C# lines in place, lines of other kernels (and the #! lines) blank, so line numbers stay the cell's
