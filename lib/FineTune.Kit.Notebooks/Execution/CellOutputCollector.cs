@@ -26,7 +26,25 @@ internal sealed class CellOutputCollector(DisplayFormatter formatter)
         }
     }
 
-    public void Display(object? value) => Add(Bundle("display_data", formatter.Format(value)));
+    /// <summary>Adds a display output; the returned position lets <see cref="Update"/> replace it later.</summary>
+    public int Display(object? value)
+    {
+        var output = Bundle("display_data", formatter.Format(value));
+        lock (_gate)
+        {
+            if (_sealed) return -1;
+            _outputs.Add(output);
+            return _outputs.Count - 1;
+        }
+    }
+
+    /// <summary>Replaces the content of an earlier display output (a progress line that changes, say).</summary>
+    public void Update(int position, object? value)
+    {
+        var output = Bundle("display_data", formatter.Format(value));
+        lock (_gate)
+            if (!_sealed && position >= 0 && position < _outputs.Count) _outputs[position] = output;
+    }
 
     public void Result(object? value, int executionCount)
     {

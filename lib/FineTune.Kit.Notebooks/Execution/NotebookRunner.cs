@@ -241,7 +241,8 @@ public sealed class NotebookRunner
                 collector.Error(e.GetType().Name, e.Message, Traceback(e));
                 return new CellRun(number, CellStatus.Failed, clock.Elapsed, $"{e.GetType().Name}: {e.Message}");
             }
-            if (state.ReturnValue is { } value) collector.Result(value, _executionCount);
+            // `display(x)` as a cell's last expression returns the display handle: x is shown already
+            if (state.ReturnValue is { } value and not DisplayedValue) collector.Result(value, _executionCount);
             return new CellRun(number, CellStatus.Succeeded, clock.Elapsed);
         }
 

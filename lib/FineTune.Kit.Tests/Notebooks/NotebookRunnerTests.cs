@@ -24,15 +24,16 @@ public class NotebookRunnerTests
         var notebook = Notebook.Create()
             .Markdown("# Title")
             .Code("var x = 20;\nConsole.WriteLine(\"hello\");\nConsole.Error.WriteLine(\"careful\");")
-            .Code("display(new List<int> { 1, 2, 3 });\nx + 22")
-            .Code("File.WriteAllText(\"written.txt\", x.ToString());\nDirectory.GetCurrentDirectory()");
+            .Code("var shown = display(\"step 0\");\nshown.Update(new List<int> { 1, 2, 3 });\nx + 22")
+            .Code("File.WriteAllText(\"written.txt\", x.ToString());\nDirectory.GetCurrentDirectory()")
+            .Code("display(\"last\")");
 
         var (run, log) = RunSaved(notebook, folder);
 
         Assert.True(run.Succeeded, log);
         var cells = run.Notebook.Cells;
         Assert.Null(cells[0].ExecutionCount);
-        Assert.Equal([1, 2, 3], cells.Skip(1).Select(c => c.ExecutionCount ?? 0));
+        Assert.Equal([1, 2, 3, 4], cells.Skip(1).Select(c => c.ExecutionCount ?? 0));
         Assert.Equal("hello\n", cells[1].OutputText("stdout"));
         Assert.Equal("careful\n", cells[1].OutputText("stderr"));
         Assert.Equal(["display_data", "execute_result"], cells[2].Outputs.Select(o => (string)o["output_type"]!));
@@ -42,7 +43,8 @@ public class NotebookRunnerTests
         Assert.Equal("20", File.ReadAllText(folder.File("written.txt")));
         Assert.Equal(Path.GetFullPath(folder.Path), cells[3].OutputText("text/plain"));
         Assert.Equal(before, Directory.GetCurrentDirectory());
-        Assert.Contains("[3/3] cell 4 ok", log);
+        Assert.Equal("display_data", (string)cells[4].Outputs.Single()["output_type"]!); // no result for the handle
+        Assert.Contains("[3/4] cell 4 ok", log);
     }
 
     [Fact]
