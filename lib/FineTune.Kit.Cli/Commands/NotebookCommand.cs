@@ -15,13 +15,15 @@ internal static class NotebookCommand
             Description = "Notebook files (.ipynb), or folders whose notebooks run in name order",
             Arity = ArgumentArity.OneOrMore,
         };
-        var outDir = new Option<string?>("--out") { Description = "Folder for the executed notebooks (and --html pages)" };
+        var outDir = new Option<string?>("--out") { Description = "Folder for the executed notebooks (and --html pages)", HelpName = "dir" };
         var parameters = new Option<string[]>("-p", "--parameter")
         {
             Description = "name=value overriding a variable of the cell tagged 'parameters' (repeatable)",
             Arity = ArgumentArity.ZeroOrMore,
+            HelpName = "name=value",
         };
         var timeout = Cli.Optional("--timeout", "Seconds one cell may run before it fails", 600.0);
+        timeout.HelpName = "seconds";
         var html = new Option<bool>("--html") { Description = "Also write a standalone HTML page of each executed notebook" };
         var inplace = new Option<bool>("--inplace") { Description = "Write the executed notebook over the original" };
         var keepGoing = new Option<bool>("--continue") { Description = "Run the remaining cells after a cell fails" };

@@ -69,7 +69,9 @@ public static partial class NotebookHtml
 
     private static string Output(JsonObject output)
     {
-        string Text(JsonNode? node) => AnsiEscape().Replace(JupyterText.Read(node, "output"), "");
+        // terminal colour codes are stripped from text meant for a console, never from HTML (plotly.js contains some)
+        string Raw(JsonNode? node) => JupyterText.Read(node, "output");
+        string Text(JsonNode? node) => AnsiEscape().Replace(Raw(node), "");
         switch ((string?)output["output_type"])
         {
             case "stream":
@@ -81,11 +83,11 @@ public static partial class NotebookHtml
                 var shown = trace.Contains(evalue, StringComparison.Ordinal) ? trace : $"{Text(output["ename"])}: {evalue}\n{trace}";
                 return $"<pre class=\"error\">{WebUtility.HtmlEncode(shown)}</pre>";
             case "display_data" or "execute_result" when output["data"] is JsonObject data:
-                if (data["text/html"] is { } html) return Text(html);
-                if (data["image/svg+xml"] is { } svg) return Text(svg);
+                if (data["text/html"] is { } html) return Raw(html);
+                if (data["image/svg+xml"] is { } svg) return Raw(svg);
                 foreach (var image in new[] { "image/png", "image/jpeg", "image/gif" })
                     if (data[image] is { } base64)
-                        return $"<img src=\"data:{image};base64,{Regex.Replace(Text(base64), @"\s", "")}\">";
+                        return $"<img src=\"data:{image};base64,{Regex.Replace(Raw(base64), @"\s", "")}\">";
                 if (data["text/markdown"] is { } markdown) return MarkdownHtml.Render(Text(markdown));
                 if (data["text/plain"] is { } plain) return $"<pre>{WebUtility.HtmlEncode(Text(plain))}</pre>";
                 return "";

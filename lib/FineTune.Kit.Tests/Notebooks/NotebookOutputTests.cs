@@ -38,6 +38,7 @@ public class NotebookOutputTests
         var plotlyJs = HtmlPage.PlotlyJs.Value;
         var allHtml = string.Concat(cells.Select(c => c.OutputText("text/html")));
         Assert.Equal(1, Count(allHtml, plotlyJs));
+        Assert.Equal(1, Count(allHtml, plotlyJs[..300]));
         Assert.Contains(plotlyJs, cells[1].OutputText("text/html"));
         Assert.Equal("display_data", (string)cells[1].Outputs.Single()["output_type"]!);
         foreach (var later in new[] { cells[2], cells[5], cells[6] })
@@ -61,6 +62,7 @@ public class NotebookOutputTests
 
         var page = NotebookHtml.Render(reread);
         Assert.Equal(1, Count(page, plotlyJs));
+        Assert.Equal(1, Count(page, plotlyJs[..300])); // not even an altered second copy
         Assert.True(page.IndexOf(plotlyJs, StringComparison.Ordinal) < page.IndexOf("Plotly.newPlot", StringComparison.Ordinal));
         Assert.Equal(3, Count(page, "if (window.Plotly) renderPlotly_")); // every chart but the first waits for plotly.js
         Assert.Contains("<h1>Loss</h1>", page);
