@@ -238,7 +238,7 @@ public sealed class NotebookRunner
             _state = state; // variables assigned before an exception stay, as in Polyglot Notebooks
             if (state.Exception is { } e)
             {
-                collector.Error(e.GetType().Name, e.Message, Traceback(e));
+                collector.Error(e.GetType().Name, e.Message, Traceback(e, directory));
                 return new CellRun(number, CellStatus.Failed, clock.Elapsed, $"{e.GetType().Name}: {e.Message}");
             }
             // `display(x)` as a cell's last expression returns the display handle: x is shown already
@@ -246,11 +246,13 @@ public sealed class NotebookRunner
             return new CellRun(number, CellStatus.Succeeded, clock.Elapsed);
         }
 
-        // the exception as .NET prints it, down to the first frame of the scripting machinery
-        private static IEnumerable<string> Traceback(Exception e) =>
+        // the exception as .NET prints it, down to the first frame of the scripting machinery; frames of cells read
+        // `in cell 3:line 2`, without the machine's folder (executed notebooks are often committed)
+        private static IEnumerable<string> Traceback(Exception e, string directory) =>
             e.ToString().Replace("\r\n", "\n").Split('\n')
                 .TakeWhile(l => !l.Contains("Microsoft.CodeAnalysis.Scripting", StringComparison.Ordinal))
-                .Where(l => !l.StartsWith("--- End of stack trace", StringComparison.Ordinal));
+                .Where(l => !l.StartsWith("--- End of stack trace", StringComparison.Ordinal))
+                .Select(l => l.Replace(Path.Combine(directory, "cell "), "cell ", StringComparison.Ordinal));
 
         private static InteractiveAssemblyLoader CreateLoader()
         {

@@ -83,7 +83,9 @@ public class NotebookRunnerTests
         Assert.Equal("error", (string)error["output_type"]!);
         Assert.Equal("InvalidOperationException", (string)error["ename"]!);
         Assert.Equal("boom", (string)error["evalue"]!);
-        Assert.Contains("cell 1", string.Join("\n", error["traceback"]!.AsArray().Select(l => (string)l!)));
+        var traceback = string.Join("\n", error["traceback"]!.AsArray().Select(l => (string)l!));
+        Assert.Contains(" in cell 1:line 2", traceback);
+        Assert.DoesNotContain(folder.Path, traceback);
         Assert.Null(stopped.Notebook.Cells[1].ExecutionCount);
         Assert.Contains("cell 1: InvalidOperationException: boom", stopLog);
 
