@@ -16,8 +16,13 @@ public sealed class ScriptEnvironment
 {
     private static readonly Lazy<ScriptEnvironment> Lazy = new(() => new ScriptEnvironment());
 
-    // assemblies a notebook may use although no kit assembly references them
-    private static readonly string[] Optional = ["Plotly.NET.CSharp", "Spectre.Console"];
+    // the kit's dependency set by name: a package the kit references but does not use yet leaves no reference in
+    // its assembly, and some (Plotly.NET.CSharp, Spectre.Console) are there for notebooks only; absent ones are skipped
+    private static readonly string[] DependencySet =
+    [
+        "TorchSharp", "Plotly.NET", "Plotly.NET.CSharp", "FSharp.Core", "Microsoft.Data.Analysis", "Microsoft.ML.Tokenizers",
+        "Spectre.Console",
+    ];
 
     private static readonly string[] BaseImports =
     [
@@ -32,7 +37,7 @@ public sealed class ScriptEnvironment
         KitAssemblies = FindKitAssemblies();
         var closure = new Dictionary<string, Assembly>(StringComparer.OrdinalIgnoreCase);
         foreach (var asm in KitAssemblies) AddWithDependencies(asm, closure, frameworkDir);
-        foreach (var name in Optional)
+        foreach (var name in DependencySet)
             if (TryLoad(new AssemblyName(name)) is { } asm) AddWithDependencies(asm, closure, frameworkDir);
         _bySimpleName = closure;
 

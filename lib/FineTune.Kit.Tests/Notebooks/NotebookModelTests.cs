@@ -125,4 +125,20 @@ public class NotebookModelTests
         Assert.Contains("&lt;script&gt;", html);
         Assert.DoesNotContain("href=\"javascript", html);
     }
+
+    [Fact]
+    public void Cells_compile_against_the_kit_its_dependencies_and_every_kit_namespace()
+    {
+        var environment = ScriptEnvironment.Shared;
+
+        var kitNamespaces = typeof(KitException).Assembly.GetExportedTypes().Select(t => t.Namespace!).Distinct();
+        Assert.All(kitNamespaces, ns => Assert.Contains(ns, environment.Imports));
+        Assert.Contains("FineTune.Kit.Plots", environment.Imports);
+        Assert.Contains("System.Linq", environment.Imports);
+        foreach (var dependency in new[] { "FineTune.Kit", "TorchSharp", "Plotly.NET", "Plotly.NET.CSharp", "Microsoft.Data.Analysis",
+                                           "Microsoft.ML.Tokenizers", "FSharp.Core" })
+            Assert.True(environment.HasAssembly(dependency), dependency);
+        Assert.False(environment.HasAssembly("FineTune.Kit.Tests"));
+        Assert.DoesNotContain(environment.KitAssemblies, a => a.GetName().Name!.EndsWith(".Tests", StringComparison.Ordinal));
+    }
 }
