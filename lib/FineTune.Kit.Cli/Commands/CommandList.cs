@@ -19,5 +19,6 @@ internal static class CommandList
         ExplainCommand.Create(),
         BenchCommand.Create(),
         CompareCommand.Create(),
+        NotebookCommand.Create(),
     ];
 }

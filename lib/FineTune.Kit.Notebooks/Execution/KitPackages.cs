@@ -1,0 +1,36 @@
+using System.Reflection;
+
+namespace FineTune.Kit.Notebooks.Execution;
+
+/// <summary>
+/// The NuGet packages a notebook may ask for with `#r "nuget: ..."`: the kit's own dependency set, already loaded in
+/// the runner. Anything else cannot be fetched by the headless runner and is reported as an error.
+/// </summary>
+public static class KitPackages
+{
+    private static readonly HashSet<string> Exact = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "TorchSharp", "TorchSharp-cpu", "TorchSharp-cuda-linux", "TorchSharp-cuda-windows",
+        "Plotly.NET", "Plotly.NET.Interactive", "Plotly.NET.CSharp",
+        "Microsoft.Data.Analysis", "Microsoft.ML.Tokenizers", "FSharp.Core", "Spectre.Console", "System.Text.Json",
+    };
+
+    // whole families: native libtorch builds, the Polyglot engine's own packages (its display helpers are provided
+    // by the runner), and the kit itself
+    private static readonly string[] Prefixes = ["libtorch-", "Microsoft.DotNet.Interactive", "FineTune.Kit"];
+
+    /// <summary>
+    /// True when the kit carries the package. The list is fixed on purpose: packages that are present only as
+    /// indirect dependencies may change with any kit update, so notebooks should not lean on them.
+    /// </summary>
+    public static bool Covers(string package) =>
+        Exact.Contains(package) || Prefixes.Any(p => package.StartsWith(p, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The version the kit pins for a package (from Directory.Packages.props at build time), or null.</summary>
+    public static string? PinnedVersion(string package) =>
+        typeof(KitPackages).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => string.Equals(a.Key, "package:" + package, StringComparison.OrdinalIgnoreCase))?.Value;
+
+    /// <summary>The packages the runner satisfies, for error messages and the documentation.</summary>
+    public static IEnumerable<string> Names => Exact.Order().Concat(Prefixes.Select(p => p + "*"));
+}
