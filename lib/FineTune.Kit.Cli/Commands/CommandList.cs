@@ -7,6 +7,7 @@ internal static class CommandList
 {
     public static IEnumerable<Command> All() =>
     [
+        DemoCommand.Create(),
         InfoCommand.Create(),
         GenerateCommand.Create(),
         ScoreCommand.Create(),

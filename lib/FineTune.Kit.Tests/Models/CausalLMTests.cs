@@ -222,3 +222,46 @@ public class CausalLMTests
         for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - got[i]) < 1e-4, $"{i}: {expected[i]} vs {got[i]}");
     }
 }
+
+public class ScoringTests
+{
+    [Fact]
+    public void Cached_continuation_scores_equal_a_plain_forward_over_each_full_sequence()
+    {
+        using var model = TinyModels.Random(TinyModels.Llama(), seed: 12);
+        long[] prompt = [1, 2, 3, 4];
+        long[][] continuations = [[5], [6, 7, 8], [9, 10]];
+        var scores = model.ContinuationLogProbs(prompt, continuations);
+        for (int r = 0; r < continuations.Length; r++)
+        {
+            long[] full = [.. prompt, .. continuations[r]];
+            var logits = model.Logits(full);
+            double expected = 0;
+            for (int t = 0; t < continuations[r].Length; t++)
+            {
+                var row = logits[prompt.Length + t - 1].Select(v => (double)v).ToArray();
+                double max = row.Max(), z = row.Sum(v => Math.Exp(v - max));
+                expected += row[continuations[r][t]] - max - Math.Log(z);
+            }
+            Assert.Equal(expected, scores[r], 4);
+        }
+        var perToken = model.ContinuationLogProbs(prompt, continuations, perToken: true);
+        Assert.Equal(scores[1] / 3, perToken[1], 6);
+    }
+
+    [Fact]
+    public void Label_scoring_picks_the_label_a_constructed_model_prefers()
+    {
+        using var model = TinyModels.Random(TinyModels.Llama(tied: false), seed: 13);
+        // point the head's row for token 7 along the prompt's final hidden state: logit 7 becomes 10, the rest stay small
+        using (no_grad())
+        {
+            using var output = model.Forward(tensor(new long[] { 1, 2, 3 }).unsqueeze(0), outputHiddenStates: true);
+            var h = output.HiddenStates![^1][0, -1];
+            var head = ((TorchSharp.Modules.Linear)((LlamaForCausalLM)model.Module).lm_head!).weight!;
+            head.index_copy_(0, tensor(new long[] { 7 }), (h * 10 / h.dot(h)).unsqueeze(0));
+        }
+        var scores = model.ContinuationLogProbs([1, 2, 3], [[4], [7], [9]]);
+        Assert.Equal(1, Array.IndexOf(scores, scores.Max()));
+    }
+}

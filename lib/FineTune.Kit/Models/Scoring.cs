@@ -27,24 +27,32 @@ public sealed partial class CausalLM
         if (continuations.Any(c => c.Length == 0)) throw new ArgumentException("A continuation encodes to no tokens.");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        int k = continuations.Count, maxLen = continuations.Max(c => c.Length);
-        // one batch row per continuation: prompt + continuation, right-padded; the prompt part is identical in every row
-        var ids = new long[k, promptIds.Length + maxLen];
-        var mask = new long[k, promptIds.Length + maxLen];
+        bool wasTraining = Module.training;
+        Module.eval();
+        int k = continuations.Count, maxLen = continuations.Max(c => c.Length), P = promptIds.Length;
+        using var cache = new KvCache(Config.NumLayers);
+        // the prompt once: its last position predicts every continuation's first token
+        using var promptOut = Module.Forward(tensor(promptIds, device: Device).unsqueeze(0), null, cache);
+        var first = F.log_softmax(promptOut.Logits[0, -1].to_type(ScalarType.Float32), -1).cpu();
+        // then all continuations at once, each row continuing from a copy of the prompt's keys and values
+        cache.Select(zeros(k, dtype: ScalarType.Int64, device: Device));
+        var ids = new long[k, maxLen];
+        var mask = new long[k, P + maxLen];
         for (int r = 0; r < k; r++)
         {
-            for (int t = 0; t < promptIds.Length; t++) { ids[r, t] = promptIds[t]; mask[r, t] = 1; }
-            for (int t = 0; t < continuations[r].Length; t++) { ids[r, promptIds.Length + t] = continuations[r][t]; mask[r, promptIds.Length + t] = 1; }
+            for (int t = 0; t < P; t++) mask[r, t] = 1;
+            for (int t = 0; t < continuations[r].Length; t++) { ids[r, t] = continuations[r][t]; mask[r, P + t] = 1; }
         }
-        using var output = Module.Forward(tensor(ids, device: Device), tensor(mask, device: Device));
-        var logProbs = F.log_softmax(output.Logits.to_type(ScalarType.Float32), -1).cpu();
+        using var contOut = Module.Forward(tensor(ids, device: Device), tensor(mask, device: Device), cache);
+        var rest = F.log_softmax(contOut.Logits.to_type(ScalarType.Float32), -1).cpu();
+        Module.train(wasTraining);
         var result = new double[k];
         for (int r = 0; r < k; r++)
         {
-            double sum = 0;
-            for (int t = 0; t < continuations[r].Length; t++)
-                sum += logProbs[r, promptIds.Length + t - 1, continuations[r][t]].item<float>();
-            result[r] = perToken ? sum / continuations[r].Length : sum;
+            var c = continuations[r];
+            double sum = first[c[0]].item<float>();
+            for (int t = 1; t < c.Length; t++) sum += rest[r, t - 1, c[t]].item<float>();
+            result[r] = perToken ? sum / c.Length : sum;
         }
         return result;
     }
