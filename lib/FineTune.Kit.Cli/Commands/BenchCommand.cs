@@ -9,6 +9,8 @@ internal static class BenchCommand
     public static IEnumerable<Command> SubCommands() =>
     [
         Bench.BenchCurate.Create(),
+        Bench.BenchModel.Forward(),
+        Bench.BenchModel.Train(),
     ];
 
     public static Command Create()

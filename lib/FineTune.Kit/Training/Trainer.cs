@@ -106,6 +106,7 @@ public sealed class Trainer
     public TrainingRun Fit(IReadOnlyList<TokenizedExample> train, IReadOnlyList<TokenizedExample>? validation = null)
     {
         var clock = Stopwatch.StartNew();
+        _orders.Clear();                                   // data orders belong to one call (the data may differ next time)
         var prepared = train.Select(e => e.Truncate(_maxLength)).ToList();
         int withoutLoss = prepared.Count(e => e.LossTokens == 0);
         prepared = prepared.Where(e => e.LossTokens > 0).ToList();

@@ -1,0 +1,119 @@
+using System.Text.Json.Nodes;
+using FineTune.Kit.Lora;
+using FineTune.Kit.Models;
+using FineTune.Kit.Tests.Models;
+
+namespace FineTune.Kit.Tests.Cli;
+
+public class ModelCommandTests
+{
+    private static string SavedTokenizedModel(out CausalLM model)
+    {
+        var dir = TinyModels.TempDir();
+        model = TinyTokenized.Llama();
+        var tok = TinyTokenized.Tokenizer();
+        model.Save(dir, extraFiles: d =>
+            new FineTune.Kit.Text.BpeTrainer().WithVocabSize(300).WithSpecialTokens("<|endoftext|>")
+                .Train(["my parcel never arrived and the tracking page is empty", "please refund the double charge on my card",
+                        "the thermostat shows error E42 after the update", "I cannot log in, the password reset email never arrives",
+                        "great service, the driver was friendly"]).Save(d));
+        return dir;
+    }
+
+    [Fact]
+    public void Score_prints_float32_logits_for_every_position_and_applies_an_adapter()
+    {
+        var dir = SavedTokenizedModel(out var model);
+        using (model)
+        {
+            var (exit, output, err) = CliRunner.Run("score", "--model", dir, "--ids", "5 77 256", "--json", "--device", "cpu");
+            Assert.True(exit == 0, err);
+            var logits = JsonNode.Parse(output)!["logits"]!.AsArray();
+            Assert.Equal(3, logits.Count);
+            var expected = model.Logits([5, 77, 256]);
+            for (int t = 0; t < 3; t++)
+            {
+                Assert.Equal(model.Config.VocabSize, logits[t]!.AsArray().Count);
+                for (int v = 0; v < expected[t].Length; v++) Assert.Equal(expected[t][v], logits[t]![v]!.GetValue<float>());
+            }
+
+            var adapterDir = TinyModels.TempDir();
+            var adapter = model.AddLora(r: 2, targets: ["q_proj", "v_proj"], dropout: 0);
+            using (TorchSharp.torch.no_grad()) foreach (var l in adapter.Layers.Values) l.lora_B.weight!.fill_(0.3f);
+            adapter.Save(adapterDir);
+            var adapted = model.Logits([5, 77, 256]);
+            (exit, output, err) = CliRunner.Run("score", "--model", dir, "--adapter", adapterDir, "--ids", "5,77,256", "--json");
+            Assert.True(exit == 0, err);
+            var withAdapter = JsonNode.Parse(output)!["logits"]!.AsArray();
+            Assert.Equal(adapted[2][0], withAdapter[2]![0]!.GetValue<float>(), 4);
+            Assert.NotEqual(expected[2][0], withAdapter[2]![0]!.GetValue<float>());
+        }
+    }
+
+    [Fact]
+    public void Errors_are_one_line_on_stderr_with_a_non_zero_exit()
+    {
+        var (exit, output, err) = CliRunner.Run("info", "--model", "/nonexistent/model");
+        Assert.Equal(1, exit);
+        Assert.Equal("", output);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains("/nonexistent/model", err);
+        var dir = SavedTokenizedModel(out var model);
+        model.Dispose();
+        (exit, _, err) = CliRunner.Run("score", "--model", dir, "--ids", "5 x 7", "--json");
+        Assert.Equal(1, exit);
+        Assert.Contains("'x' is not a token id", err);
+        (exit, _, err) = CliRunner.Run("score", "--model", dir, "--ids", "99999", "--json");
+        Assert.Contains("outside the vocabulary", err);
+    }
+
+    [Fact]
+    public void Info_generate_and_merge_work_on_a_model_folder()
+    {
+        var dir = SavedTokenizedModel(out var model);
+        using (model)
+        {
+            var (exit, output, err) = CliRunner.Run("info", "--model", dir);
+            Assert.True(exit == 0, err);
+            Assert.Contains("llama", output);
+            Assert.Contains(model.ParameterCount.ToString("N0"), output);
+            (exit, output, err) = CliRunner.Run("generate", "--model", dir, "--prompt", "my parcel", "--max-new-tokens", "5");
+            Assert.True(exit == 0, err);
+            Assert.Equal(model.Generate("my parcel", new GenerationOptions { MaxNewTokens = 5 }), output.TrimEnd('\n'));
+
+            var adapterDir = TinyModels.TempDir();
+            var adapter = model.AddLora(r: 2, targets: ["q_proj"], dropout: 0);
+            using (TorchSharp.torch.no_grad()) foreach (var l in adapter.Layers.Values) l.lora_B.weight!.fill_(0.2f);
+            adapter.Save(adapterDir);
+            var adapted = model.Logits([3, 4, 5]);
+            var merged = Path.Combine(TinyModels.TempDir(), "merged");
+            (exit, _, err) = CliRunner.Run("merge", "--model", dir, "--adapter", adapterDir, "--out", merged);
+            Assert.True(exit == 0, err);
+            using var loaded = CausalLM.Load(merged);
+            Assert.NotNull(loaded.Tokenizer);                               // the tokenizer travels with the weights
+            Assert.Equal(SafeTensorFile.Open(Path.Combine(dir, "model.safetensors")).Entries.Keys.Order(),
+                         SafeTensorFile.Open(Path.Combine(merged, "model.safetensors")).Entries.Keys.Order());
+            var fromMerged = loaded.Logits([3, 4, 5]);
+            for (int v = 0; v < fromMerged[2].Length; v++) Assert.Equal(adapted[2][v], fromMerged[2][v], 4);
+        }
+    }
+
+    [Fact]
+    public void Train_writes_a_peft_adapter_and_history_from_prompt_completion_data()
+    {
+        var dir = SavedTokenizedModel(out var model);
+        model.Dispose();
+        var data = Path.Combine(TinyModels.TempDir(), "train.jsonl");
+        File.WriteAllLines(data, Enumerable.Range(0, 12).Select(i =>
+            new JsonObject { ["prompt"] = $"ticket {i}: my parcel never arrived\nIntent:", ["completion"] = " shipping" }.ToJsonString()));
+        var outDir = Path.Combine(TinyModels.TempDir(), "adapter");
+        var (exit, output, err) = CliRunner.Run("train", "--model", dir, "--data", data, "--out", outDir, "--steps", "3", "--batch-size", "4", "--lr", "1e-2");
+        Assert.True(exit == 0, err + output);
+        Assert.True(File.Exists(Path.Combine(outDir, "adapter_config.json")));
+        Assert.True(File.Exists(Path.Combine(outDir, "adapter_model.safetensors")));
+        var history = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "history.json")))!.AsArray();
+        Assert.Equal(3, history.Count);
+        using var reloaded = CausalLM.Load(dir);
+        Assert.Equal(2 * reloaded.Config.NumLayers, reloaded.LoadAdapter(outDir).Layers.Count);
+    }
+}
