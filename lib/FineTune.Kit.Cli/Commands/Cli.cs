@@ -21,6 +21,15 @@ internal static class Cli
             }
         });
 
+    /// <summary>
+    /// A Spectre console over the current <see cref="Console.Out"/>. AnsiConsole.Console binds to the writer of its
+    /// first use; creating one per call keeps output where Console.Out points now (redirections, in-process tests).
+    /// </summary>
+    public static Spectre.Console.IAnsiConsole Out => Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+    {
+        Out = new Spectre.Console.AnsiConsoleOutput(Console.Out),
+    });
+
     /// <summary>A required option.</summary>
     public static Option<T> Required<T>(string name, string description) =>
         new(name) { Description = description, Required = true };

@@ -76,7 +76,7 @@ internal static class CurateCommand
     {
         var table = new Table().AddColumns("rule", "removed", "modified");
         foreach (var r in report.Rules) table.AddRow(Markup.Escape(r.Name), r.Removed.ToString(), r.Modified.ToString());
-        AnsiConsole.Write(table);
+        Cli.Out.Write(table);
         Console.WriteLine($"{report.InputRows} rows in, {report.OutputRows} out ({report.Removed} removed by rules" +
                           $"{(report.InvalidRows.Count > 0 ? $"; {report.InvalidRows.Count} malformed rows skipped, not counted" : "")}).");
         Console.WriteLine($"train {splits.Train.Count}, validation {splits.Validation.Count}, test {splits.Test.Count}" +

@@ -32,7 +32,7 @@ internal static class DemoCommand
             int totalSteps = 0;
             var result = LifeCycleDemo.Run(options, stage =>
             {
-                AnsiConsole.MarkupLine($"[grey]{DateTime.Now - started:mm\\:ss}[/] {Markup.Escape(stage)}");
+                Cli.Out.MarkupLine($"[grey]{DateTime.Now - started:mm\\:ss}[/] {Markup.Escape(stage)}");
                 if (stage.StartsWith("fine-tuning")) step = m => { if (m.Step % 25 == 0 || m.ValLoss is not null) Console.WriteLine($"  step {m.Step}  loss {m.Loss:F4}" + (m.ValLoss is { } v ? $"  val {v:F4}" : "")); };
                 else step = null;
             }, m => { totalSteps = m.Step; step?.Invoke(m); });
@@ -44,7 +44,7 @@ internal static class DemoCommand
                 table.AddRow(Markup.Escape(a.Name), a.Accuracy.Estimate.ToString("P1", CultureInfo.InvariantCulture),
                     $"{a.Accuracy.Lower:P1}–{a.Accuracy.Upper:P1}", a.MacroF1.Estimate.ToString("F3", CultureInfo.InvariantCulture),
                     a.TrainableParameters.ToString("N0", CultureInfo.InvariantCulture), $"{a.Classification.LatencyMs.Mean:F0} ms");
-            AnsiConsole.Console.Write(table);
+            Cli.Out.Write(table);
             Console.WriteLine(result.Comparison.Recommendation);
             foreach (var (prompt, reply) in result.Replies) Console.WriteLine($"\n{prompt} {reply}");
             Console.WriteLine($"\nfinished in {result.Elapsed.TotalMinutes:F1} min; wrote {Path.GetFullPath(result.ReportPath)} and {Path.GetFullPath(result.MetricsPath)}");

@@ -51,7 +51,7 @@ internal static class ExplainCommand
             if (parse.GetValue(json)) { Console.WriteLine(result.ToJson()); return 0; }
             var table = new Table().AddColumn("word").AddColumn(new TableColumn("attribution").RightAligned());
             for (int i = 0; i < result.Values.Length; i++) table.AddRow(Markup.Escape(result.Features[i]), result.Values[i].ToString("+0.0000;-0.0000"));
-            AnsiConsole.Console.Write(table);
+            Cli.Out.Write(table);
             Console.WriteLine($"{result.Method}: base {result.BaseValue:F4} + sum {result.Sum:F4} = f(x) {result.FullValue:F4} (gap {result.EfficiencyGap:E1}), {result.Evaluations} evaluations");
             return 0;
         });

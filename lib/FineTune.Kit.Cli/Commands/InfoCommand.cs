@@ -29,7 +29,7 @@ internal static class InfoCommand
             var tok = model.Tokenizer;
             table.AddRow("tokenizer", tok is null ? "none" : $"{tok.VocabSize} tokens, {tok.SpecialTokens.Count} special, bos={tok.BosId} eos={tok.EosId} pad={tok.PadId}");
             if (model.UnexpectedKeys.Count > 0) table.AddRow("unused tensors", string.Join(", ", model.UnexpectedKeys.Take(5)));
-            AnsiConsole.Console.Write(table);
+            Cli.Out.Write(table);
             return 0;
         });
         return command;

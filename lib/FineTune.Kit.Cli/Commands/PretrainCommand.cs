@@ -44,7 +44,7 @@ internal static class PretrainCommand
             PretrainResult? result = null;
             Progress.Run($"pre-training on {documents.Count:N0} documents", options.Steps,
                 report => result = Pretraining.Run(documents, parse.GetValue(output)!, options, report));
-            AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(Path.GetFullPath(result!.Directory))}: {result.Parameters:N0} parameters, " +
+            Cli.Out.MarkupLine($"[green]wrote[/] {Markup.Escape(Path.GetFullPath(result!.Directory))}: {result.Parameters:N0} parameters, " +
                                    $"held-out perplexity {result.HeldOutPerplexity:F2} (unigram {result.UnigramPerplexity:F1}), {result.Elapsed.TotalMinutes:F1} min");
             return 0;
         });

@@ -26,7 +26,7 @@ internal static class SampleCommand
             table.AddRow(SampleData.PreferencesFile, $"{summary.PreferenceRows:N0}");
             table.AddRow(SampleData.HeldOutFile, $"{summary.HeldOutRows:N0}");
             if (summary.CorpusBytes > 0) table.AddRow(SampleData.CorpusFile, $"{summary.CorpusBytes / 1e6:F1} MB");
-            AnsiConsole.Console.Write(table);
+            Cli.Out.Write(table);
             Console.WriteLine($"wrote {summary.Files.Count} files to {Path.GetFullPath(dir)}");
             return 0;
         });

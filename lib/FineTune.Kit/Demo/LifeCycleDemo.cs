@@ -86,7 +86,7 @@ public static class LifeCycleDemo
         // 2. Prompting first: the same base model, zero-shot and with similar examples in the prompt
         using var model = CausalLM.Load(Path.Combine(o.DataDirectory, "base-model"));
         var template = PromptTemplate
-            .WithInstruction("Classify the customer's support ticket by intent. Intents: " + string.Join(", ", labels) + ".")
+            .WithInstruction("Classify the support ticket by intent.")
             .WithInputPrefix("Ticket: ").WithOutputPrefix("Intent:").WithLabels(labels);
         stage($"prompting the base model zero-shot ({test.Count} tickets)");
         var zeroShot = model.Classifier(template, lengthNormalised: true);

@@ -43,7 +43,7 @@ internal static class BenchCurate
                 if (firstRows == 0) firstRows = n;
                 scaling.AddRow(n.ToString(), F(secs, 2), F(cpu, 2), F(n / secs, 0), pairs.Count.ToString(), F(cpu / firstTime.Value, 2), F((double)n / firstRows, 1));
             }
-            AnsiConsole.Write(scaling);
+            Cli.Out.Write(scaling);
 
             var sample = SyntheticTexts.Generate(exact, s + 1);
             var shingler = new Shingler(options.ShingleSize, options.Unit);
@@ -62,7 +62,7 @@ internal static class BenchCurate
             quality.AddRow(exact.ToString(), truth.Count.ToString(), found.Count.ToString(),
                 F(truth.Count == 0 ? 1 : (double)hits / truth.Count, 3), F(found.Count == 0 ? 1 : (double)hits / found.Count, 3),
                 F(exactSecs, 2), F(lshSecs, 3), F(exactSecs / lshSecs, 0) + "x");
-            AnsiConsole.Write(quality);
+            Cli.Out.Write(quality);
             return 0;
         });
         return command;
