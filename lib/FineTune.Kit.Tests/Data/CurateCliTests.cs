@@ -5,22 +5,7 @@ namespace FineTune.Kit.Tests.Data;
 
 public class CurateCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            return (Program.Run(args), o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => FineTune.Kit.Tests.Cli.CliRunner.Run(args);
 
     private static string Input(TempDir dir)
     {

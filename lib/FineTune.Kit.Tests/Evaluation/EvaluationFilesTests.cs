@@ -117,13 +117,5 @@ public sealed class EvaluationFilesTests : IDisposable
         Assert.Contains("NAME=PREDICTIONS.jsonl", stderr2);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (FineTune.Kit.Cli.Program.Run(args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => FineTune.Kit.Tests.Cli.CliRunner.Run(args);
 }

@@ -87,9 +87,11 @@ public static class LifeCycleDemo
         using var model = CausalLM.Load(Path.Combine(o.DataDirectory, "base-model"));
         var template = PromptTemplate
             .WithInstruction("Classify the support ticket by intent.")
-            .WithInputPrefix("Ticket: ").WithOutputPrefix("Intent:").WithLabels(labels);
+            .WithInputPrefix("Ticket: ").WithOutputPrefix("Intent:")
+            // labels read as words ("shipping delay"), the way the pre-training corpus writes them
+            .WithLabels(labels.Aggregate(new LabelVerbalizer(), (v, l) => v.Map(l, " " + l.Replace('_', ' '))));
         stage($"prompting the base model zero-shot ({test.Count} tickets)");
-        var zeroShot = model.Classifier(template, lengthNormalised: true);
+        var zeroShot = model.Classifier(template);
         var zeroOut = test.Select(e => zeroShot.Classify(e.Text)).ToList();
         stage($"prompting the base model with {o.Shots} similar examples");
         var fewShot = zeroShot.WithShots(FewShot.ByTfIdf(train), o.Shots);
@@ -108,7 +110,7 @@ public static class LifeCycleDemo
         var run = trainer.OnStep(m => onStep?.Invoke(m)).Fit(trainSeqs, valSeqs);
         var loraName = $"LoRA r={o.LoraRank}";
         stage($"evaluating {loraName}");
-        var tuned = model.Classifier(template, lengthNormalised: true);
+        var tuned = model.Classifier(template);
         var loraOut = test.Select(e => tuned.Classify(e.Text)).ToList();
         page.Heading("2. Fine-tuning").Paragraph(adapter.Summary() + $"; {run.Steps} steps in {run.Elapsed.TotalSeconds:F0} s.");
         foreach (var chart in run.History.Charts()) page.Chart(chart);

@@ -149,7 +149,7 @@ public sealed class Gpt2LMHeadModel : TransformerLM
 
     /// <inheritdoc />
     public override ForwardOutput Forward(Tensor? inputIds, Tensor? attentionMask = null, KvCache? cache = null,
-        bool outputHiddenStates = false, bool outputAttentions = false, Tensor? inputsEmbeds = null)
+        bool outputHiddenStates = false, bool outputAttentions = false, Tensor? inputsEmbeds = null, Tensor? logitPositions = null)
     {
         var x = inputsEmbeds ?? EmbedTokens(inputIds ?? throw new ArgumentException("Give input ids or embeddings."));
         long batch = x.shape[0], time = x.shape[1], past = cache?.Length ?? 0;
@@ -168,7 +168,8 @@ public sealed class Gpt2LMHeadModel : TransformerLM
         }
         x = transformer.ln_f.call(x);
         hidden?.Add(x);
-        return new ForwardOutput { Logits = F.linear(x, transformer.wte.weight!), HiddenStates = hidden, Attentions = attentions };
+        var selected = logitPositions is null ? x : x[logitPositions];
+        return new ForwardOutput { Logits = F.linear(selected, transformer.wte.weight!), HiddenStates = hidden, Attentions = attentions };
     }
 
     internal override string? CanonicalKey(string key)

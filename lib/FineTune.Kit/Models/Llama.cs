@@ -151,7 +151,7 @@ public sealed class LlamaForCausalLM : TransformerLM
 
     /// <inheritdoc />
     public override ForwardOutput Forward(Tensor? inputIds, Tensor? attentionMask = null, KvCache? cache = null,
-        bool outputHiddenStates = false, bool outputAttentions = false, Tensor? inputsEmbeds = null)
+        bool outputHiddenStates = false, bool outputAttentions = false, Tensor? inputsEmbeds = null, Tensor? logitPositions = null)
     {
         var x = inputsEmbeds ?? EmbedTokens(inputIds ?? throw new ArgumentException("Give input ids or embeddings."));
         long batch = x.shape[0], time = x.shape[1], past = cache?.Length ?? 0;
@@ -168,7 +168,8 @@ public sealed class LlamaForCausalLM : TransformerLM
         }
         x = model.norm.call(x);
         hidden?.Add(x);
-        return new ForwardOutput { Logits = Head(x, applyFinalNorm: false), HiddenStates = hidden, Attentions = attentions };
+        var selected = logitPositions is null ? x : x[logitPositions];
+        return new ForwardOutput { Logits = Head(selected, applyFinalNorm: false), HiddenStates = hidden, Attentions = attentions };
     }
 
     internal override string? CanonicalKey(string key)

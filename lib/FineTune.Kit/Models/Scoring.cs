@@ -32,8 +32,10 @@ public sealed partial class CausalLM
         int k = continuations.Count, maxLen = continuations.Max(c => c.Length), P = promptIds.Length;
         using var cache = new KvCache(Config.NumLayers);
         // the prompt once: its last position predicts every continuation's first token
-        using var promptOut = Module.Forward(tensor(promptIds, device: Device).unsqueeze(0), null, cache);
-        var first = F.log_softmax(promptOut.Logits[0, -1].to_type(ScalarType.Float32), -1).cpu();
+        var lastOnly = zeros(1, P, dtype: ScalarType.Bool, device: Device);
+        lastOnly[0, P - 1] = tensor(true);
+        using var promptOut = Module.Forward(tensor(promptIds, device: Device).unsqueeze(0), null, cache, logitPositions: lastOnly);
+        var first = F.log_softmax(promptOut.Logits[0].to_type(ScalarType.Float32), -1).cpu();
         // then all continuations at once, each row continuing from a copy of the prompt's keys and values
         cache.Select(zeros(k, dtype: ScalarType.Int64, device: Device));
         var ids = new long[k, maxLen];

@@ -24,9 +24,11 @@ public abstract class TransformerLM : KitModule
     /// <summary>
     /// Runs the model. Give token ids, or embeddings from <see cref="EmbedTokens"/> (gradient methods need them).
     /// <paramref name="attentionMask"/> is [batch, past + time] with 1 for real tokens and 0 for padding.
+    /// With <paramref name="logitPositions"/> ([batch, time] booleans) the head runs only there and the logits come back
+    /// flattened as [selected positions, vocab]: training on labels alone skips most of the vocabulary projection.
     /// </summary>
     public abstract ForwardOutput Forward(Tensor? inputIds, Tensor? attentionMask = null, KvCache? cache = null,
-        bool outputHiddenStates = false, bool outputAttentions = false, Tensor? inputsEmbeds = null);
+        bool outputHiddenStates = false, bool outputAttentions = false, Tensor? inputsEmbeds = null, Tensor? logitPositions = null);
 
     /// <summary>Final norm (optional) and output head applied to a hidden state: the logit lens.</summary>
     public abstract Tensor Head(Tensor hidden, bool applyFinalNorm);

@@ -152,9 +152,7 @@ public sealed class Trainer
                 foreach (var examples in micro)
                 {
                     using var batch = TrainingBatch.Collate(examples, padId, device);
-                    using var output = _model.Module.Forward(batch.Ids, batch.Mask);
-                    var loss = F.cross_entropy(output.Logits.view(-1, output.Logits.shape[^1]).to_type(ScalarType.Float32),
-                        batch.Labels.view(-1), ignore_index: TrainingBatch.Ignore, reduction: nn.Reduction.Sum);
+                    var loss = SummedLoss(_model, batch);
                     lossSum += loss.item<float>();
                     (loss / lossTokens).backward();
                     realTokens += batch.RealTokens;
@@ -244,14 +242,20 @@ public sealed class Trainer
             {
                 using var scope = NewDisposeScope();
                 using var batch = TrainingBatch.Collate(chunk, model.Config.PadTokenId ?? 0, model.Device);
-                using var output = model.Module.Forward(batch.Ids, batch.Mask);
-                sum += F.cross_entropy(output.Logits.view(-1, output.Logits.shape[^1]).to_type(ScalarType.Float32), batch.Labels.view(-1),
-                    ignore_index: TrainingBatch.Ignore, reduction: nn.Reduction.Sum).item<float>();
+                sum += SummedLoss(model, batch).item<float>();
                 count += batch.LossTokens;
             }
         }
         model.Module.train(wasTraining);
         return count == 0 ? double.NaN : sum / count;
+    }
+
+    /// <summary>Cross-entropy summed over the labelled positions; the output head runs only at those positions.</summary>
+    internal static Tensor SummedLoss(CausalLM model, TrainingBatch batch)
+    {
+        var labelled = batch.Labels.ne(TrainingBatch.Ignore);
+        using var output = model.Module.Forward(batch.Ids, batch.Mask, logitPositions: labelled);
+        return F.cross_entropy(output.Logits.to_type(ScalarType.Float32), batch.Labels[labelled], reduction: nn.Reduction.Sum);
     }
 
     /// <summary>Greedy packing: consecutive examples are concatenated while they fit in <paramref name="maxLength"/>.</summary>
