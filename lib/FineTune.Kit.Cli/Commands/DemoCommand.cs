@@ -46,7 +46,7 @@ internal static class DemoCommand
                     a.TrainableParameters.ToString("N0", CultureInfo.InvariantCulture), $"{a.Classification.LatencyMs.Mean:F0} ms");
             Cli.Out.Write(table);
             Console.WriteLine(result.Comparison.Recommendation);
-            foreach (var (prompt, reply) in result.Replies) Console.WriteLine($"\n{prompt} {reply}");
+            foreach (var (prompt, reply) in result.Replies) Console.WriteLine($"\n{prompt} -> generated: {reply}");
             Console.WriteLine($"\nfinished in {result.Elapsed.TotalMinutes:F1} min; wrote {Path.GetFullPath(result.ReportPath)} and {Path.GetFullPath(result.MetricsPath)}");
             return 0;
         });
