@@ -11,6 +11,7 @@ internal static class BenchCommand
         Bench.BenchCurate.Create(),
         Bench.BenchModel.Forward(),
         Bench.BenchModel.Train(),
+        Bench.BenchExplain.Create(),
     ];
 
     public static Command Create()
