@@ -15,19 +15,20 @@ public class ShippedNotebooksTests
     /// <summary>The shipped notebooks with the sizes that keep a test run short (overriding the `parameters` cell).</summary>
     private static readonly Dictionary<string, Dictionary<string, string>> TestSizes = new()
     {
-        ["00-quickstart.ipynb"] = new() { ["trainExamples"] = "64", ["testExamples"] = "16", ["shots"] = "2", ["steps"] = "8", ["validationExamples"] = "16" },
+        ["00-quickstart.ipynb"] = new() { ["trainExamples"] = "48", ["testExamples"] = "8", ["shots"] = "1", ["steps"] = "4", ["validationExamples"] = "8" },
         ["01-data-curation.ipynb"] = new(),
-        ["02-prompt-engineering.ipynb"] = new() { ["trainExamples"] = "64", ["testExamples"] = "16", ["shots"] = "2", ["maxShots"] = "2" },
-        ["03-lora-fine-tuning.ipynb"] = new() { ["trainExamples"] = "64", ["testExamples"] = "16", ["steps"] = "8", ["validationExamples"] = "16" },
+        ["02-prompt-engineering.ipynb"] = new() { ["trainExamples"] = "48", ["testExamples"] = "8", ["shots"] = "1", ["maxShots"] = "1" },
+        ["03-lora-fine-tuning.ipynb"] = new() { ["trainExamples"] = "48", ["testExamples"] = "8", ["steps"] = "4", ["validationExamples"] = "8" },
         ["04-evaluation-and-comparison.ipynb"] = new()
         {
-            ["trainExamples"] = "64", ["testExamples"] = "24", ["shots"] = "2", ["steps"] = "8", ["validationExamples"] = "16", ["bootstrapResamples"] = "200",
+            ["trainExamples"] = "48", ["testExamples"] = "12", ["shots"] = "1", ["steps"] = "4", ["validationExamples"] = "8", ["bootstrapResamples"] = "200",
         },
         ["05-interpretability.ipynb"] = new()
         {
-            ["trainExamples"] = "64", ["testExamples"] = "24", ["steps"] = "8", ["validationExamples"] = "16", ["shapSamples"] = "64", ["explainedExamples"] = "4",
+            ["trainExamples"] = "48", ["testExamples"] = "12", ["steps"] = "4", ["validationExamples"] = "8",
+            ["shapSamples"] = "32", ["integrationSteps"] = "8", ["explainedExamples"] = "3",
         },
-        ["06-deploy-merge-generate.ipynb"] = new() { ["trainExamples"] = "64", ["testExamples"] = "8", ["steps"] = "8", ["validationExamples"] = "16" },
+        ["06-deploy-merge-generate.ipynb"] = new() { ["trainExamples"] = "48", ["testExamples"] = "6", ["steps"] = "4", ["validationExamples"] = "8" },
     };
 
     public static TheoryData<string> Names() => new(TestSizes.Keys);
