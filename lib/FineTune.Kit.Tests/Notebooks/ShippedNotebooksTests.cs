@@ -15,7 +15,7 @@ public class ShippedNotebooksTests
     /// <summary>The shipped notebooks with the sizes that keep a test run short (overriding the `parameters` cell).</summary>
     private static readonly Dictionary<string, Dictionary<string, string>> TestSizes = new()
     {
-        ["00-quickstart.ipynb"] = new() { ["trainExamples"] = "48", ["testExamples"] = "8", ["shots"] = "1", ["steps"] = "4", ["validationExamples"] = "8" },
+        ["00-quickstart.ipynb"] = new() { ["trainExamples"] = "48", ["testExamples"] = "8", ["steps"] = "4", ["validationExamples"] = "8" },
         ["01-data-curation.ipynb"] = new(),
         ["02-prompt-engineering.ipynb"] = new() { ["trainExamples"] = "48", ["testExamples"] = "8", ["shots"] = "1", ["maxShots"] = "1" },
         ["03-lora-fine-tuning.ipynb"] = new() { ["trainExamples"] = "48", ["testExamples"] = "8", ["steps"] = "4", ["validationExamples"] = "8" },
