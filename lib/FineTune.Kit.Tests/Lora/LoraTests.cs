@@ -168,6 +168,23 @@ public class LoraTests
     }
 
     [Fact]
+    public void Loaded_adapters_follow_the_models_mode_so_dropout_is_off_at_inference()
+    {
+        using var model = TinyModels.Random(TinyModels.Llama());
+        var adapter = model.AddLora(r: 4, targets: ["q_proj", "v_proj"], dropout: 0.5);
+        RandomizeB(adapter);
+        Assert.All(adapter.Layers.Values, l => Assert.False(l.training));
+        Assert.Equal(model.Logits(Ids), model.Logits(Ids));          // deterministic: no dropout in evaluation mode
+        var dir = TinyModels.TempDir();
+        adapter.Save(dir);
+        Assert.Contains("unmerged LoRA layers", Assert.Throws<KitException>(() => model.Save(TinyModels.TempDir())).Message);
+        using var fresh = TinyModels.Random(TinyModels.Llama());
+        var loaded = fresh.LoadAdapter(dir);
+        Assert.All(loaded.Layers.Values, l => Assert.False(l.training));
+        Assert.Equal(model.Logits(Ids), fresh.Logits(Ids));
+    }
+
+    [Fact]
     public void Merge_and_unload_gives_a_plain_model_with_the_base_keys()
     {
         using var model = TinyModels.Random(TinyModels.Gpt2());

@@ -59,6 +59,7 @@ public sealed class LoraAdapter
         foreach (var (path, parent, child, layer) in plan)
         {
             var wrapped = new LoraLinear(layer, config.R, config.Scaling, config.Dropout, generator);
+            wrapped.train(model.Module.training);        // a new module starts in training mode; follow the model's (dropout off at inference)
             parent.ReplaceChild(child, wrapped);
             layers[path] = wrapped;
         }
