@@ -14,13 +14,15 @@ internal static class CompareCommand
 {
     public static Command Create()
     {
-        var test = Cli.Required<string>("--test", "Test set, JSON Lines with \"text\" and \"label\" fields.");
+        var test = Cli.Optional<string?>("--test", "Test set, JSON Lines with \"text\" and \"label\" fields (with --approach).", null);
         var approaches = new Option<string[]>("--approach")
         {
-            Description = "One approach: NAME=PREDICTIONS.jsonl[;params=N][;train_seconds=S]. Repeat for each approach.",
-            Required = true,
+            Description = "One approach from saved predictions: NAME=PREDICTIONS.jsonl[;params=N][;train_seconds=S]. Repeatable.",
             AllowMultipleArgumentsPerToken = false,
         };
+        var model = new ModelOptions(modelRequired: false);
+        var data = Cli.Optional<string?>("--data", "With --model: a test JSONL (text, label), or a folder with test.jsonl and train.jsonl (the few-shot pool)", null);
+        var shots = Cli.Optional("--shots", "With --model: prompting approaches to run, as numbers of examples in the prompt", "0,4");
         var pricePerTokens = Cli.Optional("--price-per-1k-tokens", "Price of 1,000 prompt tokens.", 0.0);
         var pricePerSecond = Cli.Optional("--price-per-second", "Price of one second of inference compute.", 0.0);
         var trainingPrice = Cli.Optional("--training-price-per-second", "Price of one second of training compute.", 0.0);
@@ -29,17 +31,21 @@ internal static class CompareCommand
         var resamples = Cli.Optional("--resamples", "Bootstrap resamples.", 2000);
         var level = Cli.Optional("--level", "Confidence level of the intervals.", 0.95);
         var seed = Cli.Optional("--seed", "Bootstrap seed.", 12345);
-        var html = Cli.Optional<string?>("--out", "Write the HTML report here.", null);
-        var json = Cli.Optional<string?>("--json", "Write the JSON summary here.", null);
+        var outDir = Cli.Optional<string?>("--out", "Folder for report.html and report.json.", null);
+        var json = Cli.Optional("--json", "Print the JSON summary instead of the table.", false);
         var sliceBy = Cli.Optional<string?>("--slice-by", "Also report accuracy per value of this test-set column.", null);
 
         var command = new Command("compare", "Compare prompting and fine-tuning approaches from saved predictions on the same test set.")
         {
-            test, approaches, pricePerTokens, pricePerSecond, trainingPrice, amortize, currency, resamples, level, seed, html, json, sliceBy,
+            test, approaches, model.Model, model.Adapters, model.Device, data, shots,
+            pricePerTokens, pricePerSecond, trainingPrice, amortize, currency, resamples, level, seed, outDir, json, sliceBy,
         };
         command.Handle(parse =>
         {
-            var testSet = EvaluationFiles.ReadTestSet(parse.GetValue(test)!);
+            bool fromModel = parse.GetValue(model.Model) is not null;
+            if (fromModel == (parse.GetValue(test) is not null))
+                throw new ArgumentException("give either --model with --data (approaches run live) or --test with --approach (saved predictions)");
+            var (testSet, pool) = fromModel ? ModelApproaches.ReadData(parse.GetValue(data)) : (EvaluationFiles.ReadTestSet(parse.GetValue(test)!), null);
             var comparison = new PromptVsFineTune(testSet)
                 .WithCostModel(new CostModel
                 {
@@ -50,8 +56,16 @@ internal static class CompareCommand
                     Currency = parse.GetValue(currency)!,
                 })
                 .WithBootstrap(new Bootstrap(parse.GetValue(resamples), parse.GetValue(level), parse.GetValue(seed)));
-            foreach (var spec in parse.GetValue(approaches)!) comparison.Add(ParseApproach(spec));
+            if (fromModel) comparison.AddRange(ModelApproaches.Build(model, parse, testSet, pool!, parse.GetValue(shots)!));
+            else foreach (var spec in parse.GetValue(approaches) ?? []) comparison.Add(ParseApproach(spec));
             var report = comparison.Run();
+            if (parse.GetValue(outDir) is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+                report.Save(Path.Combine(dir, "report.html"));
+                Io.AtomicFile.WriteAllText(Path.Combine(dir, "report.json"), report.ToJson());
+            }
+            if (parse.GetValue(json)) { Console.WriteLine(report.ToJson()); return 0; }
 
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
             // redirected output has no terminal width; 80 columns would wrap every cell of the table
@@ -74,8 +88,7 @@ internal static class CompareCommand
             console.WriteLine();
             console.WriteLine(report.Recommendation);
 
-            if (parse.GetValue(html) is { } htmlPath) { report.Save(htmlPath); console.WriteLine($"report: {htmlPath}"); }
-            if (parse.GetValue(json) is { } jsonPath) { Io.AtomicFile.WriteAllText(jsonPath, report.ToJson()); console.WriteLine($"json: {jsonPath}"); }
+            if (parse.GetValue(outDir) is { } written) console.WriteLine($"report: {Path.Combine(written, "report.html")}, {Path.Combine(written, "report.json")}");
             return 0;
         });
         return command;

@@ -11,6 +11,9 @@ internal sealed class ModelOptions
     public Option<string[]> Adapters { get; } = new("--adapter") { Description = "PEFT LoRA adapter folder(s) to apply", AllowMultipleArgumentsPerToken = false };
     public Option<string> Device { get; } = Cli.Optional("--device", "auto, cpu or cuda", "auto");
 
+    /// <summary>Creates the options; <paramref name="modelRequired"/> false for commands that can also work without a model.</summary>
+    public ModelOptions(bool modelRequired = true) => Model.Required = modelRequired;
+
     public IEnumerable<Option> All(bool withAdapter = true) => withAdapter ? [Model, Adapters, Device] : [Model, Device];
 
     /// <summary>Loads the model, and the adapter when one is given.</summary>

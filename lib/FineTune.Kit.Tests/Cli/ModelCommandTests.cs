@@ -117,3 +117,34 @@ public class ModelCommandTests
         Assert.Equal(2 * reloaded.Config.NumLayers, reloaded.LoadAdapter(outDir).Layers.Count);
     }
 }
+
+public class CompareWithModelTests
+{
+    [Fact]
+    public void Compare_runs_prompting_and_adapters_live_and_prints_the_documented_json()
+    {
+        var dir = TinyModels.TempDir();
+        using (var model = TinyTokenized.Llama())
+        {
+            model.Save(dir, extraFiles: d => new FineTune.Kit.Text.BpeTrainer().WithVocabSize(300).WithSpecialTokens("<|endoftext|>")
+                .Train(["my parcel never arrived and the tracking page is empty", "please refund the double charge on my card",
+                        "the thermostat shows error E42 after the update", "I cannot log in, the password reset email never arrives",
+                        "great service, the driver was friendly"]).Save(d));
+        }
+        var adapterDir = TinyModels.TempDir();
+        using (var model = CausalLM.Load(dir)) model.AddLora(r: 4, targets: ["q_proj", "v_proj"]).Save(adapterDir);
+        var data = Path.Combine(TinyModels.TempDir(), "test.jsonl");
+        File.WriteAllLines(data, Enumerable.Range(0, 10).Select(i =>
+            new JsonObject { ["text"] = i % 2 == 0 ? $"my parcel {i} never arrived" : $"refund the charge {i}", ["label"] = i % 2 == 0 ? "shipping_delay" : "refund" }.ToJsonString()));
+        var (exit, output, err) = CliRunner.Run("compare", "--model", dir, "--adapter", adapterDir, "--data", data, "--shots", "0,2", "--json", "--resamples", "200");
+        Assert.True(exit == 0, err);
+        var json = JsonNode.Parse(output)!.AsObject();
+        Assert.Equal(["approaches", "recommendation"], json.Select(kv => kv.Key).Order());
+        var rows = json["approaches"]!.AsArray();
+        Assert.Equal(["zero-shot", "few-shot k=2", "LoRA r=4"], rows.Select(r => r!["name"]!.GetValue<string>()));
+        string[] keys = ["name", "accuracy", "accuracy_ci", "macro_f1", "trainable_params", "train_seconds", "latency_ms", "prompt_tokens", "cost_per_1k"];
+        Assert.All(rows, r => Assert.Equal(keys.Order(), r!.AsObject().Select(kv => kv.Key).Order()));
+        // a fresh adapter (B = 0) changes nothing, so it scores exactly like zero-shot
+        Assert.Equal(rows[0]!["accuracy"]!.GetValue<double>(), rows[2]!["accuracy"]!.GetValue<double>());
+    }
+}

@@ -86,12 +86,13 @@ public sealed class EvaluationFilesTests : IDisposable
             $$"""{"label": "{{((i % 2 == 0) == right ? "x" : "y")}}", "prompt_tokens": {{tokens}}}""";
         var zero = Write("zero.jsonl", Enumerable.Range(0, 40).Select(i => Line(i, i % 4 != 0, 300)).ToArray());
         var lora = Write("lora.jsonl", Enumerable.Range(0, 40).Select(i => Line(i, i % 20 != 0, 20)).ToArray());
-        var html = Path.Combine(_dir, "report.html");
-        var json = Path.Combine(_dir, "report.json");
+        var reports = Path.Combine(_dir, "reports");
+        var html = Path.Combine(reports, "report.html");
+        var json = Path.Combine(reports, "report.json");
 
         var (code, stdout, stderr) = Run("compare", "--test", test, "--approach", $"zero-shot={zero}",
             "--approach", $"LoRA={lora};params=811008;train_seconds=600", "--price-per-1k-tokens", "0.5",
-            "--resamples", "500", "--out", html, "--json", json, "--slice-by", "lang");
+            "--resamples", "500", "--out", reports, "--slice-by", "lang");
         Assert.True(code == 0, stderr);
         Assert.Contains("zero-shot", stdout);
         Assert.Contains("LoRA", stdout);
