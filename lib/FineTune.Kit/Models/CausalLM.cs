@@ -186,8 +186,8 @@ public sealed partial class CausalLM : IDisposable
 
     /// <summary>The parameters as checkpoint keys, with any adapters merged out of the names (base weights only).</summary>
     internal IEnumerable<(string Name, Tensor Tensor)> StateForSaving() =>
-        Module.named_parameters().Select(np => (Module.CheckpointKey(BaseName(np.name)), (Tensor)np.parameter))
-            .Where(x => x.Item1 is not null).Select(x => (x.Item1!, x.Item2));
+        Module.named_parameters().Select(np => (Base: BaseName(np.name), Tensor: (Tensor)np.parameter))
+            .Where(x => x.Base is not null).Select(x => (Module.CheckpointKey(x.Base!), x.Tensor));
 
     /// <summary>Strips an adapter wrapper's segment from a parameter name ("q_proj.base_layer.weight" → "q_proj.weight"); null for adapter-only tensors.</summary>
     internal static string? BaseName(string name)
