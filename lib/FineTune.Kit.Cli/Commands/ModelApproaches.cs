@@ -35,7 +35,7 @@ internal static class ModelApproaches
     {
         var labels = test.Concat(pool).Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
         var template = PromptTemplate.WithInstruction("Classify the text.").WithInputPrefix("Text: ").WithOutputPrefix("Label:")
-            .WithLabels(labels.Aggregate(new LabelVerbalizer(), (v, l) => v.Map(l, " " + l.Replace('_', ' '))));
+            .WithLabels(LabelVerbalizer.AsWords(labels));
         var ks = shots.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(k => int.TryParse(k, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n
                 : throw new ArgumentException($"--shots: '{k}' is not a number of examples")).ToArray();

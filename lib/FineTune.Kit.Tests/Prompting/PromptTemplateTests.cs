@@ -64,4 +64,12 @@ public class PromptTemplateTests
         Assert.EndsWith("Category:", Template.Render("x"));
         Assert.EndsWith("Answer:", other.Render("x"));
     }
+
+    [Fact]
+    public void Labels_as_words_replace_underscores_and_keep_the_leading_space()
+    {
+        var v = LabelVerbalizer.AsWords(["shipping_delay", "billing"]);
+        Assert.Equal(["shipping_delay", "billing"], v.Labels);
+        Assert.Equal([" shipping delay", " billing"], v.Continuations);
+    }
 }

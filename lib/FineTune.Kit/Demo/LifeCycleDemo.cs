@@ -89,7 +89,7 @@ public static class LifeCycleDemo
             .WithInstruction("Classify the support ticket by intent.")
             .WithInputPrefix("Ticket: ").WithOutputPrefix("Intent:")
             // labels read as words ("shipping delay"), the way the pre-training corpus writes them
-            .WithLabels(labels.Aggregate(new LabelVerbalizer(), (v, l) => v.Map(l, " " + l.Replace('_', ' '))));
+            .WithLabels(LabelVerbalizer.AsWords(labels));
         stage($"prompting the base model zero-shot ({test.Count} tickets)");
         var zeroShot = model.Classifier(template);
         var zeroOut = test.Select(e => zeroShot.Classify(e.Text)).ToList();

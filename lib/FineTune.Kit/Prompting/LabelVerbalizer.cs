@@ -22,6 +22,14 @@ public sealed class LabelVerbalizer
         return v;
     }
 
+    /// <summary>Each label read as words with a leading space: "shipping_delay" → " shipping delay".</summary>
+    public static LabelVerbalizer AsWords(IEnumerable<string> labels)
+    {
+        var v = new LabelVerbalizer();
+        foreach (var l in labels) v = v.Map(l, " " + l.Replace('_', ' '));
+        return v;
+    }
+
     /// <summary>A copy with the verbalisation of a label added or replaced; labels keep the order they were first added in.</summary>
     public LabelVerbalizer Map(string label, string text)
     {
