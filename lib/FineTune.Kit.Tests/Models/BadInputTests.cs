@@ -122,6 +122,8 @@ public class BadInputTests
     {
         var dir = SavedLlama(out var m); m.Dispose();
         EditConfig(dir, j => j["rope_scaling"] = new JsonObject { ["type"] = "yarn", ["factor"] = 4.0 });
-        Assert.Contains("rope_scaling", Assert.Throws<ModelFormatException>(() => CausalLM.Load(dir)).Message);
+        var e = Assert.Throws<ModelFormatException>(() => CausalLM.Load(dir));
+        Assert.Contains("rope_scaling", e.Message);
+        Assert.Contains("\"yarn\" is not supported", e.Message);
     }
 }

@@ -9,11 +9,15 @@ namespace FineTune.Kit.Tests.Models;
 /// </summary>
 internal static class ReferenceForward
 {
-    public static double[][] Logits(CausalLM model, long[] ids)
+    /// <summary>
+    /// Logits for every position. <paramref name="cachedPrefix"/> replays a KV cache for length-dependent (dynamic)
+    /// RoPE: the first that many positions are rotated as in a pass over just them, the rest as in a pass over all.
+    /// </summary>
+    public static double[][] Logits(CausalLM model, long[] ids, int? cachedPrefix = null)
     {
         var w = model.Module.named_parameters().ToDictionary(np => np.name, np => Mat(np.parameter));
         var c = model.Config;
-        return c.Family == ModelFamily.Gpt2 ? Gpt2(c, w, ids) : Llama(c, w, ids);
+        return c.Family == ModelFamily.Gpt2 ? Gpt2(c, w, ids) : Llama(c, w, ids, cachedPrefix ?? 0);
     }
 
     private sealed record M(double[] D, long[] Shape)
@@ -82,9 +86,10 @@ internal static class ReferenceForward
         return o;
     }
 
-    private static double[][] Llama(ModelConfig c, Dictionary<string, M> w, long[] ids)
+    private static double[][] Llama(ModelConfig c, Dictionary<string, M> w, long[] ids, int cachedPrefix)
     {
         int T = ids.Length, D = c.HiddenSize, hd = c.HeadDim;
+        int PassLength(int t) => t < cachedPrefix ? cachedPrefix : T;
         var emb = w["model.embed_tokens.weight"];
         var x = ids.Select(id => Enumerable.Range(0, D).Select(i => emb[id, i]).ToArray()).ToArray();
         for (int l = 0; l < c.NumLayers; l++)
@@ -99,8 +104,8 @@ internal static class ReferenceForward
             for (int head = 0; head < c.NumHeads; head++)
             {
                 int kvHead = head / (c.NumHeads / c.NumKvHeads);
-                var qh = Enumerable.Range(0, T).Select(t => Rope(q[t].Skip(head * hd).Take(hd).ToArray(), t, c.RopeTheta)).ToArray();
-                var kh = Enumerable.Range(0, T).Select(t => Rope(k[t].Skip(kvHead * hd).Take(hd).ToArray(), t, c.RopeTheta)).ToArray();
+                var qh = Enumerable.Range(0, T).Select(t => Rope(q[t].Skip(head * hd).Take(hd).ToArray(), t, c, PassLength(t))).ToArray();
+                var kh = Enumerable.Range(0, T).Select(t => Rope(k[t].Skip(kvHead * hd).Take(hd).ToArray(), t, c, PassLength(t))).ToArray();
                 var vh = Enumerable.Range(0, T).Select(t => v[t].Skip(kvHead * hd).Take(hd).ToArray()).ToArray();
                 var o = Attention(qh, kh, vh);
                 for (int t = 0; t < T; t++) Array.Copy(o[t], 0, heads[t], head * hd, hd);
@@ -119,18 +124,40 @@ internal static class ReferenceForward
         return x.Select(r => Linear(head2, RmsNorm(r, w["model.norm.weight"], c.NormEps), w, "-")).ToArray();
     }
 
-    // rotate-half RoPE: pairs (i, i + d/2) rotate by angle pos / theta^(2i/d)
-    private static double[] Rope(double[] x, int pos, double theta)
+    // rotate-half RoPE: pairs (i, i + d/2) rotate by angle pos / theta^(2i/d), changed by the config's scaling
+    private static double[] Rope(double[] x, int pos, ModelConfig c, int T)
     {
         int d = x.Length, half = d / 2;
         var y = new double[d];
         for (int i = 0; i < half; i++)
         {
-            double angle = pos / Math.Pow(theta, 2.0 * i / d);
+            double angle = Angle(c, pos, i, d, T);
             y[i] = x[i] * Math.Cos(angle) - x[i + half] * Math.Sin(angle);
             y[i + half] = x[i + half] * Math.Cos(angle) + x[i] * Math.Sin(angle);
         }
         return y;
+    }
+
+    // The scaled RoPE variants, written from their descriptions: linear interpolates positions (pos / factor); dynamic
+    // NTK raises the base once the sequence (T tokens) outgrows max_position_embeddings; llama3 leaves wavelengths
+    // shorter than original / high_freq_factor alone, interpolates those longer than original / low_freq_factor, and
+    // blends linearly in original / wavelength between.
+    private static double Angle(ModelConfig c, int pos, int i, int d, int T)
+    {
+        var s = c.RopeScaling;
+        double theta = c.RopeTheta;
+        if (s?.Type == "linear") return pos / s.Factor / Math.Pow(theta, 2.0 * i / d);
+        if (s?.Type == "dynamic" && T > c.MaxPositions)
+            theta *= Math.Pow(s.Factor * T / c.MaxPositions - s.Factor + 1, d / (d - 2.0));
+        double freq = Math.Pow(theta, -2.0 * i / d);
+        if (s?.Type == "llama3")
+        {
+            double original = s.OriginalMaxPositions!.Value, low = s.LowFreqFactor!.Value, high = s.HighFreqFactor!.Value;
+            double wavelength = 2 * Math.PI / freq, ratio = original / wavelength;   // periods within the original context
+            double keep = ratio >= high ? 1 : ratio <= low ? 0 : (ratio - low) / (high - low);
+            freq = keep * freq + (1 - keep) * freq / s.Factor;
+        }
+        return pos * freq;
     }
 
     private static double[][] Gpt2(ModelConfig c, Dictionary<string, M> w, long[] ids)

@@ -126,8 +126,12 @@ public sealed class LlamaForCausalLM : TransformerLM
     /// <summary>Output head; null when tied to the embeddings.</summary>
     public nn.Module<Tensor, Tensor>? lm_head;
 
+    // inverse RoPE frequencies, unless they depend on the sequence length (dynamic scaling)
+    private readonly double[]? _invFreq;
+
     internal LlamaForCausalLM(ModelConfig cfg) : base("LlamaForCausalLM", cfg)
     {
+        _invFreq = cfg.RopeScaling is { DependsOnLength: true } ? null : RopeFrequencies.Compute(cfg);
         model = new LlamaModel(cfg);
         lm_head = cfg.TieWordEmbeddings ? null : nn.Linear(cfg.HiddenSize, cfg.VocabSize, hasBias: false);
         RegisterComponents();
@@ -156,7 +160,10 @@ public sealed class LlamaForCausalLM : TransformerLM
         var x = inputsEmbeds ?? EmbedTokens(inputIds ?? throw new ArgumentException("Give input ids or embeddings."));
         long batch = x.shape[0], time = x.shape[1], past = cache?.Length ?? 0;
         var positions = AttentionMath.Positions(batch, time, past, attentionMask, x.device);
-        var (cos, sin) = AttentionMath.Rope(positions, Config.HeadDim, Config.RopeTheta, x.dtype);
+        // dynamic scaling follows the longest sequence in the batch, cached positions included (as transformers does:
+        // max(position_ids) + 1); keys already in the cache keep the rotation they were computed with
+        var invFreq = _invFreq ?? RopeFrequencies.Compute(Config, positions.max().item<long>() + 1);
+        var (cos, sin) = AttentionMath.Rope(positions, invFreq, x.dtype);
         var allowed = AttentionMath.AllowedMask(batch, time, past, attentionMask, x.device);
         var hidden = outputHiddenStates ? new List<Tensor> { x } : null;
         var attentions = outputAttentions ? new List<Tensor>() : null;
@@ -174,7 +181,7 @@ public sealed class LlamaForCausalLM : TransformerLM
 
     internal override string? CanonicalKey(string key)
     {
-        if (key.Contains("rotary_emb.inv_freq")) return null;     // recomputed from rope_theta
+        if (key.Contains("rotary_emb.inv_freq")) return null;     // recomputed from rope_theta and rope_scaling
         if (key == "lm_head.weight" && Config.TieWordEmbeddings) return null;
         return key;
     }

@@ -43,6 +43,11 @@ public sealed record ModelConfig
     public required double NormEps { get; init; }
     /// <summary>RoPE base frequency (Llama family).</summary>
     public double RopeTheta { get; init; } = 10000;
+    /// <summary>
+    /// RoPE scaling from `rope_scaling` (or `rope_parameters`); null when the config has none. See
+    /// <see cref="RopeFrequencies.Compute"/> for what each type does.
+    /// </summary>
+    public RopeScaling? RopeScaling { get; init; }
     /// <summary>Whether the output head shares the token embedding matrix.</summary>
     public required bool TieWordEmbeddings { get; init; }
     /// <summary>Whether q/k/v projections have a bias (Qwen2, or `attention_bias`).</summary>
@@ -126,19 +131,22 @@ public sealed record ModelConfig
             };
         }
 
-        if (json["rope_scaling"] is JsonObject)
-            throw new ModelFormatException($"{source}: \"rope_scaling\" is set; scaled RoPE variants are not implemented yet.");
         int h = Int("hidden_size"), nh = Int("num_attention_heads");
         int kv = OptInt("num_key_value_heads") ?? nh;
         int headDim = OptInt("head_dim") ?? (h % nh == 0 ? h / nh : throw new ModelFormatException($"{source}: hidden_size {h} is not divisible by num_attention_heads {nh} and no head_dim is given."));
         if (nh % kv != 0) throw new ModelFormatException($"{source}: num_attention_heads {nh} is not a multiple of num_key_value_heads {kv}.");
+        int layers = Int("num_hidden_layers");
+        var (ropeTheta, scaling) = ReadRope(json, source, Dbl("rope_theta", 10000));
+        if (scaling is { DependsOnLength: true } && headDim <= 2)
+            throw new ModelFormatException($"{source}: dynamic RoPE scaling needs head_dim > 2, got {headDim}.");
         bool attnBias = Bool("attention_bias", false);
         return new ModelConfig
         {
-            ModelType = type, VocabSize = Int("vocab_size"), HiddenSize = h, NumLayers = Int("num_hidden_layers"),
+            ModelType = type, VocabSize = Int("vocab_size"), HiddenSize = h, NumLayers = layers,
             NumHeads = nh, NumKvHeads = kv, HeadDim = headDim, IntermediateSize = Int("intermediate_size"),
             MaxPositions = OptInt("max_position_embeddings") ?? 2048, NormEps = Dbl("rms_norm_eps", 1e-6),
-            RopeTheta = Dbl("rope_theta", 10000), TieWordEmbeddings = Bool("tie_word_embeddings", type == "qwen2" ? false : false),
+            RopeTheta = ropeTheta, RopeScaling = scaling,
+            TieWordEmbeddings = Bool("tie_word_embeddings", type == "qwen2" ? false : false),
             QkvBias = type == "qwen2" || attnBias, OutputBias = attnBias, MlpBias = Bool("mlp_bias", false),
             HiddenAct = json["hidden_act"]?.GetValue<string>() ?? "silu", Dropout = Dbl("attention_dropout", 0),
             InitializerRange = Dbl("initializer_range", 0.02), BosTokenId = OptInt("bos_token_id"),
@@ -147,9 +155,28 @@ public sealed record ModelConfig
         };
     }
 
+    // RoPE base and scaling: `rope_scaling`, or `rope_parameters` (newer transformers; it also carries rope_theta)
+    private static (double Theta, RopeScaling? Scaling) ReadRope(JsonObject json, string source, double theta)
+    {
+        if (json["rope_parameters"] is JsonObject parameters)
+        {
+            if (parameters.Any(p => p.Value is JsonObject))
+                throw new ModelFormatException($"{source}: \"rope_parameters\" per layer type is not supported.");
+            if (JsonNumber.Read(parameters["rope_theta"]) is { } t) theta = t;
+            return (theta, RopeScaling.Parse(parameters, source, "rope_parameters"));
+        }
+        return json["rope_scaling"] switch
+        {
+            null => (theta, null),
+            JsonObject scaling => (theta, RopeScaling.Parse(scaling, source)),
+            var other => throw new ModelFormatException($"{source}: \"rope_scaling\" must be an object or null, got {other.ToJsonString()}."),
+        };
+    }
+
     /// <summary>A Llama-family config from sizes, for pre-training from scratch and tests.</summary>
     public static ModelConfig Llama(int vocab, int hidden, int layers, int heads, int kvHeads, int ffn,
-        int maxPositions = 512, bool tied = true, string modelType = "llama", double ropeTheta = 10000)
+        int maxPositions = 512, bool tied = true, string modelType = "llama", double ropeTheta = 10000,
+        RopeScaling? ropeScaling = null)
     {
         var json = new JsonObject
         {
@@ -160,6 +187,7 @@ public sealed record ModelConfig
             ["rope_theta"] = ropeTheta, ["tie_word_embeddings"] = tied, ["hidden_act"] = "silu",
             ["initializer_range"] = 0.02, ["torch_dtype"] = "float32",
         };
+        if (ropeScaling is not null) json["rope_scaling"] = ropeScaling.ToJson();
         return FromJson(json, "generated config");
     }
 
@@ -186,7 +214,27 @@ public sealed record ModelConfig
         if (EosTokenIds.Count == 1) json["eos_token_id"] = EosTokenIds[0];
         else if (EosTokenIds.Count > 1) json["eos_token_id"] = new JsonArray(EosTokenIds.Select(i => (JsonNode)i).ToArray());
         if (PadTokenId is { } pad) json["pad_token_id"] = pad;
+        if (Family == ModelFamily.Llama) WriteRope(json);
         return json;
+    }
+
+    // Writes RopeTheta and RopeScaling back where the config keeps them (rope_parameters or rope_theta + rope_scaling).
+    private void WriteRope(JsonObject json)
+    {
+        if (json["rope_parameters"] is JsonObject parameters)
+        {
+            (RopeScaling ?? new RopeScaling { Type = "default" }).WriteTo(parameters);
+            JsonNumber.Set(parameters, "rope_theta", RopeTheta);
+            if (json.ContainsKey("rope_theta")) JsonNumber.Set(json, "rope_theta", RopeTheta);
+            return;
+        }
+        JsonNumber.Set(json, "rope_theta", RopeTheta);
+        if (RopeScaling is null)
+        {
+            if (json["rope_scaling"] is not null) json["rope_scaling"] = null;
+        }
+        else if (json["rope_scaling"] is JsonObject scaling) RopeScaling.WriteTo(scaling);
+        else json["rope_scaling"] = RopeScaling.ToJson();
     }
 
     /// <summary>Writes config.json atomically.</summary>

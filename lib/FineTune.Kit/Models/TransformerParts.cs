@@ -202,11 +202,13 @@ internal static class AttentionMath
         return w.matmul(v);
     }
 
-    /// <summary>cos and sin tables for rotate-half RoPE at the given positions: [batch, 1, time, head_dim].</summary>
-    public static (Tensor Cos, Tensor Sin) Rope(Tensor positions, int headDim, double theta, ScalarType dtype)
+    /// <summary>
+    /// cos and sin tables for rotate-half RoPE at the given positions: [batch, 1, time, head_dim], from the inverse
+    /// frequencies of <see cref="RopeFrequencies.Compute"/> (head_dim / 2 of them).
+    /// </summary>
+    public static (Tensor Cos, Tensor Sin) Rope(Tensor positions, double[] inverseFrequencies, ScalarType dtype)
     {
-        var invFreq = pow(theta, arange(0, headDim, 2, dtype: ScalarType.Float64, device: positions.device) / headDim)
-            .reciprocal();
+        var invFreq = tensor(inverseFrequencies, ScalarType.Float64, positions.device);
         var freqs = positions.to_type(ScalarType.Float64).unsqueeze(-1) * invFreq;   // [B, T, D/2]
         var emb = cat([freqs, freqs], -1).unsqueeze(1);                             // [B, 1, T, D]
         return (emb.cos().to_type(dtype), emb.sin().to_type(dtype));
