@@ -68,20 +68,21 @@ internal static class ReferenceForward
 
     private static double[] Add(double[] a, double[] b) => a.Select((v, i) => v + b[i]).ToArray();
 
-    // causal softmax attention for one head; q, k, v are [T][d]
-    private static double[][] Attention(double[][] q, double[][] k, double[][] v)
+    // causal softmax attention for one head; q, k, v are [T][d]. With a window w, query t sees keys t - w + 1 … t.
+    private static double[][] Attention(double[][] q, double[][] k, double[][] v, int? window = null)
     {
         int T = q.Length, d = q[0].Length;
         var o = new double[T][];
         for (int t = 0; t < T; t++)
         {
-            var s = new double[t + 1];
-            for (int j = 0; j <= t; j++) s[j] = q[t].Zip(k[j], (a, b) => a * b).Sum() / Math.Sqrt(d);
+            int first = window is { } w ? Math.Max(0, t - w + 1) : 0;
+            var s = new double[t + 1 - first];
+            for (int j = first; j <= t; j++) s[j - first] = q[t].Zip(k[j], (a, b) => a * b).Sum() / Math.Sqrt(d);
             double mx = s.Max();
             var e = s.Select(x => Math.Exp(x - mx)).ToArray();
             double z = e.Sum();
             o[t] = new double[d];
-            for (int j = 0; j <= t; j++) for (int i = 0; i < d; i++) o[t][i] += e[j] / z * v[j][i];
+            for (int j = first; j <= t; j++) for (int i = 0; i < d; i++) o[t][i] += e[j - first] / z * v[j][i];
         }
         return o;
     }
@@ -107,7 +108,7 @@ internal static class ReferenceForward
                 var qh = Enumerable.Range(0, T).Select(t => Rope(q[t].Skip(head * hd).Take(hd).ToArray(), t, c, PassLength(t))).ToArray();
                 var kh = Enumerable.Range(0, T).Select(t => Rope(k[t].Skip(kvHead * hd).Take(hd).ToArray(), t, c, PassLength(t))).ToArray();
                 var vh = Enumerable.Range(0, T).Select(t => v[t].Skip(kvHead * hd).Take(hd).ToArray()).ToArray();
-                var o = Attention(qh, kh, vh);
+                var o = Attention(qh, kh, vh, c.LayerWindow(l));
                 for (int t = 0; t < T; t++) Array.Copy(o[t], 0, heads[t], head * hd, hd);
             }
             x = x.Select((r, t) => Add(r, Linear(w[p + "self_attn.o_proj.weight"], heads[t], w, p + "self_attn.o_proj.bias"))).ToArray();

@@ -131,6 +131,8 @@ public sealed class LlamaForCausalLM : TransformerLM
 
     internal LlamaForCausalLM(ModelConfig cfg) : base("LlamaForCausalLM", cfg)
     {
+        if (cfg.WindowedLayers is { } windowed && windowed.Count != cfg.NumLayers)
+            throw new ArgumentException($"WindowedLayers has {windowed.Count} entries for {cfg.NumLayers} layers.", nameof(cfg));
         _invFreq = cfg.RopeScaling is { DependsOnLength: true } ? null : RopeFrequencies.Compute(cfg);
         model = new LlamaModel(cfg);
         lm_head = cfg.TieWordEmbeddings ? null : nn.Linear(cfg.HiddenSize, cfg.VocabSize, hasBias: false);
@@ -164,12 +166,15 @@ public sealed class LlamaForCausalLM : TransformerLM
         // max(position_ids) + 1); keys already in the cache keep the rotation they were computed with
         var invFreq = _invFreq ?? RopeFrequencies.Compute(Config, positions.max().item<long>() + 1);
         var (cos, sin) = AttentionMath.Rope(positions, invFreq, x.dtype);
-        var allowed = AttentionMath.AllowedMask(batch, time, past, attentionMask, x.device);
+        Tensor? full = null, windowed = null;
+        Tensor Allowed(int layer) => Config.LayerWindow(layer) is { } window
+            ? windowed ??= AttentionMath.AllowedMask(batch, time, past, attentionMask, x.device, window)
+            : full ??= AttentionMath.AllowedMask(batch, time, past, attentionMask, x.device);
         var hidden = outputHiddenStates ? new List<Tensor> { x } : null;
         var attentions = outputAttentions ? new List<Tensor>() : null;
         for (int i = 0; i < model.layers.Count; i++)
         {
-            x = model.layers[i].Forward(x, i, cos, sin, allowed, cache, outputAttentions, out var w);
+            x = model.layers[i].Forward(x, i, cos, sin, Allowed(i), cache, outputAttentions, out var w);
             if (w is not null) attentions!.Add(w);
             if (hidden is not null && i < model.layers.Count - 1) hidden.Add(x);
         }

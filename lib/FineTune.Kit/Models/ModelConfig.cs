@@ -48,6 +48,16 @@ public sealed record ModelConfig
     /// <see cref="RopeFrequencies.Compute"/> for what each type does.
     /// </summary>
     public RopeScaling? RopeScaling { get; init; }
+    /// <summary>
+    /// Sliding-window attention: a query sees at most this many keys, itself included (Mistral's `sliding_window`,
+    /// Qwen2's when `use_sliding_window` is true). Null: full causal attention.
+    /// </summary>
+    public int? SlidingWindow { get; init; }
+    /// <summary>
+    /// Which layers use <see cref="SlidingWindow"/>, one entry per layer; null means every layer does. Qwen2 takes it
+    /// from `layer_types`, or else windows the layers from `max_window_layers` on.
+    /// </summary>
+    public IReadOnlyList<bool>? WindowedLayers { get; init; }
     /// <summary>Whether the output head shares the token embedding matrix.</summary>
     public required bool TieWordEmbeddings { get; init; }
     /// <summary>Whether q/k/v projections have a bias (Qwen2, or `attention_bias`).</summary>
@@ -74,6 +84,13 @@ public sealed record ModelConfig
     public JsonObject Raw { get; init; } = new();
 
     private static readonly string[] Known = ["gpt2", "llama", "qwen2", "mistral"];
+
+    /// <summary>The attention window of a layer: <see cref="SlidingWindow"/> if that layer uses it, else null (full causal attention).</summary>
+    public int? LayerWindow(int layer) =>
+        SlidingWindow is { } w && (WindowedLayers is null || WindowedLayers[layer]) ? w : null;
+
+    // Qwen2Config's default when config.json has no max_window_layers
+    private const int Qwen2DefaultMaxWindowLayers = 28;
 
     /// <summary>Reads `config.json` from a model folder (or a path to the file itself).</summary>
     /// <exception cref="ModelFormatException">The file is missing, `model_type` is missing or unknown, or a required key is missing.</exception>
@@ -139,13 +156,14 @@ public sealed record ModelConfig
         var (ropeTheta, scaling) = ReadRope(json, source, Dbl("rope_theta", 10000));
         if (scaling is { DependsOnLength: true } && headDim <= 2)
             throw new ModelFormatException($"{source}: dynamic RoPE scaling needs head_dim > 2, got {headDim}.");
+        var (window, windowed) = ReadSlidingWindow(json, source, type, layers);
         bool attnBias = Bool("attention_bias", false);
         return new ModelConfig
         {
             ModelType = type, VocabSize = Int("vocab_size"), HiddenSize = h, NumLayers = layers,
             NumHeads = nh, NumKvHeads = kv, HeadDim = headDim, IntermediateSize = Int("intermediate_size"),
             MaxPositions = OptInt("max_position_embeddings") ?? 2048, NormEps = Dbl("rms_norm_eps", 1e-6),
-            RopeTheta = ropeTheta, RopeScaling = scaling,
+            RopeTheta = ropeTheta, RopeScaling = scaling, SlidingWindow = window, WindowedLayers = windowed,
             TieWordEmbeddings = Bool("tie_word_embeddings", type == "qwen2" ? false : false),
             QkvBias = type == "qwen2" || attnBias, OutputBias = attnBias, MlpBias = Bool("mlp_bias", false),
             HiddenAct = json["hidden_act"]?.GetValue<string>() ?? "silu", Dropout = Dbl("attention_dropout", 0),
@@ -173,10 +191,46 @@ public sealed record ModelConfig
         };
     }
 
-    /// <summary>A Llama-family config from sizes, for pre-training from scratch and tests.</summary>
+    // Mistral windows every layer when sliding_window is set. Qwen2 only when use_sliding_window is true, and then only
+    // the layers layer_types marks "sliding_attention" (by default those from max_window_layers on). Llama has no window.
+    private static (int? Window, IReadOnlyList<bool>? Windowed) ReadSlidingWindow(JsonObject json, string source, string type, int layers)
+    {
+        if (type is not ("mistral" or "qwen2")) return (null, null);
+        if (type == "qwen2" && !(json["use_sliding_window"] is JsonValue u && u.TryGetValue<bool>(out var use) && use)) return (null, null);
+        // absent or null: no window (transformers' classes would default an absent key to 4096, so the configs the kit
+        // writes always state it)
+        if (json["sliding_window"] is not { } node) return (null, null);
+        double w = JsonNumber.Read(node) ?? double.NaN;
+        if (!(w >= 1) || w != Math.Floor(w) || w > int.MaxValue)
+            throw new ModelFormatException($"{source}: \"sliding_window\" must be a positive integer or null, got {node.ToJsonString()}.");
+        if (type == "mistral") return ((int)w, null);
+        return ((int)w, Qwen2WindowedLayers(json, source, layers));
+    }
+
+    private static bool[] Qwen2WindowedLayers(JsonObject json, string source, int layers)
+    {
+        if (json["layer_types"] is JsonArray types)
+        {
+            if (types.Count != layers)
+                throw new ModelFormatException($"{source}: \"layer_types\" has {types.Count} entries for {layers} layers.");
+            return types.Select((t, i) => (t is JsonValue v && v.TryGetValue<string>(out var name) ? name : t?.ToJsonString()) switch
+            {
+                "sliding_attention" => true,
+                "full_attention" => false,
+                var other => throw new ModelFormatException($"{source}: layer_types[{i}] \"{other}\" is not supported (expected full_attention or sliding_attention)."),
+            }).ToArray();
+        }
+        int from = json["max_window_layers"] is JsonValue m && m.TryGetValue<int>(out var n) ? n : Qwen2DefaultMaxWindowLayers;
+        return Enumerable.Range(0, layers).Select(i => i >= from).ToArray();
+    }
+
+    /// <summary>
+    /// A Llama-family config from sizes, for pre-training from scratch and tests. A sliding window applies to Mistral
+    /// and Qwen2 (every layer); Llama has none.
+    /// </summary>
     public static ModelConfig Llama(int vocab, int hidden, int layers, int heads, int kvHeads, int ffn,
         int maxPositions = 512, bool tied = true, string modelType = "llama", double ropeTheta = 10000,
-        RopeScaling? ropeScaling = null)
+        RopeScaling? ropeScaling = null, int? slidingWindow = null)
     {
         var json = new JsonObject
         {
@@ -188,6 +242,16 @@ public sealed record ModelConfig
             ["initializer_range"] = 0.02, ["torch_dtype"] = "float32",
         };
         if (ropeScaling is not null) json["rope_scaling"] = ropeScaling.ToJson();
+        if (slidingWindow is not null && modelType is not ("mistral" or "qwen2"))
+            throw new ArgumentException($"model_type \"{modelType}\" has no sliding window.", nameof(slidingWindow));
+        // written even when null: transformers' Mistral defaults an absent sliding_window to 4096
+        if (modelType == "mistral") json["sliding_window"] = slidingWindow;
+        if (modelType == "qwen2" && slidingWindow is { } w)
+        {
+            json["use_sliding_window"] = true;
+            json["sliding_window"] = w;
+            json["max_window_layers"] = 0;
+        }
         return FromJson(json, "generated config");
     }
 
@@ -214,7 +278,11 @@ public sealed record ModelConfig
         if (EosTokenIds.Count == 1) json["eos_token_id"] = EosTokenIds[0];
         else if (EosTokenIds.Count > 1) json["eos_token_id"] = new JsonArray(EosTokenIds.Select(i => (JsonNode)i).ToArray());
         if (PadTokenId is { } pad) json["pad_token_id"] = pad;
-        if (Family == ModelFamily.Llama) WriteRope(json);
+        if (Family == ModelFamily.Llama)
+        {
+            WriteRope(json);
+            WriteSlidingWindow(json);
+        }
         return json;
     }
 
@@ -235,6 +303,32 @@ public sealed record ModelConfig
         }
         else if (json["rope_scaling"] is JsonObject scaling) RopeScaling.WriteTo(scaling);
         else json["rope_scaling"] = RopeScaling.ToJson();
+    }
+
+    private void WriteSlidingWindow(JsonObject json)
+    {
+        if (ModelType == "mistral")
+        {
+            if (!json.ContainsKey("sliding_window") || JsonNumber.Read(json["sliding_window"]) != SlidingWindow)
+                json["sliding_window"] = SlidingWindow;
+        }
+        else if (ModelType == "qwen2")
+        {
+            if (SlidingWindow is not { } w)
+            {
+                if (json.ContainsKey("use_sliding_window")) json["use_sliding_window"] = false;
+                return;
+            }
+            json["use_sliding_window"] = true;
+            if (JsonNumber.Read(json["sliding_window"]) != w) json["sliding_window"] = w;
+            // layer_types only when the config has it or max_window_layers cannot say the same
+            var windowed = WindowedLayers ?? Enumerable.Repeat(true, NumLayers).ToArray();
+            if (json.ContainsKey("layer_types") || !windowed.SequenceEqual(Qwen2WindowedLayers(new JsonObject
+                {
+                    ["max_window_layers"] = json["max_window_layers"]?.DeepClone(),
+                }, "", NumLayers)))
+                json["layer_types"] = new JsonArray(windowed.Select(b => (JsonNode)(b ? "sliding_attention" : "full_attention")).ToArray());
+        }
     }
 
     /// <summary>Writes config.json atomically.</summary>

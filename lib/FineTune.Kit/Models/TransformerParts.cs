@@ -156,14 +156,19 @@ internal static class AttentionMath
 {
     /// <summary>
     /// Which keys each query may attend to, [batch, 1, time, keys]: earlier or same positions, and only real tokens —
-    /// except that every position may always see itself, so a padding row never has an empty softmax.
+    /// except that every position may always see itself, so a padding row never has an empty softmax. With a
+    /// <paramref name="window"/>, only the last that many keys (the query's own included).
     /// </summary>
-    public static Tensor AllowedMask(long batch, long time, long past, Tensor? keyMask, Device device)
+    public static Tensor AllowedMask(long batch, long time, long past, Tensor? keyMask, Device device, int? window = null)
     {
         long keys = past + time;
         var q = arange(past, keys, device: device).unsqueeze(1);
         var k = arange(keys, device: device).unsqueeze(0);
         var causal = k.le(q);                          // [T, S]
+        // Sliding window as transformers' masking_utils defines it (sliding_window_overlay: kv_idx > q_idx - window):
+        // query i sees key j when i - window < j <= i, i.e. `window` keys counting itself. Indices count cached keys
+        // too, so a generation step with the KV cache gets the same band as recomputing the whole sequence.
+        if (window is { } w) causal = causal.logical_and(k.gt(q - w));
         var allowed = causal.unsqueeze(0).unsqueeze(0).expand(batch, 1, time, keys);
         if (keyMask is null) return allowed;
         var self = k.eq(q).unsqueeze(0).unsqueeze(0);
