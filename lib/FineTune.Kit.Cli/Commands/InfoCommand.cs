@@ -22,6 +22,15 @@ internal static class InfoCommand
             table.AddRow("model_type", $"{c.ModelType} ({c.Family})");
             table.AddRow("layers / hidden / heads / kv heads", $"{c.NumLayers} / {c.HiddenSize} / {c.NumHeads} / {c.NumKvHeads}");
             table.AddRow("mlp / head dim / max positions", $"{c.IntermediateSize} / {c.HeadDim} / {c.MaxPositions}");
+            if (c.Family == Models.ModelFamily.Llama)
+            {
+                var s = c.RopeScaling;
+                table.AddRow("rope", $"theta {c.RopeTheta:G}" + (s is null || s.Type == "default" ? "" : $", {s.Type} scaling ×{s.Factor:G}"));
+                int windowed = Enumerable.Range(0, c.NumLayers).Count(l => c.LayerWindow(l) is not null);
+                table.AddRow("attention", c.SlidingWindow is { } w && windowed > 0
+                    ? $"sliding window {w} ({(windowed == c.NumLayers ? "every layer" : $"{windowed} of {c.NumLayers} layers")})"
+                    : "full causal");
+            }
             table.AddRow("vocabulary", $"{c.VocabSize}" + (c.TieWordEmbeddings ? " (tied head)" : ""));
             table.AddRow("parameters", $"{model.ParameterCount:N0}");
             table.AddRow("stored dtypes", string.Join(", ", dtypes));

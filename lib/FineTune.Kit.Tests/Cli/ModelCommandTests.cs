@@ -77,6 +77,8 @@ public class ModelCommandTests
             Assert.True(exit == 0, err);
             Assert.Contains("llama", output);
             Assert.Contains(model.ParameterCount.ToString("N0"), output);
+            Assert.Contains("theta 10000", output);
+            Assert.Contains("full causal", output);
             (exit, output, err) = CliRunner.Run("generate", "--model", dir, "--prompt", "my parcel", "--max-new-tokens", "5");
             Assert.True(exit == 0, err);
             Assert.Equal(model.Generate("my parcel", new GenerationOptions { MaxNewTokens = 5 }), output.TrimEnd('\n'));
