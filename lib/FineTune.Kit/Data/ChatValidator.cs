@@ -59,7 +59,7 @@ public sealed class ChatValidationReport
         var counts = new int[bins];
         foreach (var t in TokenCounts) counts[Math.Min(bins - 1, t / width)]++;
         var keys = Enumerable.Range(0, bins).Select(i => $"{i * width}-{(i + 1) * width - 1}").ToArray();
-        return Curation.PlotlyInterop.Titled(Curation.PlotlyInterop.Column(keys, counts, "conversations"),
+        return Plots.PlotlyTraces.Chart([Plots.PlotlyTraces.Trace("bar", ("x", keys), ("y", counts), ("name", "conversations"))],
             "Tokens per conversation", "tokens", "conversations");
     }
 }

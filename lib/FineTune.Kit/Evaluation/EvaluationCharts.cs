@@ -1,5 +1,5 @@
 using Plotly.NET;
-using static FineTune.Kit.Evaluation.PlotlyTraces;
+using static FineTune.Kit.Plots.PlotlyTraces;
 
 namespace FineTune.Kit.Evaluation;
 

@@ -1,5 +1,5 @@
 using Plotly.NET;
-using static FineTune.Kit.Explain.PlotlyTraces;
+using static FineTune.Kit.Plots.PlotlyTraces;
 
 namespace FineTune.Kit.Explain;
 
@@ -17,13 +17,13 @@ public static class AttributionCharts
             ("y", a.Values),
             ("text", a.Values.Select(v => v.ToString("G4")).ToArray()),
             ("hovertemplate", "%{x}: %{y:.4g}<extra></extra>"),
-            ("marker", Object(("color", a.Values.Select(v => v >= 0 ? Positive : Negative).ToArray()))));
+            ("marker", Obj(("color", a.Values.Select(v => v >= 0 ? Positive : Negative).ToArray()))));
         var title = $"{a.Method}: base {a.BaseValue:G4} → f(x) {a.FullValue:G4}" + (a.Target.Length > 0 ? $" · {a.Target}" : "");
         return Chart([bar],
             ("title", Title(title)),
             ("showlegend", false),
-            ("xaxis", Object(("tickangle", -45), ("type", "category"))),
-            ("yaxis", Object(("title", Title("attribution")), ("zeroline", true))));
+            ("xaxis", Obj(("tickangle", -45), ("type", "category"))),
+            ("yaxis", Obj(("title", Title("attribution")), ("zeroline", true))));
     }
 
     /// <summary>A [T][T] attention (or rollout) matrix as a heatmap: rows are queries, columns keys, labelled by token.</summary>
@@ -41,8 +41,8 @@ public static class AttributionCharts
             ("hovertemplate", "query %{y} → key %{x}: %{z:.3f}<extra></extra>"));
         return Chart([heat],
             ("title", Title(title)),
-            ("xaxis", Object(("title", Title("key")), ("type", "category"), ("tickangle", -45))),
-            ("yaxis", Object(("title", Title("query")), ("type", "category"), ("autorange", "reversed"))));
+            ("xaxis", Obj(("title", Title("key")), ("type", "category"), ("tickangle", -45))),
+            ("yaxis", Obj(("title", Title("query")), ("type", "category"), ("autorange", "reversed"))));
     }
 
     /// <summary>One head of one layer as a heatmap.</summary>
@@ -74,7 +74,7 @@ public static class AttributionCharts
         var layout = new List<(string, object?)>
         {
             ("title", Title("attention by layer (rows) and head (columns)")),
-            ("grid", Object(("rows", chosen.Count), ("columns", nHeads), ("pattern", "independent"),
+            ("grid", Obj(("rows", chosen.Count), ("columns", nHeads), ("pattern", "independent"),
                 ("xgap", 0.08), ("ygap", 0.12))),
             ("width", Math.Max(500, 150 * nHeads)),
             ("height", Math.Max(350, 150 * chosen.Count)),
@@ -93,9 +93,9 @@ public static class AttributionCharts
                     ("xaxis", "x" + suffix), ("yaxis", "y" + suffix),
                     ("name", $"L{l} H{h}"),
                     ("hovertemplate", $"L{l} H{h}<br>%{{y}} → %{{x}}: %{{z:.3f}}<extra></extra>")));
-                layout.Add(("xaxis" + suffix, Object(("showticklabels", false), ("type", "category"),
+                layout.Add(("xaxis" + suffix, Obj(("showticklabels", false), ("type", "category"),
                     ("title", l == chosen[^1] ? Title($"H{h}") : null))));
-                layout.Add(("yaxis" + suffix, Object(("showticklabels", false), ("type", "category"), ("autorange", "reversed"),
+                layout.Add(("yaxis" + suffix, Obj(("showticklabels", false), ("type", "category"), ("autorange", "reversed"),
                     ("title", h == 0 ? Title($"L{l}") : null))));
             }
         return Chart(traces, layout.ToArray());
@@ -109,7 +109,7 @@ public static class AttributionCharts
             ("x", Enumerable.Range(0, grid[0].Length).Select(h => $"H{h}").ToArray()),
             ("y", Enumerable.Range(0, grid.Length).Select(l => $"L{l}").ToArray()),
             ("colorscale", "Viridis"));
-        return Chart([heat], ("title", Title(title)), ("yaxis", Object(("autorange", "reversed"))));
+        return Chart([heat], ("title", Title(title)), ("yaxis", Obj(("autorange", "reversed"))));
     }
 
     /// <summary>
@@ -122,7 +122,7 @@ public static class AttributionCharts
         var layout = new List<(string, object?)>
         {
             ("title", Title("top features per class (mean attribution)")),
-            ("grid", Object(("rows", 1), ("columns", Math.Max(1, perClass.Count)), ("pattern", "independent"), ("xgap", 0.25))),
+            ("grid", Obj(("rows", 1), ("columns", Math.Max(1, perClass.Count)), ("pattern", "independent"), ("xgap", 0.25))),
             ("showlegend", false),
             ("height", 120 + 22 * Math.Max(1, perClass.Values.Select(v => v.Count).DefaultIfEmpty(0).Max())),
         };
@@ -138,10 +138,10 @@ public static class AttributionCharts
                 ("y", UniqueLabels(top.Select(f => f.Feature).ToArray())),
                 ("customdata", top.Select(f => f.Occurrences).ToArray()),
                 ("hovertemplate", "%{y}: %{x:.4g} (%{customdata} occurrences)<extra></extra>"),
-                ("marker", Object(("color", top.Select(f => f.MeanAttribution >= 0 ? Positive : Negative).ToArray()))),
+                ("marker", Obj(("color", top.Select(f => f.MeanAttribution >= 0 ? Positive : Negative).ToArray()))),
                 ("xaxis", "x" + suffix), ("yaxis", "y" + suffix)));
-            layout.Add(("xaxis" + suffix, Object(("title", Title(label)))));
-            layout.Add(("yaxis" + suffix, Object(("type", "category"), ("automargin", true))));
+            layout.Add(("xaxis" + suffix, Obj(("title", Title(label)))));
+            layout.Add(("yaxis" + suffix, Obj(("type", "category"), ("automargin", true))));
         }
         return Chart(traces, layout.ToArray());
     }

@@ -63,19 +63,19 @@ public sealed class LogitLensResult
     public GenericChart Chart()
     {
         var x = Layers.Select(l => l.Layer).ToArray();
-        var target = PlotlyTraces.Trace("scatter",
+        var target = Plots.PlotlyTraces.Trace("scatter",
             ("x", x), ("y", Layers.Select(l => l.TargetProbability).ToArray()),
             ("mode", "lines+markers"), ("name", $"p({Target})"));
-        var top = PlotlyTraces.Trace("scatter",
+        var top = Plots.PlotlyTraces.Trace("scatter",
             ("x", x), ("y", Layers.Select(l => l.TopProbability).ToArray()),
             ("mode", "lines+markers+text"), ("name", "p(top token)"),
             ("text", Layers.Select(l => l.TopToken).ToArray()), ("textposition", "top center"),
-            ("line", PlotlyTraces.Object(("dash", "dash"))));
+            ("line", Plots.PlotlyTraces.Obj(("dash", "dash"))));
         var title = $"logit lens: p({Target}) by layer" + (Position is null ? "" : $" at {Position}");
-        return PlotlyTraces.Chart([target, top],
-            ("title", PlotlyTraces.Title(title)),
-            ("xaxis", PlotlyTraces.Object(("title", PlotlyTraces.Title("layer")), ("dtick", 1))),
-            ("yaxis", PlotlyTraces.Object(("title", PlotlyTraces.Title("probability")), ("range", new[] { 0.0, 1.05 }))));
+        return Plots.PlotlyTraces.Chart([target, top],
+            ("title", Plots.PlotlyTraces.Title(title)),
+            ("xaxis", Plots.PlotlyTraces.Obj(("title", Plots.PlotlyTraces.Title("layer")), ("dtick", 1))),
+            ("yaxis", Plots.PlotlyTraces.Obj(("title", Plots.PlotlyTraces.Title("probability")), ("range", new[] { 0.0, 1.05 }))));
     }
 
     /// <summary>
@@ -94,13 +94,13 @@ public sealed class LogitLensResult
         // z[layer][position]
         var z = layers.Select((_, li) => positions.Select(r => r.Layers[li].TopProbability).ToArray()).ToArray();
         var text = layers.Select((_, li) => positions.Select(r => r.Layers[li].TopToken).ToArray()).ToArray();
-        var heat = PlotlyTraces.Trace("heatmap",
+        var heat = Plots.PlotlyTraces.Trace("heatmap",
             ("z", z), ("x", columns), ("y", layers.Select(l => $"L{l}").ToArray()),
             ("text", text), ("texttemplate", "%{text}"), ("colorscale", "Blues"), ("zmin", 0.0), ("zmax", 1.0),
             ("hovertemplate", "%{y}, %{x}: %{text} (p = %{z:.3f})<extra></extra>"));
-        return PlotlyTraces.Chart([heat],
-            ("title", PlotlyTraces.Title("logit lens: top token by layer and position")),
-            ("xaxis", PlotlyTraces.Object(("type", "category"), ("title", PlotlyTraces.Title("position")))),
-            ("yaxis", PlotlyTraces.Object(("type", "category"), ("title", PlotlyTraces.Title("layer")))));
+        return Plots.PlotlyTraces.Chart([heat],
+            ("title", Plots.PlotlyTraces.Title("logit lens: top token by layer and position")),
+            ("xaxis", Plots.PlotlyTraces.Obj(("type", "category"), ("title", Plots.PlotlyTraces.Title("position")))),
+            ("yaxis", Plots.PlotlyTraces.Obj(("type", "category"), ("title", Plots.PlotlyTraces.Title("layer")))));
     }
 }

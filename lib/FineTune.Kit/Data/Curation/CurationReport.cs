@@ -7,6 +7,8 @@ namespace FineTune.Kit.Data.Curation;
 
 /// <summary>Lengths in characters before and after curation, counted into the same bins.</summary>
 /// <param name="Edges">Bin edges (one more than the counts); the last bin includes its upper edge.</param>
+/// <param name="Before">Rows per bin before curation.</param>
+/// <param name="After">Rows per bin after curation.</param>
 public sealed record LengthHistogram(double[] Edges, int[] Before, int[] After);
 
 /// <summary>Row counts of a train/validation/test split and any leaks found between them.</summary>
@@ -193,7 +195,8 @@ public sealed class CurationReport
     }
 
     private static GenericChart Grouped(string title, string xTitle, string yTitle, params (string Name, string[] Keys, int[] Values)[] series) =>
-        PlotlyInterop.Titled(Plotly.NET.Chart.combine(series.Select(s => PlotlyInterop.Column(s.Keys, s.Values, s.Name))), title, xTitle, yTitle);
+        PlotlyTraces.Chart(series.Select(s => PlotlyTraces.Trace("bar", ("x", s.Keys), ("y", s.Values), ("name", s.Name))),
+            title, xTitle, yTitle, ("barmode", "group"), ("showlegend", true));
 
     /// <summary>The report as an HTML page: summary, per-rule table with examples, charts, clusters, invalid rows.</summary>
     public HtmlPage ToHtmlPage()
