@@ -22,6 +22,26 @@ public class CausalLMTests
 
     [Theory]
     [MemberData(nameof(TinyModels.AllConfigs), MemberType = typeof(TinyModels))]
+    public void Logits_with_sharp_attention_match_the_reference(string family)
+    {
+        using var model = TinyModels.Sharpened(TinyModels.Random(TinyModels.ByName(family)));
+        var expected = ReferenceForward.Logits(model, Ids);
+        var actual = model.Logits(Ids);
+        for (int t = 0; t < Ids.Length; t++)
+            for (int v = 0; v < model.Config.VocabSize; v++)
+                Assert.True(Math.Abs(expected[t][v] - actual[t][v]) < 1e-3 * Math.Max(1, Math.Abs(expected[t][v])), $"{family} t={t} v={v}: {expected[t][v]} vs {actual[t][v]}");
+        // the attention pattern now matters: the same weights with uniform-ish attention give clearly different logits
+        using var plain = TinyModels.Random(TinyModels.ByName(family));
+        double scale = actual.Max(row => row.Max(Math.Abs));
+        double moved = MaxDifference(plain.Logits(Ids), actual);
+        Assert.True(moved > 0.01 * scale, $"sharpening the attention moved the logits by {moved:G3} (largest logit {scale:G3})");
+    }
+
+    private static double MaxDifference(float[][] a, float[][] b) =>
+        a.Zip(b).Max(p => p.First.Zip(p.Second).Max(q => Math.Abs(q.First - q.Second)));
+
+    [Theory]
+    [MemberData(nameof(TinyModels.AllConfigs), MemberType = typeof(TinyModels))]
     public void Save_then_load_is_bit_exact(string family)
     {
         var dir = TinyModels.TempDir();

@@ -39,6 +39,25 @@ internal static class TinyModels
         return model;
     }
 
+    /// <summary>
+    /// A random model's attention is nearly uniform (initializer_range 0.02), so positions and masks hardly move the
+    /// logits; query and key weights <paramref name="factor"/> times larger make the attention sharp enough for a wrong
+    /// rotation, mask or head split to show.
+    /// </summary>
+    public static CausalLM Sharpened(CausalLM model, float factor = 20)
+    {
+        using var _ = no_grad();
+        int hidden = model.Config.HiddenSize;
+        foreach (var (name, p) in model.Module.named_parameters())
+        {
+            if (name.Contains("q_proj") || name.Contains("k_proj")) p.mul_(factor);
+            // GPT-2's c_attn packs [q | k | v] along its output columns (Conv1D weight is [in, out])
+            else if (name.EndsWith("c_attn.weight")) p.narrow(1, 0, 2 * hidden).mul_(factor);
+            else if (name.EndsWith("c_attn.bias")) p.narrow(0, 0, 2 * hidden).mul_(factor);
+        }
+        return model;
+    }
+
     public static string TempDir()
     {
         var dir = Path.Combine(Path.GetTempPath(), "ftk-tests", Guid.NewGuid().ToString("N"));
