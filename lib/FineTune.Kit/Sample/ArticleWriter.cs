@@ -117,12 +117,24 @@ internal static class ArticleWriter
         return sb.ToString().TrimEnd();
     }
 
-    /// <summary>A resolved ticket: the customer's message and the agent's reply.</summary>
+    /// <summary>
+    /// A resolved ticket as the help desk exports it: the customer's message and the agent's reply, with the intent the
+    /// ticket was filed under written after the message (half of the threads), in the header (a fifth), or not at all.
+    /// </summary>
+    /// <remarks>
+    /// Where the intent appears decides what a model pre-trained on these threads learns. Written only before the
+    /// message, the intent can be copied rather than read from the text, and a frozen model then knows little about
+    /// it at the end of a ticket. Written after the message (or left for the reply to imply), it must be inferred from
+    /// the customer's words, which is what a classifier built on the model later needs.
+    /// </remarks>
     public static string Thread(Random rng, Ticket ticket)
     {
         var reply = ReplyWriter.Helpful(rng, ticket);
-        return ticket.Facts.Fill("Ticket #{ticketno} (" + ticket.Intent.Replace('_', ' ') + ")\n\nCustomer: ") + ticket.Text +
-               "\n\nAgent: " + reply;
+        var intent = ticket.Intent.Replace('_', ' ');
+        int placement = rng.Next(10);
+        var header = placement < 2 ? "Ticket #{ticketno} (" + intent + ")" : "Ticket #{ticketno}";
+        var filed = placement >= 5 ? "\n\nCategory: " + intent : "";
+        return ticket.Facts.Fill(header + "\n\nCustomer: ") + ticket.Text + filed + "\n\nAgent: " + reply;
     }
 
     private static void Steps(Random rng, StringBuilder sb, TicketFacts f, string[] pool)
