@@ -22,7 +22,7 @@ public class DemoTests
         });
         var metrics = JsonNode.Parse(File.ReadAllText(result.MetricsPath))!;
         var names = metrics["comparison"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()).ToArray();
-        Assert.Equal(["zero-shot", "few-shot k=4", "LoRA r=8"], names);
+        Assert.Equal(["zero-shot", "zero-shot, instruction prompt", "few-shot k=4", "LoRA r=8"], names);
         Assert.All(metrics["comparison"]!.AsArray(), a => Assert.InRange(a!["accuracy"]!.GetValue<double>(), 0, 1));
         Assert.False(string.IsNullOrWhiteSpace(metrics["recommendation"]!.GetValue<string>()));
         var html = File.ReadAllText(result.ReportPath);
