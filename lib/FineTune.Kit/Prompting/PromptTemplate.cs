@@ -1,3 +1,6 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using FineTune.Kit.Text;
 using FineTune.Kit.Evaluation;
 
@@ -84,4 +87,77 @@ public sealed record PromptTemplate
 
     // the output prefix ("Label:") is a completion cue for base models; in chat form the assistant turn plays that role
     private string UserTurn(string text) => InputPrefix + text;
+
+    private static readonly string[] JsonKeys =
+        ["instruction", "input_prefix", "input_output_separator", "output_prefix", "example_separator", "labels"];
+
+    /// <summary>
+    /// The template as JSON: every text part and the labels with their verbalisations, in order —
+    /// <c>{"instruction": "", "input_prefix": "Customer: ", "input_output_separator": "\n\n", "output_prefix": "Category:",
+    /// "example_separator": "\n\n", "labels": {"billing": " billing", "shipping_delay": " shipping delay"}}</c>.
+    /// <see cref="FromJson"/> reads it back into an equal template; <see cref="PromptFile"/> saves it beside an adapter.
+    /// </summary>
+    public string ToJson()
+    {
+        var labels = new JsonObject();
+        for (var i = 0; i < Verbalizer.Labels.Count; i++) labels[Verbalizer.Labels[i]] = Verbalizer.Continuations[i];
+        var json = new JsonObject
+        {
+            ["instruction"] = Instruction,
+            ["input_prefix"] = InputPrefix,
+            ["input_output_separator"] = InputOutputSeparator,
+            ["output_prefix"] = OutputPrefix,
+            ["example_separator"] = ExampleSeparator,
+            ["labels"] = labels,
+        };
+        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    /// <summary>
+    /// Reads a template written by <see cref="ToJson"/>. A missing text part takes the default of a new template; an
+    /// unknown key, a value that is not a string or a malformed label map is a <see cref="DataFormatException"/> whose
+    /// message starts with <paramref name="source"/> (a file name, say).
+    /// </summary>
+    public static PromptTemplate FromJson(string json, string source = "prompt")
+    {
+        JsonObject j;
+        try { j = JsonNode.Parse(json) as JsonObject ?? throw new DataFormatException($"{source}: not a JSON object."); }
+        catch (JsonException e) { throw new DataFormatException($"{source}: not valid JSON: {e.Message}", e); }
+        foreach (var (key, _) in j)
+            if (!JsonKeys.Contains(key))
+                throw new DataFormatException($"{source}: unknown key \"{key}\" (known: {string.Join(", ", JsonKeys)}).");
+        string Text(string key, string fallback) => j[key] switch
+        {
+            null when !j.ContainsKey(key) => fallback,
+            JsonValue v when v.TryGetValue<string>(out var s) => s,
+            _ => throw new DataFormatException($"{source}: \"{key}\" must be a string."),
+        };
+        var defaults = new PromptTemplate();
+        var verbalizer = new LabelVerbalizer();
+        switch (j["labels"])
+        {
+            case null when !j.ContainsKey("labels"):
+                break;
+            case JsonObject labels:
+                foreach (var (label, text) in labels)
+                {
+                    if (text is not JsonValue v || !v.TryGetValue<string>(out var continuation))
+                        throw new DataFormatException($"{source}: label \"{label}\" must map to a string.");
+                    try { verbalizer = verbalizer.Map(label, continuation); }
+                    catch (ArgumentException e) { throw new DataFormatException($"{source}: {e.Message}", e); }
+                }
+                break;
+            default:
+                throw new DataFormatException($"{source}: \"labels\" must be an object mapping each label to its text.");
+        }
+        return new PromptTemplate
+        {
+            Instruction = Text("instruction", defaults.Instruction),
+            InputPrefix = Text("input_prefix", defaults.InputPrefix),
+            InputOutputSeparator = Text("input_output_separator", defaults.InputOutputSeparator),
+            OutputPrefix = Text("output_prefix", defaults.OutputPrefix),
+            ExampleSeparator = Text("example_separator", defaults.ExampleSeparator),
+            Verbalizer = verbalizer,
+        };
+    }
 }
