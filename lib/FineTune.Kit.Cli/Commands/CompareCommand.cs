@@ -22,6 +22,7 @@ internal static class CompareCommand
         };
         var model = new ModelOptions(modelRequired: false);
         var data = Cli.Optional<string?>("--data", "With --model: a test JSONL (text, label), or a folder with test.jsonl and train.jsonl (the few-shot pool)", null);
+        var prompt = new PromptOptions();
         var shots = Cli.Optional("--shots", "With --model: prompting approaches to run, as numbers of examples in the prompt", "0,4");
         var pricePerTokens = Cli.Optional("--price-per-1k-tokens", "Price of 1,000 prompt tokens.", 0.0);
         var pricePerSecond = Cli.Optional("--price-per-second", "Price of one second of inference compute.", 0.0);
@@ -40,11 +41,14 @@ internal static class CompareCommand
             test, approaches, model.Model, model.Adapters, model.Device, data, shots,
             pricePerTokens, pricePerSecond, trainingPrice, amortize, currency, resamples, level, seed, outDir, json, sliceBy,
         };
+        foreach (var o in prompt.All) command.Options.Add(o);
         command.Handle(parse =>
         {
             bool fromModel = parse.GetValue(model.Model) is not null;
             if (fromModel == (parse.GetValue(test) is not null))
                 throw new ArgumentException("give either --model with --data (approaches run live) or --test with --approach (saved predictions)");
+            if (!fromModel && prompt.AnyGiven(parse))
+                throw new ArgumentException("the prompt options (--instruction, --input-prefix, --separator, --output-prefix, --labels-as) apply with --model only");
             var (testSet, pool) = fromModel ? ModelApproaches.ReadData(parse.GetValue(data)) : (EvaluationFiles.ReadTestSet(parse.GetValue(test)!), null);
             var comparison = new PromptVsFineTune(testSet)
                 .WithCostModel(new CostModel
@@ -56,7 +60,7 @@ internal static class CompareCommand
                     Currency = parse.GetValue(currency)!,
                 })
                 .WithBootstrap(new Bootstrap(parse.GetValue(resamples), parse.GetValue(level), parse.GetValue(seed)));
-            if (fromModel) comparison.AddRange(ModelApproaches.Build(model, parse, testSet, pool!, parse.GetValue(shots)!));
+            if (fromModel) comparison.AddRange(ModelApproaches.Build(model, prompt, parse, testSet, pool!, parse.GetValue(shots)!));
             else foreach (var spec in parse.GetValue(approaches) ?? []) comparison.Add(ParseApproach(spec));
             var report = comparison.Run();
             if (parse.GetValue(outDir) is { } dir)

@@ -28,14 +28,15 @@ internal static class ModelApproaches
 
     /// <summary>
     /// One approach per --shots value (the base model prompted with k similar examples, chosen by TF-IDF; the query
-    /// itself is never its own example) and one per --adapter. Prompts read "Text: …\nLabel:" with the labels as words.
+    /// itself is never its own example) and one per --adapter. Prompting uses the template of the prompt options; an
+    /// adapter uses the prompt.json saved with it when there is one (prompt options given on the command line replace
+    /// its parts, with a note on stderr), else the same template.
     /// </summary>
-    public static IEnumerable<Approach> Build(ModelOptions options, ParseResult parse, IReadOnlyList<LabeledExample> test,
-        IReadOnlyList<LabeledExample> pool, string shots)
+    public static IEnumerable<Approach> Build(ModelOptions options, PromptOptions prompt, ParseResult parse,
+        IReadOnlyList<LabeledExample> test, IReadOnlyList<LabeledExample> pool, string shots)
     {
         var labels = test.Concat(pool).Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
-        var template = PromptTemplate.WithInstruction("Classify the text.").WithInputPrefix("Text: ").WithOutputPrefix("Label:")
-            .WithLabels(LabelVerbalizer.AsWords(labels));
+        var template = prompt.Build(parse, labels);
         var ks = shots.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(k => int.TryParse(k, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n
                 : throw new ArgumentException($"--shots: '{k}' is not a number of examples")).ToArray();
@@ -55,9 +56,17 @@ internal static class ModelApproaches
         {
             using var model = CausalLM.Load(dir, new LoadOptions { Device = device });
             var adapter = model.LoadAdapter(adapterDir);
-            var classifier = model.Classifier(template);
+            var adapterTemplate = template;
+            if (PromptFile.TryLoad(adapterDir) is { } saved)
+            {
+                Note($"{adapterDir}: prompting with its {PromptFile.FileName}");
+                adapterTemplate = prompt.Apply(saved, parse, labels, note => Note($"{adapterDir}: {note}"));
+            }
+            var classifier = model.Classifier(adapterTemplate);
             var outputs = test.Select(e => classifier.Classify(e.Text)).ToList();
             yield return Approach.Named($"LoRA r={adapter.Config.R}").WithPredictions(outputs).WithTrainableParameters(adapter.TrainableParameters);
         }
     }
+
+    private static void Note(string message) => Console.Error.WriteLine($"ftk compare: note: {message}");
 }
