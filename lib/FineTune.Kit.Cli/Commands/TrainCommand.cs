@@ -1,21 +1,25 @@
 using System.CommandLine;
 using System.Diagnostics;
 using FineTune.Kit.Data;
+using FineTune.Kit.Evaluation;
 using FineTune.Kit.Io;
 using FineTune.Kit.Lora;
+using FineTune.Kit.Prompting;
 using FineTune.Kit.Training;
 
 namespace FineTune.Kit.Cli.Commands;
 
 /// <summary>
 /// `ftk train`: LoRA (default) or full fine-tuning on any JSONL shape; writes the adapter (or model) and history.json.
+/// Text rows with a label train a classifier: each text is rendered with the prompt options, the loss counts only the
+/// label's tokens, and the prompt is saved as prompt.json beside the adapter so that `ftk compare` prompts the same way.
 /// </summary>
 internal static class TrainCommand
 {
     public static Command Create()
     {
         var m = new ModelOptions();
-        var data = Cli.Required<string>("--data", "Training JSONL (text, prompt/completion or messages), or a folder with train.jsonl [+ validation.jsonl]");
+        var data = Cli.Required<string>("--data", "Training JSONL (text, text + label for a classifier, prompt/completion or messages), or a folder with train.jsonl [+ validation.jsonl]");
         var output = Cli.Required<string>("--out", "Folder for the adapter (or the full model with --full) and history.json");
         var r = Cli.Optional("--lora-r", "LoRA rank", 8);
         var alpha = Cli.Optional("--lora-alpha", "LoRA alpha", 16.0);
@@ -30,17 +34,34 @@ internal static class TrainCommand
         var seqLen = Cli.Optional("--seq-len", "Longest sequence", 256);
         var seed = Cli.Optional("--seed", "Seed", 1L);
         var resume = Cli.Optional("--resume", "Continue from the newest checkpoint in OUT/checkpoints", false);
+        var prompt = new PromptOptions();
         var command = new Command("train", "Fine-tune a model with LoRA or in full");
         foreach (var o in new Option[] { m.Model, m.Device, data, output, r, alpha, dropout, targets, full, steps, epochs, lr, batch, accum, seqLen, seed, resume })
             command.Options.Add(o);
+        foreach (var o in prompt.All) command.Options.Add(o);
         command.Handle(parse =>
         {
             var outDir = parse.GetValue(output)!;
             var (trainPath, valPath) = ResolveData(parse.GetValue(data)!);
+            // the data is read and checked before the model loads, so a bad file fails fast
+            var trainData = Dataset.Load(trainPath);
+            var valData = valPath is null ? null : Dataset.Load(valPath);
+            PromptTemplate? template = null;
+            List<LabeledExample>? trainRows = ClassificationRows(trainData, trainPath), valRows = null;
+            if (trainRows is not null)
+            {
+                valRows = valData is null ? null : ValidationRows(valData, valPath!);
+                var labels = trainRows.Concat(valRows ?? []).Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
+                template = prompt.Build(parse, labels);
+                Console.WriteLine($"classification: {labels.Length} labels, loss on the label tokens only; {PromptOptions.Describe(template)}");
+            }
+            else if (prompt.AnyGiven(parse))
+                Console.Error.WriteLine($"ftk train: note: {trainPath} has no text + label rows, so the prompt options are not used");
             using var model = m.Load(parse);
             var tok = model.RequireTokenizer();
-            var train = SftData.FromDataset(Dataset.Load(trainPath), tok);
-            var val = valPath is null ? null : SftData.FromDataset(Dataset.Load(valPath), tok);
+            var train = template is null ? SftData.FromDataset(trainData, tok) : SftData.Classification(trainRows!, template, tok);
+            var val = valData is null ? null
+                : template is null ? SftData.FromDataset(valData, tok) : SftData.Classification(valRows!, template, tok);
             LoraAdapter? adapter = null;
             if (parse.GetValue(full)) model.UnfreezeAll();
             else adapter = model.AddLora(parse.GetValue(r), parse.GetValue(alpha),
@@ -55,14 +76,48 @@ internal static class TrainCommand
             TrainingRun? run = null;
             Progress.Run(adapter is null ? "full fine-tuning" : $"LoRA r={parse.GetValue(r)}", trainer.TotalSteps(train.Count),
                 report => run = trainer.OnStep(report).Fit(train, val));
+            if (run!.ExamplesWithoutLossTokens > 0)
+                Console.Error.WriteLine($"ftk train: note: {run.ExamplesWithoutLossTokens} examples had no token left to learn from " +
+                                        $"after cutting to --seq-len {parse.GetValue(seqLen)} and were left out");
             if (adapter is not null) adapter.Save(outDir);
             else model.Save(outDir);
-            AtomicFile.WriteAllText(Path.Combine(outDir, "history.json"), run!.History.ToJson());
-            Console.WriteLine($"{run.Steps} steps in {run.Elapsed.TotalSeconds:F0} s, final loss {run.History.Steps[^1].Loss:F4}; wrote {Path.GetFullPath(outDir)}");
+            if (template is not null) PromptFile.Save(template, outDir);
+            AtomicFile.WriteAllText(Path.Combine(outDir, "history.json"), run.History.ToJson());
+            Console.WriteLine($"{run.Steps} steps in {run.Elapsed.TotalSeconds:F0} s, final loss {run.History.Steps[^1].Loss:F4}; " +
+                              $"wrote {Path.GetFullPath(outDir)}{(template is null ? "" : $" (with {PromptFile.FileName})")}");
             return 0;
         });
         return command;
     }
+
+    /// <summary>
+    /// The rows as labelled examples when they are text rows that all have a label; null when no row has one (or the
+    /// rows are of another shape). Some rows with a label and some without is an error naming the first without.
+    /// </summary>
+    private static List<LabeledExample>? ClassificationRows(Dataset data, string file)
+    {
+        if (data.Shape != DatasetShape.Text) return null;
+        var rows = data.AsText();
+        var labelled = rows.FirstOrDefault(HasLabel);
+        if (labelled is null) return null;
+        if (rows.FirstOrDefault(r => !HasLabel(r)) is { } missing)
+            throw new DataFormatException($"{file}:{missing.Line}: the row has no \"label\", but line {labelled.Line} has one; " +
+                                          "label every row to train a classifier, or none to train on the text alone");
+        return rows.Select(r => new LabeledExample(r.Text, r.Label!)).ToList();
+    }
+
+    /// <summary>Validation rows for a classifier: every row needs a text and a label.</summary>
+    private static List<LabeledExample> ValidationRows(Dataset data, string file)
+    {
+        if (data.Count == 0) return [];
+        if (ClassificationRows(data, file) is { } rows) return rows;
+        var first = data.Rows[0].Line;
+        throw new DataFormatException(data.Shape == DatasetShape.Text
+            ? $"{file}:{first}: the row has no \"label\"; the training rows are labelled, so every validation row needs one too"
+            : $"{file}:{first}: expected a \"text\" and \"label\" row like the training rows (found {data.Shape})");
+    }
+
+    private static bool HasLabel(TextRow row) => !string.IsNullOrWhiteSpace(row.Label);
 
     private static (string Train, string? Validation) ResolveData(string path)
     {
