@@ -36,7 +36,9 @@ public static class AtomicFile
 
     /// <summary>
     /// Builds a whole folder (a model, an adapter, a checkpoint) in a temporary sibling and renames it into place,
-    /// replacing any previous folder of that name only once the new one is complete.
+    /// replacing any previous version only once the new one is complete. What else the old folder held (a training
+    /// run's checkpoints/ and history.json, a user's notes) is moved into the new one, so saving into a folder never
+    /// deletes anything but the previous artefact's own files (see <see cref="IsArtefactFile"/>).
     /// </summary>
     public static void WriteDirectory(string path, Action<string> fill)
     {
@@ -51,11 +53,34 @@ public static class AtomicFile
             fill(tmp);
             if (Directory.Exists(full)) Directory.Move(full, old);
             Directory.Move(tmp, full);
-            if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+            if (Directory.Exists(old))
+            {
+                // until this loop ends, anything not yet moved back is still in the .old folder, never lost
+                foreach (var entry in Directory.EnumerateFileSystemEntries(old))
+                {
+                    var name = Path.GetFileName(entry);
+                    var target = Path.Combine(full, name);
+                    if (File.Exists(target) || Directory.Exists(target)) continue;      // replaced by the new version
+                    if (File.Exists(entry) && IsArtefactFile(name)) continue;            // a stale weight, config or tokenizer file
+                    if (Directory.Exists(entry)) Directory.Move(entry, target);
+                    else File.Move(entry, target);
+                }
+                Directory.Delete(old, recursive: true);
+            }
         }
         finally
         {
             if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         }
     }
+
+    /// <summary>
+    /// Files that belong to a saved model or adapter (weights, shard index, configs, tokenizer, model card): a new
+    /// version of the folder drops stale ones, so that a single-file model does not sit next to the shards of the last.
+    /// </summary>
+    public static bool IsArtefactFile(string name) =>
+        name.EndsWith(".safetensors", StringComparison.Ordinal) || name.EndsWith(".safetensors.index.json", StringComparison.Ordinal) ||
+        name.EndsWith(".bin", StringComparison.Ordinal) || name is "config.json" or "generation_config.json" or "adapter_config.json"
+            or "tokenizer.json" or "tokenizer_config.json" or "tokenizer.model" or "special_tokens_map.json" or "vocab.json"
+            or "merges.txt" or "prompt.json" or "README.md";
 }
