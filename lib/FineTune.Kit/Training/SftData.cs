@@ -49,5 +49,16 @@ public static class SftData
         }).ToList();
     }
 
+    /// <summary>
+    /// Prompt/completion pairs in a format of your own: each prompt followed by its completion and end-of-sequence, with
+    /// only the completion counting in the loss.
+    /// </summary>
+    public static List<TokenizedExample> Completions(IEnumerable<(string Prompt, string Completion)> pairs, TextTokenizer tokenizer)
+    {
+        int? eos = tokenizer.EosId;
+        long[] Enc(string s) => tokenizer.Encode(s).Select(i => (long)i).ToArray();
+        return pairs.Select(p => TokenizedExample.PromptCompletion(Enc(p.Prompt), [.. Enc(p.Completion), .. EosOf(eos)])).ToList();
+    }
+
     private static long[] EosOf(int? eos) => eos is { } e ? [e] : [];
 }
