@@ -20,6 +20,9 @@ internal static class MergeCommand
                 foreach (var dir in parse.GetValue(m.Adapters)!) Lora.LoraExtensions.LoadAdapter(model, dir).MergeAndUnload();
                 model.Save(parse.GetValue(output)!);
             }
+            // the prompt a classifier adapter was trained with travels to the merged model (the last adapter's, if several)
+            if (parse.GetValue(m.Adapters)!.Select(Prompting.PromptFile.TryLoad).LastOrDefault(t => t is not null) is { } prompt)
+                Prompting.PromptFile.Save(prompt, parse.GetValue(output)!);
             Console.WriteLine($"wrote merged model to {Path.GetFullPath(parse.GetValue(output)!)}");
             return 0;
         });

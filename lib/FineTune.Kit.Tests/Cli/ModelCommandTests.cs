@@ -87,12 +87,15 @@ public class ModelCommandTests
             var adapter = model.AddLora(r: 2, targets: ["q_proj"], dropout: 0);
             using (TorchSharp.torch.no_grad()) foreach (var l in adapter.Layers.Values) l.lora_B.weight!.fill_(0.2f);
             adapter.Save(adapterDir);
+            var prompt = new FineTune.Kit.Prompting.PromptTemplate().WithInputPrefix("Customer: ").WithOutputPrefix("Category:").WithLabels("billing", "refund");
+            FineTune.Kit.Prompting.PromptFile.Save(prompt, adapterDir);
             var adapted = model.Logits([3, 4, 5]);
             var merged = Path.Combine(TinyModels.TempDir(), "merged");
             (exit, _, err) = CliRunner.Run("merge", "--model", dir, "--adapter", adapterDir, "--out", merged);
             Assert.True(exit == 0, err);
             using var loaded = CausalLM.Load(merged);
             Assert.NotNull(loaded.Tokenizer);                               // the tokenizer travels with the weights
+            Assert.Equal(prompt.Render("x"), FineTune.Kit.Prompting.PromptFile.Load(merged).Render("x"));   // and so does the prompt
             Assert.Equal(SafeTensorFile.Open(Path.Combine(dir, "model.safetensors")).Entries.Keys.Order(),
                          SafeTensorFile.Open(Path.Combine(merged, "model.safetensors")).Entries.Keys.Order());
             var fromMerged = loaded.Logits([3, 4, 5]);
