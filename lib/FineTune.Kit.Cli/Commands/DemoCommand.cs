@@ -46,7 +46,9 @@ internal static class DemoCommand
                     a.TrainableParameters.ToString("N0", CultureInfo.InvariantCulture), $"{a.Classification.LatencyMs.Mean:F0} ms");
             Cli.Out.Write(table);
             Console.WriteLine(result.Comparison.Recommendation);
-            foreach (var (prompt, reply) in result.Replies) Console.WriteLine($"\n{prompt} -> generated: {reply}");
+            Console.WriteLine($"\nThe merged model answers tickets (reply loss on {result.ReplyLoss.Examples} held-out replies: " +
+                              $"{result.ReplyLoss.Base:F3} base, {result.ReplyLoss.Merged:F3} merged):");
+            foreach (var r in result.Replies) Console.WriteLine($"\nCustomer: {r.Ticket}\nCategory: {r.Category}\nAgent: {r.Reply}");
             Console.WriteLine($"\nfinished in {result.Elapsed.TotalMinutes:F1} min; wrote {Path.GetFullPath(result.ReportPath)} and {Path.GetFullPath(result.MetricsPath)}");
             return 0;
         });

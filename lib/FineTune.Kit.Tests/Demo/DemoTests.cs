@@ -18,7 +18,7 @@ public class DemoTests
         var result = LifeCycleDemo.Run(new DemoOptions
         {
             DataDirectory = Sample, OutputDirectory = output, TestExamples = 24, Epochs = 1, MaxTrainExamples = 96,
-            Explanations = 1, Replies = 1,
+            Explanations = 1, Replies = 1, ReplyExamples = 16, HeldOutReplies = 8,
         });
         var metrics = JsonNode.Parse(File.ReadAllText(result.MetricsPath))!;
         var names = metrics["comparison"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()).ToArray();
@@ -32,6 +32,10 @@ public class DemoTests
         Assert.NotNull(merged.Tokenizer);
         Assert.Equal(result.Curation.InputRows, result.Curation.OutputRows + result.Curation.Rules.Sum(r => r.Removed));
         Assert.True(Math.Abs(result.Explanations[0].EfficiencyGap) < 1e-4);
+        var reply = Assert.Single(result.Replies);
+        Assert.False(string.IsNullOrWhiteSpace(reply.Reply));
+        Assert.Equal(8, metrics["replies"]!["held_out"]!.GetValue<int>());
+        Assert.True(double.IsFinite(result.ReplyLoss.Base) && double.IsFinite(result.ReplyLoss.Merged));
     }
 
     [Fact]
