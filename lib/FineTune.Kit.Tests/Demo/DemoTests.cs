@@ -35,6 +35,7 @@ public class DemoTests
         var reply = Assert.Single(result.Replies);
         Assert.False(string.IsNullOrWhiteSpace(reply.Reply));
         Assert.Equal(8, metrics["replies"]!["held_out"]!.GetValue<int>());
+        Assert.Equal(110_592, metrics["training"]!["trainable_params"]!.GetValue<long>());   // r·(in + out) over the 28 projections
         Assert.True(double.IsFinite(result.ReplyLoss.Base) && double.IsFinite(result.ReplyLoss.Merged));
     }
 

@@ -137,6 +137,7 @@ public static class LifeCycleDemo
         stage($"fine-tuning LoRA r={o.LoraRank} ({adapter.Summary()})");
         var run = trainer.OnStep(m => onStep?.Invoke(m)).Fit(trainSeqs, valSeqs);
         var loraName = $"LoRA r={o.LoraRank}";
+        long trainableParameters = adapter.TrainableParameters;      // read now: merging below leaves none
         stage($"evaluating {loraName}");
         var tuned = model.Classifier(template);
         var loraOut = test.Select(e => tuned.Classify(e.Text)).ToList();
@@ -150,7 +151,7 @@ public static class LifeCycleDemo
             .Add(Approach.Named("zero-shot").WithPredictions(zeroOut))
             .Add(Approach.Named("zero-shot, instruction prompt").WithPredictions(instructedOut))
             .Add(Approach.Named($"few-shot k={o.Shots}").WithPredictions(fewOut))
-            .Add(Approach.Named(loraName).WithPredictions(loraOut).WithTrainableParameters(adapter.TrainableParameters).TrainedFor(run.Elapsed))
+            .Add(Approach.Named(loraName).WithPredictions(loraOut).WithTrainableParameters(trainableParameters).TrainedFor(run.Elapsed))
             .Run();
         page.Heading("3. Prompting versus fine-tuning").Paragraph(comparison.Recommendation).Table(ComparisonReport.Header, comparison.Rows());
         foreach (var chart in comparison.Charts().All()) page.Chart(chart);
@@ -195,7 +196,7 @@ public static class LifeCycleDemo
             ["comparison"] = compJson["approaches"]!.DeepClone(),
             ["recommendation"] = compJson["recommendation"]!.DeepClone(),
             ["curation"] = new JsonObject { ["input_rows"] = curated.Report.InputRows, ["output_rows"] = curated.Report.OutputRows, ["invalid_rows"] = curated.Report.InvalidRows.Count },
-            ["training"] = new JsonObject { ["steps"] = run.Steps, ["seconds"] = Math.Round(run.Elapsed.TotalSeconds, 1), ["best_val_loss"] = run.BestValLoss, ["trainable_params"] = adapter.TrainableParameters },
+            ["training"] = new JsonObject { ["steps"] = run.Steps, ["seconds"] = Math.Round(run.Elapsed.TotalSeconds, 1), ["best_val_loss"] = run.BestValLoss, ["trainable_params"] = trainableParameters },
             ["replies"] = new JsonObject { ["held_out"] = replyLoss.Examples, ["base_loss"] = Math.Round(replyLoss.Base, 4), ["merged_loss"] = Math.Round(replyLoss.Merged, 4) },
             ["adapter"] = Path.GetFullPath(adapterDir),
             ["merged_model"] = Path.GetFullPath(mergedDir),
