@@ -13,11 +13,7 @@ public class CausalLMTests
     public void Logits_match_a_naive_double_precision_reference(string family)
     {
         using var model = TinyModels.Random(TinyModels.ByName(family));
-        var expected = ReferenceForward.Logits(model, Ids);
-        var actual = model.Logits(Ids);
-        for (int t = 0; t < Ids.Length; t++)
-            for (int v = 0; v < model.Config.VocabSize; v++)
-                Assert.True(Math.Abs(expected[t][v] - actual[t][v]) < 1e-4, $"{family} t={t} v={v}: {expected[t][v]} vs {actual[t][v]}");
+        ModelAssert.MatchesReference(model, Ids, what: family);
     }
 
     [Theory]
@@ -25,20 +21,13 @@ public class CausalLMTests
     public void Logits_with_sharp_attention_match_the_reference(string family)
     {
         using var model = TinyModels.Sharpened(TinyModels.Random(TinyModels.ByName(family)));
-        var expected = ReferenceForward.Logits(model, Ids);
-        var actual = model.Logits(Ids);
-        for (int t = 0; t < Ids.Length; t++)
-            for (int v = 0; v < model.Config.VocabSize; v++)
-                Assert.True(Math.Abs(expected[t][v] - actual[t][v]) < 1e-3 * Math.Max(1, Math.Abs(expected[t][v])), $"{family} t={t} v={v}: {expected[t][v]} vs {actual[t][v]}");
+        var actual = ModelAssert.MatchesReference(model, Ids, absolute: 1e-3, relative: 1e-3, what: family);
         // the attention pattern now matters: the same weights with uniform-ish attention give clearly different logits
         using var plain = TinyModels.Random(TinyModels.ByName(family));
         double scale = actual.Max(row => row.Max(Math.Abs));
-        double moved = MaxDifference(plain.Logits(Ids), actual);
+        double moved = ModelAssert.MaxDifference(plain.Logits(Ids), actual);
         Assert.True(moved > 0.01 * scale, $"sharpening the attention moved the logits by {moved:G3} (largest logit {scale:G3})");
     }
-
-    private static double MaxDifference(float[][] a, float[][] b) =>
-        a.Zip(b).Max(p => p.First.Zip(p.Second).Max(q => Math.Abs(q.First - q.Second)));
 
     [Theory]
     [MemberData(nameof(TinyModels.AllConfigs), MemberType = typeof(TinyModels))]
@@ -110,14 +99,8 @@ public class CausalLMTests
     public void Kv_cache_greedy_decoding_equals_recomputation(string family)
     {
         using var model = TinyModels.Random(TinyModels.ByName(family), seed: 3);
-        var prompts = new List<IReadOnlyList<long>> { new long[] { 1, 2, 3 }, new long[] { 4, 5, 6, 7, 8 } };
-        var cached = model.Generate(prompts, new GenerationOptions { MaxNewTokens = 12 });
-        var recomputed = model.Generate(prompts, new GenerationOptions { MaxNewTokens = 12, UseCache = false });
-        Assert.Equal(recomputed, cached);
-        Assert.All(cached, r => Assert.Equal(12, r.Length));
-        // and batched generation equals generating each prompt alone
-        for (int i = 0; i < prompts.Count; i++)
-            Assert.Equal(cached[i], model.Generate([prompts[i]], new GenerationOptions { MaxNewTokens = 12 })[0]);
+        // batched generation also equals generating each prompt alone
+        ModelAssert.CachedGenerationEqualsRecomputation(model, [new long[] { 1, 2, 3 }, new long[] { 4, 5, 6, 7, 8 }], newTokens: 12);
     }
 
     [Fact]

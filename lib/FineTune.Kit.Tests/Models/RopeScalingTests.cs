@@ -93,16 +93,8 @@ public class RopeScalingTests
         _ => throw new ArgumentException(type),
     };
 
-    // A random model's attention is nearly uniform (initializer_range 0.02), so positions hardly matter; larger query
-    // and key weights make the attention sharp enough for a wrong rotation to show in the logits.
-    private static CausalLM Sharp(ModelConfig config, long seed)
-    {
-        var model = TinyModels.Random(config, seed);
-        using var _ = TorchSharp.torch.no_grad();
-        foreach (var (name, p) in model.Module.named_parameters())
-            if (name.Contains("q_proj") || name.Contains("k_proj")) p.mul_(20);
-        return model;
-    }
+    // sharp attention, so that a wrong rotation shows in the logits (see TinyModels.Sharpened)
+    private static CausalLM Sharp(ModelConfig config, long seed) => TinyModels.Sharpened(TinyModels.Random(config, seed));
 
     [Theory]
     [MemberData(nameof(Scalings))]
@@ -110,16 +102,12 @@ public class RopeScalingTests
     {
         var config = ScaledConfig(type);
         using var model = Sharp(config, seed: 21);
-        var expected = ReferenceForward.Logits(model, Ids);
-        var actual = model.Logits(Ids);
-        for (int t = 0; t < Ids.Length; t++)
-            for (int v = 0; v < config.VocabSize; v++)
-                Assert.True(Math.Abs(expected[t][v] - actual[t][v]) < 1e-4, $"{type} t={t} v={v}: {expected[t][v]} vs {actual[t][v]}");
+        var actual = ModelAssert.MatchesReference(model, Ids, what: type);
 
         using var plain = Sharp(config with { RopeScaling = null }, seed: 21);
         var unscaled = plain.Logits(Ids);
-        Assert.True(unscaled[0].Zip(actual[0], (a, b) => Math.Abs(a - b)).Max() < 1e-5);   // position 0 is never rotated
-        double diff = Enumerable.Range(0, Ids.Length).Max(t => unscaled[t].Zip(actual[t], (a, b) => Math.Abs(a - b)).Max());
+        Assert.True(ModelAssert.MaxDifference(unscaled[0], actual[0]) < 1e-5);   // position 0 is never rotated
+        double diff = ModelAssert.MaxDifference(unscaled, actual);
         Assert.True(diff > 1e-2, $"{type}: scaling changed the logits by only {diff}");
     }
 
@@ -129,10 +117,7 @@ public class RopeScalingTests
     public void Kv_cache_greedy_decoding_equals_recomputation_with_scaled_rope(string type)
     {
         using var model = Sharp(ScaledConfig(type), seed: 22);
-        var prompts = new List<IReadOnlyList<long>> { new long[] { 1, 2, 3 }, new long[] { 4, 5, 6, 7, 8 } };
-        var cached = model.Generate(prompts, new GenerationOptions { MaxNewTokens = 16 });
-        var recomputed = model.Generate(prompts, new GenerationOptions { MaxNewTokens = 16, UseCache = false });
-        Assert.Equal(recomputed, cached);
+        ModelAssert.CachedGenerationEqualsRecomputation(model, [new long[] { 1, 2, 3 }, new long[] { 4, 5, 6, 7, 8 }], newTokens: 16);
     }
 
     [Fact]

@@ -13,23 +13,12 @@ public class SlidingWindowTests
         ModelConfig.Llama(vocab: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, ffn: 24, maxPositions: 64, tied: false,
             modelType: "mistral", slidingWindow: window);
 
-    private static double MaxDiff(float[] a, float[] b) => a.Zip(b, (x, y) => (double)Math.Abs(x - y)).Max();
-
-    private static void AssertMatchesReference(CausalLM model, long[] ids)
-    {
-        var expected = ReferenceForward.Logits(model, ids);
-        var actual = model.Logits(ids);
-        for (int t = 0; t < ids.Length; t++)
-            for (int v = 0; v < model.Config.VocabSize; v++)
-                Assert.True(Math.Abs(expected[t][v] - actual[t][v]) < 1e-4, $"t={t} v={v}: {expected[t][v]} vs {actual[t][v]}");
-    }
-
     [Fact]
     public void Logits_match_the_reference_with_a_banded_mask()
     {
         using var model = TinyModels.Random(Mistral(Window), seed: 31);
         Assert.Equal(Window, model.Config.SlidingWindow);
-        AssertMatchesReference(model, Ids);
+        ModelAssert.MatchesReference(model, Ids);
     }
 
     [Fact]
@@ -41,22 +30,16 @@ public class SlidingWindowTests
         var a = windowed.Logits(Ids);
         var b = full.Logits(Ids);
         // position t sees t − window + 1 … t: the first `window` positions see everything either way
-        for (int t = 0; t < Window; t++) Assert.True(MaxDiff(a[t], b[t]) < 1e-5, $"t={t} differs: {MaxDiff(a[t], b[t])}");
-        for (int t = Window; t < Ids.Length; t++) Assert.True(MaxDiff(a[t], b[t]) > 1e-3, $"t={t} is the same as full attention");
+        for (int t = 0; t < Window; t++) Assert.True(ModelAssert.MaxDifference(a[t], b[t]) < 1e-5, $"t={t} differs: {ModelAssert.MaxDifference(a[t], b[t])}");
+        for (int t = Window; t < Ids.Length; t++) Assert.True(ModelAssert.MaxDifference(a[t], b[t]) > 1e-3, $"t={t} is the same as full attention");
     }
 
     [Fact]
     public void Kv_cache_greedy_decoding_equals_recomputation()
     {
         using var model = TinyModels.Random(Mistral(Window), seed: 33);
-        var prompts = new List<IReadOnlyList<long>> { new long[] { 1, 2 }, new long[] { 4, 5, 6, 7, 8 } };
-        var cached = model.Generate(prompts, new GenerationOptions { MaxNewTokens = 12 });
-        var recomputed = model.Generate(prompts, new GenerationOptions { MaxNewTokens = 12, UseCache = false });
-        Assert.Equal(recomputed, cached);
-        Assert.All(cached, r => Assert.Equal(12, r.Length));
         // left padding does not move the band: each prompt alone gives the same tokens
-        for (int i = 0; i < prompts.Count; i++)
-            Assert.Equal(cached[i], model.Generate([prompts[i]], new GenerationOptions { MaxNewTokens = 12 })[0]);
+        ModelAssert.CachedGenerationEqualsRecomputation(model, [new long[] { 1, 2 }, new long[] { 4, 5, 6, 7, 8 }], newTokens: 12);
     }
 
     [Fact]
@@ -70,7 +53,7 @@ public class SlidingWindowTests
         {
             using var step = model.Module.Forward(tensor(new[] { Ids[t] }).unsqueeze(0), cache: cache);
             var row = step.Logits[0, 0].data<float>().ToArray();
-            Assert.True(MaxDiff(full[t], row) < 1e-5, $"t={t}: {MaxDiff(full[t], row)}");
+            Assert.True(ModelAssert.MaxDifference(full[t], row) < 1e-5, $"t={t}: {ModelAssert.MaxDifference(full[t], row)}");
         }
     }
 
@@ -84,8 +67,8 @@ public class SlidingWindowTests
         using var ids = tensor(new long[,] { { 1, 2, 3, 4, 5, 6 }, { 0, 0, 7, 8, 9, 10 } });
         using var mask = tensor(new long[,] { { 1, 1, 1, 1, 1, 1 }, { 0, 0, 1, 1, 1, 1 } });
         using var output = model.Forward(ids, mask);
-        for (int t = 0; t < 6; t++) Assert.True(MaxDiff(alone[0][t], output.Logits[0, t].data<float>().ToArray()) < 1e-4);
-        for (int t = 0; t < 4; t++) Assert.True(MaxDiff(alone[1][t], output.Logits[1, t + 2].data<float>().ToArray()) < 1e-4);
+        for (int t = 0; t < 6; t++) Assert.True(ModelAssert.MaxDifference(alone[0][t], output.Logits[0, t].data<float>().ToArray()) < 1e-4);
+        for (int t = 0; t < 4; t++) Assert.True(ModelAssert.MaxDifference(alone[1][t], output.Logits[1, t + 2].data<float>().ToArray()) < 1e-4);
     }
 
     private static JsonObject Qwen2Json(Action<JsonObject> edit)
@@ -108,7 +91,7 @@ public class SlidingWindowTests
         Assert.Null(config.LayerWindow(0));
         Assert.Equal(Window, config.LayerWindow(1));
         using var model = TinyModels.Random(config, seed: 36);
-        AssertMatchesReference(model, Ids);
+        ModelAssert.MatchesReference(model, Ids);
 
         // transformers' default max_window_layers is 28: a two-layer model has no windowed layer
         var byDefault = ModelConfig.FromJson(Qwen2Json(j => j["use_sliding_window"] = true));
