@@ -17,8 +17,6 @@ public static class SftData
     /// </summary>
     public static List<TokenizedExample> FromDataset(Dataset data, TextTokenizer tokenizer, ChatTemplate? chatTemplate = null)
     {
-        int? eos = tokenizer.EosId;
-        long[] Enc(string s) => tokenizer.Encode(s).Select(i => (long)i).ToArray();
         return data.Shape switch
         {
             DatasetShape.Chat => data.AsChat().Select(r =>
@@ -26,10 +24,9 @@ public static class SftData
                 var encoded = (chatTemplate ?? ChatTemplate.ChatMl).Encode(tokenizer, r.Messages);
                 return new TokenizedExample(encoded.Ids.Select(i => (long)i).ToArray(), encoded.LossMask.ToArray());
             }).ToList(),
-            DatasetShape.PromptCompletion => data.AsPromptCompletion()
-                .Select(r => TokenizedExample.PromptCompletion(Enc(r.Prompt), [.. Enc(r.Completion), .. EosOf(eos)])).ToList(),
+            DatasetShape.PromptCompletion => Completions(data.AsPromptCompletion().Select(r => (r.Prompt, r.Completion)), tokenizer),
             DatasetShape.Text => data.AsText()
-                .Select(r => TokenizedExample.AllTokens([.. Enc(r.Text), .. EosOf(eos)])).ToList(),
+                .Select(r => TokenizedExample.AllTokens([.. Ids(tokenizer, r.Text), .. EosOf(tokenizer.EosId)])).ToList(),
             var shape => throw new DataFormatException($"{data.Source ?? "data"}: rows of shape {shape} cannot be used for training (expected text, prompt/completion or messages)."),
         };
     }
@@ -38,16 +35,8 @@ public static class SftData
     /// Classification as scoring of label tokens: the prompt renders the text with <paramref name="template"/>, the
     /// completion is the verbalised label followed by end-of-sequence, and only the completion counts in the loss.
     /// </summary>
-    public static List<TokenizedExample> Classification(IEnumerable<LabeledExample> examples, PromptTemplate template, TextTokenizer tokenizer)
-    {
-        int? eos = tokenizer.EosId;
-        return examples.Select(e =>
-        {
-            var prompt = tokenizer.Encode(template.Render(e.Text)).Select(i => (long)i).ToArray();
-            var label = tokenizer.Encode(template.Verbalizer.Verbalize(e.Label)).Select(i => (long)i).ToArray();
-            return TokenizedExample.PromptCompletion(prompt, [.. label, .. EosOf(eos)]);
-        }).ToList();
-    }
+    public static List<TokenizedExample> Classification(IEnumerable<LabeledExample> examples, PromptTemplate template, TextTokenizer tokenizer) =>
+        Completions(examples.Select(e => (template.Render(e.Text), template.Verbalizer.Verbalize(e.Label))), tokenizer);
 
     /// <summary>
     /// Prompt/completion pairs in a format of your own: each prompt followed by its completion and end-of-sequence, with
@@ -55,10 +44,10 @@ public static class SftData
     /// </summary>
     public static List<TokenizedExample> Completions(IEnumerable<(string Prompt, string Completion)> pairs, TextTokenizer tokenizer)
     {
-        int? eos = tokenizer.EosId;
-        long[] Enc(string s) => tokenizer.Encode(s).Select(i => (long)i).ToArray();
-        return pairs.Select(p => TokenizedExample.PromptCompletion(Enc(p.Prompt), [.. Enc(p.Completion), .. EosOf(eos)])).ToList();
+        return pairs.Select(p => TokenizedExample.PromptCompletion(Ids(tokenizer, p.Prompt), [.. Ids(tokenizer, p.Completion), .. EosOf(tokenizer.EosId)])).ToList();
     }
+
+    private static long[] Ids(TextTokenizer tokenizer, string text) => tokenizer.Encode(text).Select(i => (long)i).ToArray();
 
     private static long[] EosOf(int? eos) => eos is { } e ? [e] : [];
 }
