@@ -1,5 +1,5 @@
 using FineTune.Kit.Notebooks.Execution;
-using FineTune.Kit.Notebooks.Formatting;
+using FineTune.Kit.Plots;
 
 namespace FineTune.Kit.Notebooks;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using FineTune.Kit.Notebooks.Formatting;
+using FineTune.Kit.Plots;
 using FineTune.Kit.Notebooks.Model;
 
 namespace FineTune.Kit.Notebooks.Execution;

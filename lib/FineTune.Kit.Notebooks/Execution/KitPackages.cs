@@ -13,11 +13,12 @@ public static class KitPackages
         "TorchSharp", "TorchSharp-cpu", "TorchSharp-cuda-linux", "TorchSharp-cuda-windows",
         "Plotly.NET", "Plotly.NET.Interactive", "Plotly.NET.CSharp",
         "Microsoft.Data.Analysis", "Microsoft.ML.Tokenizers", "FSharp.Core", "Spectre.Console", "System.Text.Json",
+        "FineTune.Kit", "FineTune.Kit.Interactive",
     };
 
-    // whole families: native libtorch builds, the Polyglot engine's own packages (its display helpers are provided
-    // by the runner), and the kit itself
-    private static readonly string[] Prefixes = ["libtorch-", "Microsoft.DotNet.Interactive", "FineTune.Kit"];
+    // whole families: native libtorch builds and the Polyglot engine's own packages (its display helpers are provided
+    // by the runner)
+    private static readonly string[] Prefixes = ["libtorch-", "Microsoft.DotNet.Interactive"];
 
     /// <summary>
     /// True when the kit carries the package. The list is fixed on purpose: packages that are present only as
@@ -28,7 +29,9 @@ public static class KitPackages
 
     /// <summary>The version the kit pins for a package (from Directory.Packages.props at build time), or null.</summary>
     public static string? PinnedVersion(string package) =>
-        typeof(KitPackages).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        package.Equals("FineTune.Kit", StringComparison.OrdinalIgnoreCase) || package.Equals("FineTune.Kit.Interactive", StringComparison.OrdinalIgnoreCase)
+            ? typeof(KitException).Assembly.GetName().Version?.ToString(3)
+            : typeof(KitPackages).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => string.Equals(a.Key, "package:" + package, StringComparison.OrdinalIgnoreCase))?.Value;
 
     /// <summary>The packages the runner satisfies, for error messages and the documentation.</summary>

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using FineTune.Kit.Notebooks.Formatting;
+using FineTune.Kit.Plots;
 using FineTune.Kit.Notebooks.Model;
 using FineTune.Kit.Notebooks.Parameters;
 using Microsoft.CodeAnalysis;

@@ -13,7 +13,7 @@ public class ShippedNotebooksTests
     private static readonly string Folder = RepoFiles.PathOf("notebooks");
 
     /// <summary>The shipped notebooks with the sizes that keep a test run short (overriding the `parameters` cell).</summary>
-    private static readonly Dictionary<string, Dictionary<string, string>> TestSizes = new()
+    internal static readonly Dictionary<string, Dictionary<string, string>> TestSizes = new()
     {
         ["00-quickstart.ipynb"] = new() { ["trainExamples"] = "48", ["testExamples"] = "8", ["steps"] = "4", ["validationExamples"] = "8" },
         ["01-data-curation.ipynb"] = new(),
@@ -59,8 +59,12 @@ public class ShippedNotebooksTests
             Assert.Null(c.ExecutionCount);
             Assert.Equal("csharp", c.KernelName);
         });
-        Assert.Contains("#r \"../lib/FineTune.Kit/bin/Release/net10.0/FineTune.Kit.dll\"", code[0].Source);
-        Assert.Contains("#r \"nuget: TorchSharp-cpu", code[0].Source);
+        // the first cell loads the kit as a package and holds nothing but #i/#r lines and usings
+        var version = typeof(KitException).Assembly.GetName().Version!.ToString(3);
+        Assert.Contains($"#r \"nuget: FineTune.Kit.Interactive, {version}\"", code[0].Source);
+        Assert.Contains("using System.IO;", code[0].Source);
+        Assert.All(code[0].Source.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0),
+            line => Assert.True(line.StartsWith("#r ") || line.StartsWith("#i ") || line.StartsWith("using "), $"{name}: first cell holds '{line}'"));
         Assert.Single(code, c => c.Tags.Contains("parameters"));
         Assert.True(notebook.Cells[0].CellType == "markdown" && notebook.Cells[0].Source.StartsWith("# "), $"{name} starts with a title");
     }

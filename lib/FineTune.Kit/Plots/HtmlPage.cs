@@ -112,7 +112,10 @@ public sealed class HtmlPage
         var name = asm.GetManifestResourceNames().Single(n => n.EndsWith(".min.js", StringComparison.Ordinal));
         using var stream = asm.GetManifestResourceStream(name)!;
         using var reader = new StreamReader(stream);
-        // a closing script tag inside the bundle would end our inline script early
-        return reader.ReadToEnd().Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase);
+        // a closing script tag inside the bundle would end our inline script early; and the one CDN address in the
+        // bundle, the default from which geo charts fetch their map outlines, points beside the page instead, so an
+        // offline page never reaches out to the network
+        return reader.ReadToEnd().Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase)
+            .Replace("dflt:\"https://cdn.plot.ly/\"", "dflt:\"topojson/\"", StringComparison.Ordinal);
     });
 }

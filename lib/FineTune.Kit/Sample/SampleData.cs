@@ -41,6 +41,9 @@ public static class SampleData
         ("product_question", 0.11), ("account_access", 0.10), ("cancellation", 0.09), ("feedback", 0.08),
     ];
 
+    /// <summary>The eight intent labels of the sample tickets, in the generator's fixed order.</summary>
+    public static IReadOnlyList<string> Intents => SupportDomain.Intents;
+
     /// <summary>Writes every sample file into <paramref name="dir"/>; with <paramref name="includeCorpus"/> also the corpus.</summary>
     public static SampleSummary Generate(string dir, int seed = DefaultSeed, bool includeCorpus = true)
     {

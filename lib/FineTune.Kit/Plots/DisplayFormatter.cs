@@ -3,11 +3,10 @@ using System.Net;
 using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
-using FineTune.Kit.Plots;
 using Microsoft.Data.Analysis;
 using Plotly.NET;
 
-namespace FineTune.Kit.Notebooks.Formatting;
+namespace FineTune.Kit.Plots;
 
 /// <summary>
 /// Turns a displayed value into the MIME bundle a notebook stores: Plotly.NET charts and anything with a public

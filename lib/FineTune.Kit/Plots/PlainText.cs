@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text;
 
-namespace FineTune.Kit.Notebooks.Formatting;
+namespace FineTune.Kit.Plots;
 
 /// <summary>
 /// The `text/plain` form of a value: numbers in invariant culture, collections and dictionaries listed (the first

@@ -1,4 +1,4 @@
-namespace FineTune.Kit.Notebooks.Formatting;
+namespace FineTune.Kit.Plots;
 
 /// <summary>
 /// One value rendered in one or more representations (`text/html`, `text/plain`, ...), richest first; a front end

@@ -1,0 +1,78 @@
+using System.Text.RegularExpressions;
+using FineTune.Kit.Notebooks.Execution;
+using FineTune.Kit.Notebooks.Model;
+using FineTune.Kit.Notebooks.Parameters;
+using FineTune.Kit.Tests.Notebooks;
+
+namespace FineTune.Kit.Tests.Interactive;
+
+/// <summary>
+/// The shipped notebooks in the engine users run them in (.NET Interactive through dotnet-repl), loading the kit as
+/// packages from artifacts/packages through notebooks/NuGet.config, exactly as a user's first cell does. The sizes come
+/// from a copy whose parameters are overridden the way our runner does it (an injected cell after the parameters cell),
+/// since dotnet-repl has no parameters of its own. The copy runs from notebooks/, so relative paths resolve as in VS Code.
+/// </summary>
+public class EngineNotebookTests
+{
+    private static readonly string Folder = RepoFiles.PathOf("notebooks");
+
+    public static TheoryData<string> Names() => new(ShippedNotebooksTests.TestSizes.Keys);
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Shipped_notebook_runs_in_dotnet_repl_without_errors_and_with_offline_charts(string name)
+    {
+        using var temp = new TempFolder();
+        var notebook = Notebook.Load(Path.Combine(Folder, name));
+        var sizes = ShippedNotebooksTests.TestSizes[name].ToList();
+        if (notebook.Cells.Any(c => c.Tags.Contains("parameters") && c.Source.Contains("string outputDir")))
+            sizes.Add(new("outputDir", temp.File("out")));
+        ParameterInjector.Inject(notebook, sizes);
+        var copy = temp.File(name);
+        notebook.Save(copy);
+
+        var run = DotnetRepl.Run(copy, Folder, temp.File("executed.ipynb"), TimeSpan.FromMinutes(10));
+
+        Assert.True(run.ExitCode == 0 && run.Errors.Count == 0 && run.Notebook is not null, run.Describe());
+        var charts = run.Html.Count(h => h.Contains("Plotly.newPlot", StringComparison.Ordinal));
+        Assert.True(charts >= 2, $"{name} showed {charts} chart(s) in the engine\n{run.Describe()}");
+        // plotly.js travels once, inside the notebook: nothing is fetched from a CDN
+        Assert.Equal(1, run.Html.Sum(h => Regex.Matches(h, @"plotly\.js v\d").Count));
+        var all = run.Notebook!.ToJsonString();
+        Assert.DoesNotContain("cdn.plot.ly", all);
+        Assert.DoesNotContain("cdnjs", all);
+    }
+
+    [Fact]
+    public void A_failing_cell_and_an_unknown_package_are_reported_with_their_cell_number_by_both_engines()
+    {
+        using var temp = new TempFolder();
+        var failing = Notebook.Create()
+            .Code("#r \"nuget: FineTune.Kit.Interactive, 0.2.0\"\nusing System.IO;")
+            .Code("throw new InvalidOperationException(\"boom in the second cell\");")
+            .Code("1 + 1");
+        var unknown = Notebook.Create()
+            .Code("#r \"nuget: Ftk.Tests.NoSuchPackage, 1.0.0\"")
+            .Code("1 + 1");
+        failing.Save(temp.File("failing.ipynb"));
+        unknown.Save(temp.File("unknown.ipynb"));
+
+        var engineFailing = DotnetRepl.Run(temp.File("failing.ipynb"), Folder, temp.File("failing.out.ipynb"), TimeSpan.FromMinutes(5));
+        Assert.NotEqual(0, engineFailing.ExitCode);
+        var error = Assert.Single(engineFailing.Errors);
+        Assert.True(error.Cell == 2 && error.Value.Contains("boom in the second cell"), engineFailing.Describe());
+
+        var engineUnknown = DotnetRepl.Run(temp.File("unknown.ipynb"), Folder, temp.File("unknown.out.ipynb"), TimeSpan.FromMinutes(5));
+        Assert.NotEqual(0, engineUnknown.ExitCode);
+        Assert.True(engineUnknown.Errors.Count > 0 && engineUnknown.Errors[0].Cell == 1, engineUnknown.Describe());
+
+        var runner = new NotebookRunner().LogTo(TextWriter.Null);
+        var oursFailing = runner.Run(Notebook.Load(temp.File("failing.ipynb")));
+        var ourError = Assert.Single(oursFailing.Errors);
+        Assert.Equal(2, ourError.CellNumber);
+        Assert.Contains("boom in the second cell", ourError.Error);
+        var oursUnknown = runner.Run(Notebook.Load(temp.File("unknown.ipynb")));
+        Assert.Equal(1, Assert.Single(oursUnknown.Errors).CellNumber);
+        Assert.Contains("cell 1", oursUnknown.Errors.Single().Error);
+    }
+}
