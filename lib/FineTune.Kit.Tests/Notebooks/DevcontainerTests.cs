@@ -50,7 +50,7 @@ public class DevcontainerTests
         var extensions = json.GetProperty("customizations").GetProperty("vscode").GetProperty("extensions")
             .EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Equal(["ms-dotnettools.csharp", "ms-dotnettools.csdevkit", "ms-dotnettools.dotnet-interactive-vscode"], extensions);
-        Assert.Equal(BuildCommand, json.GetProperty("postCreateCommand").GetString());
+        Assert.Equal("dotnet tool restore && " + BuildCommand, json.GetProperty("postCreateCommand").GetString());
     }
 
     [Fact]
@@ -72,8 +72,18 @@ public class DevcontainerTests
         }
 
         var build = instructions.Single(i => i.Contains("dotnet build", StringComparison.Ordinal));
+        Assert.Contains("dotnet tool restore", build); // the notebook engine's tools, pinned in .config/dotnet-tools.json
         Assert.Contains(BuildCommand + " -p:TorchBackend=${TORCH_BACKEND}", build);
         Assert.Contains(BuildCommand, RepoFiles.Read("docs/notebooks.md"));
         Assert.Matches(new Regex(@"--build-arg TORCH_BACKEND=cuda"), RepoFiles.Read("docs/notebooks.md"));
+    }
+
+    [Fact]
+    public void The_notebook_engine_tools_are_pinned_in_the_tool_manifest()
+    {
+        using var manifest = JsonDocument.Parse(RepoFiles.Read(".config/dotnet-tools.json"));
+        var tools = manifest.RootElement.GetProperty("tools");
+        Assert.Equal("0.3.259", tools.GetProperty("dotnet-repl").GetProperty("version").GetString());
+        Assert.Equal("1.0.712001", tools.GetProperty("microsoft.dotnet-interactive").GetProperty("version").GetString());
     }
 }
