@@ -35,6 +35,7 @@ public static class KitFormatters
             foreach (var type in types)
             {
                 Formatter.Register(type, (value, writer) => writer.Write(Html(value)), HtmlFormatter.MimeType);
+                Formatter.Register(type, (value, writer) => writer.Write(Plain(value)), PlainTextFormatter.MimeType);
                 Formatter.SetPreferredMimeTypesFor(type, HtmlFormatter.MimeType, PlainTextFormatter.MimeType);
             }
             return FormattedTypes = types;
@@ -46,6 +47,12 @@ public static class KitFormatters
     {
         lock (Gate) return Current.Format(value)["text/html"] ?? System.Net.WebUtility.HtmlEncode(PlainText.Format(value));
     }
+
+    /// <summary>
+    /// The text/plain form shown beside the HTML (and by front ends without HTML). Computed on its own: asking the
+    /// HTML formatter would count as showing a chart and move plotly.js out of the output that the page shows.
+    /// </summary>
+    public static string Plain(object? value) => value is GenericChart ? "Plotly.NET chart" : PlainText.Format(value);
 
     /// <summary>Public, concrete kit types that render themselves: a public <c>ToHtml()</c> or <c>Chart()</c>.</summary>
     internal static IEnumerable<Type> KitReportTypes(Assembly kit) =>

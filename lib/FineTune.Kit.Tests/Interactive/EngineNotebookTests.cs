@@ -44,6 +44,36 @@ public class EngineNotebookTests
     }
 
     [Fact]
+    public void The_quickstart_runs_in_jupyter_with_the_dotnet_interactive_kernel()
+    {
+        const string name = "00-quickstart.ipynb";
+        using var temp = new TempFolder();
+        var notebook = Notebook.Load(Path.Combine(Folder, name));
+        ParameterInjector.Inject(notebook, [.. ShippedNotebooksTests.TestSizes[name], new("outputDir", temp.File("out"))]);
+        // nbconvert runs a notebook in its own folder: the copy sits beside the original, under a name git ignores
+        var copy = Path.Combine(Folder, $".ftk-test-{Guid.NewGuid():N}.ipynb");
+        notebook.Save(copy);
+        try
+        {
+            var run = Jupyter.Execute(copy, temp.File("executed.ipynb"), temp.File("jupyter"), TimeSpan.FromMinutes(10));
+            Assert.True(run.ExitCode == 0 && run.Errors.Count == 0 && run.Notebook is not null, run.Describe());
+            var charts = run.Html.Where(h => h.Contains("Plotly.newPlot", StringComparison.Ordinal)).ToList();
+            Assert.True(charts.Count >= 2, $"{charts.Count} chart(s) in Jupyter\n{run.Describe()}");
+            Assert.Equal(1, charts.Sum(h => Regex.Matches(h, @"plotly\.js v\d").Count));
+            // (the kernel's own start-up output for Jupyter front ends loads require.js from a CDN; the charts do not)
+            Assert.All(charts, h =>
+            {
+                Assert.DoesNotContain("cdn.plot.ly", h);
+                Assert.DoesNotContain("cdnjs", h);
+            });
+        }
+        finally
+        {
+            File.Delete(copy);
+        }
+    }
+
+    [Fact]
     public void A_failing_cell_and_an_unknown_package_are_reported_with_their_cell_number_by_both_engines()
     {
         using var temp = new TempFolder();

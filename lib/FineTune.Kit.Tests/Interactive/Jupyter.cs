@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using FineTune.Kit.Tests.Notebooks;
+
+namespace FineTune.Kit.Tests.Interactive;
+
+/// <summary>
+/// Runs a notebook the Jupyter way: `jupyter nbconvert --to notebook --execute` with the .NET Interactive kernel from
+/// the tool manifest. The kernel spec is the one `dotnet-interactive jupyter install` writes, placed in a folder of the
+/// test's own (JUPYTER_PATH) so nothing is installed into the user's Jupyter setup.
+/// </summary>
+internal static class Jupyter
+{
+    /// <summary>The nbconvert command (Debian's jupyter-nbconvert), or null when it is not installed.</summary>
+    public static string? NbConvert =>
+        new[] { "/usr/bin/jupyter-nbconvert", "/usr/local/bin/jupyter-nbconvert" }.FirstOrDefault(File.Exists);
+
+    public static EngineRun Execute(string notebook, string output, string kernelFolder, TimeSpan timeout)
+    {
+        var nbconvert = NbConvert ?? throw new InvalidOperationException(
+            "jupyter-nbconvert is not installed (Debian: apt-get install jupyter-nbconvert python3-ipykernel; scripts/install-test-deps.sh does it)");
+        var spec = Path.Combine(kernelFolder, "kernels", ".net-csharp");
+        Directory.CreateDirectory(spec);
+        var argv = new JsonArray("dotnet", "tool", "run", "dotnet-interactive", "--", "jupyter", "--default-kernel", "csharp",
+            "{connection_file}", "--http-port-range", "2048-3000");
+        File.WriteAllText(Path.Combine(spec, "kernel.json"),
+            new JsonObject { ["argv"] = argv, ["display_name"] = ".NET (C#)", ["language"] = "C#" }.ToJsonString());
+
+        var info = new ProcessStartInfo(nbconvert)
+        {
+            WorkingDirectory = Path.GetDirectoryName(notebook)!, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        foreach (var a in new[] { "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=600",
+                     "--ExecutePreprocessor.kernel_name=.net-csharp", notebook, "--output", output })
+            info.ArgumentList.Add(a);
+        info.Environment["JUPYTER_PATH"] = kernelFolder;
+        info.Environment["PYDEVD_DISABLE_FILE_VALIDATION"] = "1";
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            return new EngineRun(-1, null, $"nbconvert timed out after {timeout.TotalSeconds} s");
+        }
+        process.WaitForExit();
+        var json = File.Exists(output) ? JsonNode.Parse(File.ReadAllText(output))!.AsObject() : null;
+        return new EngineRun(process.ExitCode, json, stdout.Result + stderr.Result);
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# What the test suite needs beyond the .NET SDK, installed by the project itself (idempotent):
+#  - the notebook engine's tools (dotnet-repl, dotnet-interactive), pinned in .config/dotnet-tools.json;
+#  - Jupyter's nbconvert and kernel client, to run a notebook the Jupyter way (Debian/Ubuntu packages).
+# Debian packages are installed when missing and apt-get can be used (root, or sudo without a password).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dotnet tool restore
+
+missing=()
+[ -x /usr/bin/jupyter-nbconvert ] || missing+=(jupyter-nbconvert python3-nbconvert jupyter-client python3-ipykernel)
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-test-deps: no apt-get here; install these yourself: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo -n"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
