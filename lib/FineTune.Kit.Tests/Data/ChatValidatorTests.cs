@@ -43,7 +43,7 @@ public class ChatValidatorTests
         Assert.Equal((2, 1), (report.AssistantTokens.Max, report.AssistantTokens.Min));
         Assert.Equal([(1, 19)], report.OverContextLimit);
         Assert.Equal([19, 12], report.TokenCounts);
-        Assert.Contains("Tokens per conversation", Plots.HtmlPage.ChartFragment(report.Chart()));
+        Assert.Contains("Tokens per conversation", FineTune.Kit.Plots.HtmlPage.ChartFragment(report.Chart()));
     }
 
     [Fact]

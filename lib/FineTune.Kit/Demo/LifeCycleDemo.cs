@@ -87,9 +87,8 @@ public static class LifeCycleDemo
             .DropDuplicates(nearThreshold: 0.8).RedactPii().FilterLength(minChars: 10, maxChars: 600));
         var splits = curated.Data.Split(0.8, 0.1, 0.1, stratifyBy: "label", seed: o.Seed);
         curated.Report.RecordSplits(splits, LeakageCheck.Find(splits));
-        static List<LabeledExample> Labeled(Dataset d) => d.AsText().Select(r => new LabeledExample(r.Text, r.Label!)).ToList();
-        var train = Labeled(splits.Train).Take(o.MaxTrainExamples).ToList();
-        var validation = Labeled(splits.Validation);
+        var train = LabeledExample.From(splits.Train, o.MaxTrainExamples);
+        var validation = LabeledExample.From(splits.Validation);
         var test = heldOut.Take(o.TestExamples).Select(r => new LabeledExample(r.Text, r.Label!)).ToList();
         page.Heading("1. Data curation")
             .Paragraph($"{curated.Report.InputRows} raw rows ({curated.Report.InvalidRows.Count} malformed and listed), {curated.Report.OutputRows} kept; " +
