@@ -32,12 +32,15 @@ internal static class DotnetRepl
         return new EngineRun(code, output, log);
     }
 
-    private static (int Code, string Log) Exec(string file, IEnumerable<string> args, string directory, TimeSpan timeout)
+    /// <summary>Runs a command to its end (killed with its children past the timeout); returns its exit code and output.</summary>
+    internal static (int Code, string Log) Exec(string file, IEnumerable<string> args, string directory, TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         using var process = Process.Start(info)!;
         var log = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FineTune.Kit.Tests.Notebooks;
 
@@ -26,26 +25,12 @@ internal static class Jupyter
         File.WriteAllText(Path.Combine(spec, "kernel.json"),
             new JsonObject { ["argv"] = argv, ["display_name"] = ".NET (C#)", ["language"] = "C#" }.ToJsonString());
 
-        var info = new ProcessStartInfo(nbconvert)
-        {
-            WorkingDirectory = Path.GetDirectoryName(notebook)!, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        foreach (var a in new[] { "--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=600",
-                     "--ExecutePreprocessor.kernel_name=.net-csharp", notebook, "--output", output })
-            info.ArgumentList.Add(a);
-        info.Environment["JUPYTER_PATH"] = kernelFolder;
-        info.Environment["PYDEVD_DISABLE_FILE_VALIDATION"] = "1";
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            return new EngineRun(-1, null, $"nbconvert timed out after {timeout.TotalSeconds} s");
-        }
-        process.WaitForExit();
+        var (code, log) = DotnetRepl.Exec(nbconvert,
+            ["--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=600", "--ExecutePreprocessor.kernel_name=.net-csharp",
+             notebook, "--output", output],
+            Path.GetDirectoryName(notebook)!, timeout,
+            new Dictionary<string, string> { ["JUPYTER_PATH"] = kernelFolder, ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1" });
         var json = File.Exists(output) ? JsonNode.Parse(File.ReadAllText(output))!.AsObject() : null;
-        return new EngineRun(process.ExitCode, json, stdout.Result + stderr.Result);
+        return new EngineRun(code, json, log);
     }
 }
