@@ -88,13 +88,14 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     };
 
     /// <summary>
-    /// The update as it adds to the base weight's layout: scaling · B·A, transposed for Conv1D. Always float32 (also
-    /// for half-precision weights), so that the product and the scaling are not rounded to 16 bits on the way.
+    /// The update as it adds to the base weight's layout: scaling · B·A, transposed for Conv1D. Float32 also for
+    /// half-precision weights (float64 for float64 ones), so that the product and the scaling are not rounded to 16
+    /// bits on the way.
     /// </summary>
     public Tensor DeltaWeight()
     {
-        using var b = lora_B.weight!.detach().to_type(ScalarType.Float32);
-        using var a = lora_A.weight!.detach().to_type(ScalarType.Float32);
+        using var b = lora_B.weight!.detach().to_type(WideType);
+        using var a = lora_A.weight!.detach().to_type(WideType);
         using var product = b.matmul(a);
         var delta = product.mul(Scaling);
         if (!FanInFanOut) return delta;
@@ -111,9 +112,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Adds the update into the base weight (faster inference, same outputs). The sum is formed in float32 and checked
-    /// before anything is written: an update or a result that is NaN or infinite in the weight's type (a diverged
-    /// adapter, or an overflow of half precision) is refused with an error naming the layer, and the weight is left as it was.
+    /// Adds the update into the base weight (faster inference, same outputs). The sum is formed in float32 (float64 for
+    /// float64 weights) and checked before anything is written: an update or a result that is NaN or infinite in the
+    /// weight's type (a diverged adapter, or an overflow of half precision) is refused with an error naming the layer,
+    /// and the weight is left as it was.
     /// </summary>
     /// <exception cref="KitException">The merged weight would hold NaN or infinite values.</exception>
     /// <exception cref="InvalidOperationException">The adapter is disabled.</exception>
@@ -141,7 +143,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         long badDelta = NonFinite(delta);
         if (badDelta > 0)
             throw new KitException($"{LayerName}: the LoRA update B·A holds {badDelta} NaN or infinite values; the base weight was not changed.");
-        using var wide = weight.to_type(ScalarType.Float32);
+        using var wide = weight.to_type(WideType);
         using var sum = sign > 0 ? wide.add(delta) : wide.sub(delta);
         using var result = sum.to_type(weight.dtype);
         long badResult = NonFinite(result);
@@ -150,6 +152,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
                                    $"values into the {weight.dtype} base weight (out of its range); the base weight was not changed.");
         weight.copy_(result);
     }
+
+    // the type updates are formed and added in: at least float32
+    private ScalarType WideType => lora_B.weight!.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
     private static long NonFinite(Tensor t)
     {
