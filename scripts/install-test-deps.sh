@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What the test suite needs beyond the .NET SDK, installed by the project itself (idempotent):
 #  - the notebook engine's tools (dotnet-repl, dotnet-interactive), pinned in .config/dotnet-tools.json;
-#  - Jupyter's nbconvert and kernel client, to run a notebook the Jupyter way (Debian/Ubuntu packages).
+#  - Jupyter's nbconvert and kernel client, to run a notebook the Jupyter way (Debian/Ubuntu packages);
+#  - headless Chromium (Debian's package, with a font), which the browser tests drive through Microsoft.Playwright
+#    with ExecutablePath=/usr/bin/chromium: no browser is downloaded.
 # Debian packages are installed when missing and apt-get can be used (root, or sudo without a password).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +12,7 @@ dotnet tool restore
 
 missing=()
 [ -x /usr/bin/jupyter-nbconvert ] || missing+=(jupyter-nbconvert python3-nbconvert jupyter-client python3-ipykernel)
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "install-test-deps: no apt-get here; install these yourself: ${missing[*]}" >&2

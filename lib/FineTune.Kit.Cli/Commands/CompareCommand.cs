@@ -25,9 +25,12 @@ internal static class CompareCommand
         var prompt = new PromptOptions();
         var shots = Cli.Optional("--shots", "With --model: prompting approaches to run, as numbers of examples in the prompt", "0,4");
         var pricePerTokens = Cli.Optional("--price-per-1k-tokens", "Price of 1,000 prompt tokens.", 0.0);
-        var pricePerSecond = Cli.Optional("--price-per-second", "Price of one second of inference compute.", 0.0);
-        var trainingPrice = Cli.Optional("--training-price-per-second", "Price of one second of training compute.", 0.0);
-        var amortize = Cli.Optional("--amortize-over", "Requests the training cost is spread over.", 1_000_000L);
+        var pricePerHour = Cli.Optional("--price-per-hour",
+            "Price of one hour of the machine that serves and trains the models: measured latency and training time are priced at it.",
+            CostModel.DefaultHardwarePricePerHour);
+        var pricePerSecond = Cli.Optional("--price-per-second", "Price of one second of inference compute (instead of --price-per-hour).", 0.0);
+        var trainingPrice = Cli.Optional("--training-price-per-second", "Price of one second of training compute (default: --price-per-hour / 3600).", 0.0);
+        var amortize = Cli.Optional("--amortize-over", "Requests the training cost is spread over.", CostModel.DefaultAmortizeOverRequests);
         var currency = Cli.Optional("--currency", "Currency symbol for the report.", "$");
         var resamples = Cli.Optional("--resamples", "Bootstrap resamples.", 2000);
         var level = Cli.Optional("--level", "Confidence level of the intervals.", 0.95);
@@ -39,7 +42,7 @@ internal static class CompareCommand
         var command = new Command("compare", "Compare prompting and fine-tuning approaches from saved predictions on the same test set.")
         {
             test, approaches, model.Model, model.Adapters, model.Device, data, shots,
-            pricePerTokens, pricePerSecond, trainingPrice, amortize, currency, resamples, level, seed, outDir, json, sliceBy,
+            pricePerTokens, pricePerHour, pricePerSecond, trainingPrice, amortize, currency, resamples, level, seed, outDir, json, sliceBy,
         };
         foreach (var o in prompt.All) command.Options.Add(o);
         command.Handle(parse =>
@@ -51,14 +54,7 @@ internal static class CompareCommand
                 throw new ArgumentException("the prompt options (--instruction, --input-prefix, --separator, --output-prefix, --labels-as) apply with --model only");
             var (testSet, pool) = fromModel ? ModelApproaches.ReadData(parse.GetValue(data)) : (EvaluationFiles.ReadTestSet(parse.GetValue(test)!), null);
             var comparison = new PromptVsFineTune(testSet)
-                .WithCostModel(new CostModel
-                {
-                    PricePer1kPromptTokens = parse.GetValue(pricePerTokens),
-                    PricePerComputeSecond = parse.GetValue(pricePerSecond),
-                    TrainingPricePerSecond = parse.GetValue(trainingPrice),
-                    AmortizeOverRequests = parse.GetValue(amortize),
-                    Currency = parse.GetValue(currency)!,
-                })
+                .WithCostModel(CostModelOf(parse, pricePerTokens, pricePerHour, pricePerSecond, trainingPrice, amortize, currency))
                 .WithBootstrap(new Bootstrap(parse.GetValue(resamples), parse.GetValue(level), parse.GetValue(seed)));
             if (fromModel) comparison.AddRange(ModelApproaches.Build(model, prompt, parse, testSet, pool!, parse.GetValue(shots)!));
             else foreach (var spec in parse.GetValue(approaches) ?? []) comparison.Add(ParseApproach(spec));
@@ -96,6 +92,29 @@ internal static class CompareCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The cost model of the options: latency and training time priced at --price-per-hour unless the per-second
+    /// prices are given (--price-per-hour and --price-per-second together are refused: they price the same thing).
+    /// </summary>
+    internal static CostModel CostModelOf(ParseResult parse, Option<double> perTokens, Option<double> perHour, Option<double> perSecond,
+        Option<double> trainingPerSecond, Option<long> amortize, Option<string> currency)
+    {
+        static bool Given(ParseResult p, Option o) => p.GetResult(o) is { Implicit: false };
+        if (Given(parse, perHour) && Given(parse, perSecond))
+            throw new ArgumentException("give --price-per-hour or --price-per-second, not both");
+        if (parse.GetValue(perHour) is var h && (!double.IsFinite(h) || h < 0)) throw new ArgumentException($"--price-per-hour must be a non-negative number, got {h}");
+        if (parse.GetValue(amortize) < 1) throw new ArgumentException($"--amortize-over must be at least 1, got {parse.GetValue(amortize)}");
+        var hourly = CostModel.ForHardware(parse.GetValue(perHour), parse.GetValue(amortize));
+        return hourly with
+        {
+            PricePer1kPromptTokens = parse.GetValue(perTokens),
+            PricePerComputeSecond = Given(parse, perSecond) ? parse.GetValue(perSecond) : hourly.PricePerComputeSecond,
+            TrainingPricePerSecond = Given(parse, trainingPerSecond) ? parse.GetValue(trainingPerSecond) : hourly.TrainingPricePerSecond,
+            AmortizeOverRequests = parse.GetValue(amortize),
+            Currency = parse.GetValue(currency)!,
+        };
     }
 
     /// <summary>Parses NAME=PATH[;params=N][;train_seconds=S].</summary>

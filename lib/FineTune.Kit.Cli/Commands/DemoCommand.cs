@@ -16,15 +16,19 @@ internal static class DemoCommand
         var test = Cli.Optional("--test-examples", "Held-out tickets to score every approach on", d.TestExamples);
         var epochs = Cli.Optional("--epochs", "LoRA training epochs", d.Epochs);
         var seed = Cli.Optional("--seed", "Seed", d.Seed);
+        var pricePerHour = Cli.Optional("--price-per-hour", "Price of one hour of this machine: latency and training time are priced at it", d.HardwarePricePerHour);
+        var amortize = Cli.Optional("--amortize-over", "Requests the training cost is spread over in the cost per 1,000 requests", d.AmortizeOverRequests);
         var command = new Command("demo", "Run the whole life cycle on the embedded sample: curate, prompt, fine-tune, compare, explain, merge, generate");
-        foreach (var o in new Option[] { output, data, test, epochs, seed }) command.Options.Add(o);
+        foreach (var o in new Option[] { output, data, test, epochs, seed, pricePerHour, amortize }) command.Options.Add(o);
         command.Handle(parse =>
         {
             var options = d with
             {
                 OutputDirectory = parse.GetValue(output)!, DataDirectory = parse.GetValue(data)!,
                 TestExamples = parse.GetValue(test), Epochs = parse.GetValue(epochs), Seed = parse.GetValue(seed),
+                HardwarePricePerHour = parse.GetValue(pricePerHour), AmortizeOverRequests = parse.GetValue(amortize),
             };
+            Evaluation.Comparison.CostModel.ForHardware(options.HardwarePricePerHour, options.AmortizeOverRequests);   // refuse bad prices at once
             if (!Directory.Exists(Path.Combine(options.DataDirectory, "base-model")))
                 throw new DirectoryNotFoundException($"{Path.Combine(options.DataDirectory, "base-model")} not found: run the demo from the repository root, or pass --data.");
             var started = DateTime.Now;
@@ -39,11 +43,13 @@ internal static class DemoCommand
 
             var table = new Table().AddColumn("approach").AddColumn(new TableColumn("accuracy").RightAligned())
                 .AddColumn(new TableColumn("95% CI").RightAligned()).AddColumn(new TableColumn("macro-F1").RightAligned())
-                .AddColumn(new TableColumn("trainable").RightAligned()).AddColumn(new TableColumn("latency").RightAligned());
+                .AddColumn(new TableColumn("trainable").RightAligned()).AddColumn(new TableColumn("latency").RightAligned())
+                .AddColumn(new TableColumn("cost / 1k requests").RightAligned());
             foreach (var a in result.Comparison.Approaches)
                 table.AddRow(Markup.Escape(a.Name), a.Accuracy.Estimate.ToString("P1", CultureInfo.InvariantCulture),
                     $"{a.Accuracy.Lower:P1}–{a.Accuracy.Upper:P1}", a.MacroF1.Estimate.ToString("F3", CultureInfo.InvariantCulture),
-                    a.TrainableParameters.ToString("N0", CultureInfo.InvariantCulture), $"{a.Classification.LatencyMs.Mean:F0} ms");
+                    a.TrainableParameters.ToString("N0", CultureInfo.InvariantCulture), $"{a.Classification.LatencyMs.Mean:F0} ms",
+                    Markup.Escape(Evaluation.Comparison.Recommendation.Money(a.CostPer1k, result.Comparison.CostModel)));
             Cli.Out.Write(table);
             Console.WriteLine(result.Comparison.Recommendation);
             Console.WriteLine($"\nThe merged model answers tickets (reply loss on {result.ReplyLoss.Examples} held-out replies: " +

@@ -15,7 +15,7 @@ public class PipelineTests
         "not json at all",
         "{\"text\": \"ok\", \"label\": \"bug\"}",
         "{\"text\": \"The export button freezes the whole screen every single time\", \"label\": \"bug\"}",
-        "{\"text\": \"The export button freezes the whole screen every single time!!\", \"label\": \"bug\"}",
+        "{\"text\": \"The export button freezes the whole screen every single time again\", \"label\": \"bug\"}",
         "{\"text\": \"Password reset link never arrives in my inbox\", \"label\": \"account\"}",
     ];
 

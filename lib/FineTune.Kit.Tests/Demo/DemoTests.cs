@@ -24,6 +24,8 @@ public class DemoTests
         var names = metrics["comparison"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()).ToArray();
         Assert.Equal(["zero-shot", "zero-shot, instruction prompt", "few-shot k=4", "LoRA r=8"], names);
         Assert.All(metrics["comparison"]!.AsArray(), a => Assert.InRange(a!["accuracy"]!.GetValue<double>(), 0, 1));
+        // a local model is not free: measured latency is priced at the default hardware price per hour
+        Assert.All(metrics["comparison"]!.AsArray(), a => Assert.True(a!["cost_per_1k"]!.GetValue<double>() > 0, $"{a["name"]} costs 0"));
         Assert.False(string.IsNullOrWhiteSpace(metrics["recommendation"]!.GetValue<string>()));
         var html = File.ReadAllText(result.ReportPath);
         Assert.Contains("Plotly.newPlot", html);

@@ -48,6 +48,13 @@ public sealed record DemoOptions
     public int Replies { get; init; } = 3;
     /// <summary>Seed of splits, sampling and training.</summary>
     public int Seed { get; init; } = 42;
+    /// <summary>
+    /// Price of one hour of the machine the demo runs on: the comparison prices every approach's measured latency and
+    /// the adapter's training time at it (a local model is not free).
+    /// </summary>
+    public double HardwarePricePerHour { get; init; } = CostModel.DefaultHardwarePricePerHour;
+    /// <summary>Requests the training cost is spread over in the cost per 1,000 requests.</summary>
+    public long AmortizeOverRequests { get; init; } = CostModel.DefaultAmortizeOverRequests;
 }
 
 /// <summary>What the demo produced.</summary>
@@ -73,6 +80,7 @@ public static class LifeCycleDemo
     {
         var clock = Stopwatch.StartNew();
         stage ??= _ => { };
+        var cost = CostModel.ForHardware(o.HardwarePricePerHour, o.AmortizeOverRequests);     // checked before hours of work
         Directory.CreateDirectory(o.OutputDirectory);
         var page = new HtmlPage("FineTune.Kit demo: intent classification for Lumen Home support");
 
@@ -146,13 +154,14 @@ public static class LifeCycleDemo
 
         // 4. Compare on the same held-out tickets
         stage("comparing the approaches");
-        var comparison = new PromptVsFineTune(test).WithLabels(labels)
+        var comparison = new PromptVsFineTune(test).WithLabels(labels).WithCostModel(cost)
             .Add(Approach.Named("zero-shot").WithPredictions(zeroOut))
             .Add(Approach.Named("zero-shot, instruction prompt").WithPredictions(instructedOut))
             .Add(Approach.Named($"few-shot k={o.Shots}").WithPredictions(fewOut))
             .Add(Approach.Named(loraName).WithPredictions(loraOut).WithTrainableParameters(trainableParameters).TrainedFor(run.Elapsed))
             .Run();
-        page.Heading("3. Prompting versus fine-tuning").Paragraph(comparison.Recommendation).Table(ComparisonReport.Header, comparison.Rows());
+        page.Heading("3. Prompting versus fine-tuning").Paragraph(comparison.Recommendation).Table(ComparisonReport.Header, comparison.Rows())
+            .Paragraph($"Cost per 1,000 requests: {cost.Describe()}.");
         foreach (var chart in comparison.Charts().All()) page.Chart(chart);
 
         // 5. Explain a few of the fine-tuned model's predictions

@@ -38,10 +38,11 @@ public static class EvaluationCharts
             ("yaxis", Obj(("title", Obj(("text", "gold"))), ("autorange", "reversed"))));
 
     /// <summary>A heatmap trace of a confusion matrix on the given axes (for side-by-side grids).</summary>
-    internal static Trace ConfusionTrace(ConfusionMatrix matrix, string xAxis, string yAxis, bool showScale)
+    internal static Trace ConfusionTrace(ConfusionMatrix matrix, string xAxis, string yAxis, bool showScale, int? zMax = null)
     {
         var rows = matrix.ToRows();
         return Trace("heatmap", ("z", rows), ("x", matrix.Labels.ToArray()), ("y", matrix.Labels.ToArray()),
+            ("zmin", zMax is null ? null : 0), ("zmax", zMax),
             ("text", rows.Select(r => r.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToArray()),
             ("texttemplate", "%{text}"), ("colorscale", "Blues"), ("showscale", showScale), ("xaxis", xAxis), ("yaxis", yAxis),
             ("hovertemplate", "gold %{y}, predicted %{x}: %{z}<extra></extra>"));

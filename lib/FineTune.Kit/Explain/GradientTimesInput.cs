@@ -2,7 +2,8 @@ namespace FineTune.Kit.Explain;
 
 /// <summary>
 /// Gradient × input: attribution_i = (x_i − x'_i) · ∂f/∂x_i(x), a one-gradient first-order approximation of
-/// integrated gradients. Exact completeness only for linear f; the gap is reported as for integrated gradients.
+/// integrated gradients. Exact completeness only for linear f; the gap is reported as for integrated gradients, against
+/// the same baseline (dimensions of no feature held at the input).
 /// </summary>
 public sealed class GradientTimesInput
 {
@@ -24,6 +25,7 @@ public sealed class GradientTimesInput
         layout ??= InputLayout.PerDimension(input.Length);
         if (layout.Dimensions != input.Length)
             throw new KitException($"The layout covers {layout.Dimensions} dimensions but the input has {input.Length}.");
+        baseline = layout.BaselineFor(input, baseline);
         var r = InputLayout.Call(f, [input, baseline], input.Length);
         var perDimension = new double[input.Length];
         for (int d = 0; d < input.Length; d++) perDimension[d] = (input[d] - baseline[d]) * r[0].Gradient[d];

@@ -12,8 +12,8 @@ public delegate ValueAndGradient[] GradientValue(IReadOnlyList<double[]> inputs)
 /// <summary>
 /// How the dimensions of the input vector map onto features: per dimension, or per token of a [T × d] embedding
 /// matrix flattened row by row (token t owns dimensions t·d .. t·d + d − 1), then per feature of a
-/// <see cref="FeatureSet"/>. Dimensions of tokens outside every feature count towards completeness but belong to
-/// no feature.
+/// <see cref="FeatureSet"/>. Dimensions of tokens outside every feature belong to no feature: the gradient methods
+/// hold them at the input (see <see cref="BaselineFor"/>), as the coalition methods keep such tokens present.
 /// </summary>
 public sealed class InputLayout
 {
@@ -50,6 +50,19 @@ public sealed class InputLayout
         for (int t = 0; t < features.TokenCount; t++)
             for (int k = 0; k < width; k++) map[t * width + k] = features.FeatureOfToken(t);
         return new InputLayout(map, features.Names, features);
+    }
+
+    /// <summary>
+    /// The baseline the path starts from: <paramref name="baseline"/> for dimensions of some feature, the input itself
+    /// for dimensions of no feature. Those dimensions then never move along the path, take no share of
+    /// f(x) − f(baseline), and completeness holds over the features that are reported.
+    /// </summary>
+    public double[] BaselineFor(double[] input, double[] baseline)
+    {
+        var held = (double[])baseline.Clone();
+        for (int d = 0; d < held.Length; d++)
+            if (_featureOfDimension[d] < 0) held[d] = input[d];
+        return held;
     }
 
     /// <summary>Sums per-dimension attributions into per-feature ones.</summary>

@@ -20,6 +20,8 @@ public enum IntegrationRule
 /// integral replaced by a quadrature over <see cref="Steps"/> points. Completeness says the attributions sum to
 /// f(x) − f(x'); the difference left by the quadrature is reported as <c>completeness_gap</c> (absolute) and
 /// <c>relative_completeness_gap</c> (divided by |f(x) − f(x')|). A large gap means more steps are needed.
+/// Dimensions that belong to no feature of the layout stay at the input along the whole path (x' takes their input
+/// values), so the reported features alone add up to f(x) − f(x').
 /// </summary>
 public sealed class IntegratedGradients
 {
@@ -84,6 +86,7 @@ public sealed class IntegratedGradients
         layout ??= InputLayout.PerDimension(input.Length);
         if (layout.Dimensions != input.Length)
             throw new KitException($"The layout covers {layout.Dimensions} dimensions but the input has {input.Length}.");
+        baseline = layout.BaselineFor(input, baseline);
         int n = input.Length;
         var nodes = Nodes(Rule, Steps);
         // the two ends are evaluated too: they give f(x') and f(x) for the completeness check

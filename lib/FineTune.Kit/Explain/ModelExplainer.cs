@@ -83,7 +83,7 @@ public static class ModelExplainer
         }
         var maskToken = model.RequireTokenizer().IdToToken((int)input.MaskId) ?? input.MaskId.ToString();
         var masking = options.Method is ExplainMethod.IntegratedGradients or ExplainMethod.GradientTimesInput
-            ? $"baseline: embedding of {maskToken}" : $"absent tokens replaced by {maskToken}";
+            ? $"baseline: embedding of {maskToken} for the features' tokens, other tokens at their input" : $"absent tokens replaced by {maskToken}";
         result.Masking = masking;
         return result;
     }

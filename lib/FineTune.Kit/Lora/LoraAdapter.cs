@@ -58,7 +58,7 @@ public sealed class LoraAdapter
         var layers = new Dictionary<string, LoraLinear>();
         foreach (var (path, parent, child, layer) in plan)
         {
-            var wrapped = new LoraLinear(layer, config.R, config.Scaling, config.Dropout, generator);
+            var wrapped = new LoraLinear(layer, config.R, config.Scaling, config.Dropout, generator, path);
             wrapped.train(model.Module.training);        // a new module starts in training mode; follow the model's (dropout off at inference)
             parent.ReplaceChild(child, wrapped);
             layers[path] = wrapped;

@@ -21,10 +21,11 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public Linear lora_B;
     private readonly double _dropout;
 
-    /// <summary>Wraps <paramref name="baseLayer"/> with a rank-r adapter.</summary>
-    public LoraLinear(nn.Module<Tensor, Tensor> baseLayer, int r, double scaling, double dropout, Generator? generator = null)
+    /// <summary>Wraps <paramref name="baseLayer"/> with a rank-r adapter; <paramref name="name"/> (the module path) names the layer in errors.</summary>
+    public LoraLinear(nn.Module<Tensor, Tensor> baseLayer, int r, double scaling, double dropout, Generator? generator = null, string? name = null)
         : base("LoraLinear")
     {
+        LayerName = name ?? "LoRA layer";
         if (r <= 0) throw new ArgumentException($"LoRA rank must be positive, got {r}.");
         (InFeatures, OutFeatures, FanInFanOut) = baseLayer switch
         {
@@ -59,10 +60,25 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public int Rank { get; }
     /// <summary>The factor on B·A.</summary>
     public double Scaling { get; }
+    /// <summary>The module path of the wrapped layer (e.g. <c>model.layers.0.self_attn.q_proj</c>), for messages.</summary>
+    public string LayerName { get; }
     /// <summary>Whether B·A has been added into the base weight.</summary>
     public bool Merged { get; private set; }
-    /// <summary>When false the layer behaves exactly as the base layer.</summary>
-    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// When false the layer behaves exactly as the base layer. Disabling a merged adapter first unmerges it (as PEFT
+    /// does): a merged update lives in the base weight, so merely skipping the adapter path would leave it in force.
+    /// </summary>
+    public bool Enabled
+    {
+        get => _enabled;
+        set
+        {
+            if (!value && Merged) Unmerge();
+            _enabled = value;
+        }
+    }
+    private bool _enabled = true;
 
     private static Tensor BaseWeight(nn.Module<Tensor, Tensor> layer) => layer switch
     {
@@ -71,11 +87,19 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         _ => throw new InvalidOperationException(),
     };
 
-    /// <summary>The update as it adds to the base weight's layout: scaling · B·A, transposed for Conv1D.</summary>
+    /// <summary>
+    /// The update as it adds to the base weight's layout: scaling · B·A, transposed for Conv1D. Float32 also for
+    /// half-precision weights (float64 for float64 ones), so that the product and the scaling are not rounded to 16
+    /// bits on the way.
+    /// </summary>
     public Tensor DeltaWeight()
     {
-        var delta = lora_B.weight!.matmul(lora_A.weight!).mul(Scaling);
-        return FanInFanOut ? delta.t() : delta;
+        using var b = lora_B.weight!.detach().to_type(WideType);
+        using var a = lora_A.weight!.detach().to_type(WideType);
+        using var product = b.matmul(a);
+        var delta = product.mul(Scaling);
+        if (!FanInFanOut) return delta;
+        using (delta) return delta.t().contiguous();
     }
 
     /// <inheritdoc />
@@ -87,19 +111,55 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         return y + lora_B.call(lora_A.call(h)).mul(Scaling);
     }
 
-    /// <summary>Adds the update into the base weight (faster inference, same outputs).</summary>
+    /// <summary>
+    /// Adds the update into the base weight (faster inference, same outputs). The sum is formed in float32 (float64 for
+    /// float64 weights) and checked before anything is written: an update or a result that is NaN or infinite in the
+    /// weight's type (a diverged adapter, or an overflow of half precision) is refused with an error naming the layer,
+    /// and the weight is left as it was.
+    /// </summary>
+    /// <exception cref="KitException">The merged weight would hold NaN or infinite values.</exception>
+    /// <exception cref="InvalidOperationException">The adapter is disabled.</exception>
     public void Merge()
     {
         if (Merged) return;
-        using (no_grad()) { using var d = DeltaWeight(); BaseWeight(base_layer).add_(d); }
+        if (!Enabled) throw new InvalidOperationException($"{LayerName}: cannot merge a disabled LoRA adapter; enable it first.");
+        WriteBaseWeight(sign: +1);
         Merged = true;
     }
 
-    /// <summary>Subtracts the update from the base weight again.</summary>
+    /// <summary>Subtracts the update from the base weight again (in float32, like <see cref="Merge"/>).</summary>
     public void Unmerge()
     {
         if (!Merged) return;
-        using (no_grad()) { using var d = DeltaWeight(); BaseWeight(base_layer).sub_(d); }
+        WriteBaseWeight(sign: -1);
         Merged = false;
+    }
+
+    private void WriteBaseWeight(int sign)
+    {
+        using var _ = no_grad();
+        var weight = BaseWeight(base_layer);
+        using var delta = DeltaWeight();
+        long badDelta = NonFinite(delta);
+        if (badDelta > 0)
+            throw new KitException($"{LayerName}: the LoRA update B·A holds {badDelta} NaN or infinite values; the base weight was not changed.");
+        using var wide = weight.to_type(WideType);
+        using var sum = sign > 0 ? wide.add(delta) : wide.sub(delta);
+        using var result = sum.to_type(weight.dtype);
+        long badResult = NonFinite(result);
+        if (badResult > 0)
+            throw new KitException($"{LayerName}: {(sign > 0 ? "merging" : "unmerging")} the LoRA update would put {badResult} NaN or infinite " +
+                                   $"values into the {weight.dtype} base weight (out of its range); the base weight was not changed.");
+        weight.copy_(result);
+    }
+
+    // the type updates are formed and added in: at least float32
+    private ScalarType WideType => lora_B.weight!.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+
+    private static long NonFinite(Tensor t)
+    {
+        using var finite = t.isfinite();
+        using var count = finite.logical_not().sum();
+        return count.item<long>();
     }
 }

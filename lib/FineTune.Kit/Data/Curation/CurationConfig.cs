@@ -102,7 +102,7 @@ public sealed class CurationConfig
             "strip_html" => new StripHtmlRule(columns),
             "collapse_whitespace" => new CollapseWhitespaceRule(r.Bool("keep_newlines") ?? true, columns),
             "drop_empty" => new DropEmptyRule([.. r.Strings("columns") ?? []]),
-            "drop_exact_duplicates" => new ExactDuplicateRule(columns),
+            "drop_exact_duplicates" => new ExactDuplicateRule(columns, Normalization(r)),
             "drop_near_duplicates" => new NearDuplicateRule(new NearDuplicateOptions(
                 r.Double("threshold") ?? 0.8, r.Int("shingle_size") ?? 5,
                 (r.String("unit") ?? "char") switch
@@ -111,7 +111,7 @@ public sealed class CurationConfig
                     "word" => ShingleUnit.Word,
                     var u => throw new DataFormatException($"{r.Where}: unit must be 'char' or 'word', got '{u}'"),
                 },
-                r.Int("permutations") ?? 128, r.Int("bands"), r.Int("seed") ?? 1), columns),
+                r.Int("permutations") ?? 128, r.Int("bands"), r.Int("seed") ?? 1, Normalization: Normalization(r)), columns),
             "redact_pii" => new PiiRedactionRule(r.Strings("kinds") is { } kinds
                 ? kinds.Aggregate(PiiKind.None, (acc, k) => acc | k switch
                 {
@@ -154,6 +154,21 @@ public sealed class CurationConfig
             "validate_chat" => new ValidateChatRule(),
             _ => throw new DataFormatException($"{r.Where}: unknown rule '{name}'; known rules: {string.Join(", ", RuleNames)}"),
         };
+    }
+
+    // "normalize": {"lower_case": true, "remove_punctuation": true, "collapse_whitespace": true, "mask_digits": false};
+    // absent keys keep their defaults
+    private static TextNormalization? Normalization(Reader rule)
+    {
+        var node = rule.Node("normalize");
+        if (node is null) return null;
+        if (node is not JsonObject o) throw new DataFormatException($"{rule.Where}: 'normalize' must be an object, got {node.ToJsonString()}");
+        var r = new Reader(o, $"{rule.Where}.normalize");
+        var d = TextNormalization.Default;
+        var n = new TextNormalization(r.Bool("lower_case") ?? d.LowerCase, r.Bool("remove_punctuation") ?? d.RemovePunctuation,
+            r.Bool("collapse_whitespace") ?? d.CollapseWhitespace, r.Bool("mask_digits") ?? d.MaskDigits);
+        r.RejectUnknown();
+        return n;
     }
 
     /// <summary>Reads typed keys of one JSON object and remembers which were read, to reject the rest.</summary>

@@ -45,15 +45,23 @@ public sealed class CurationPipeline
     /// <summary>Drops rows with an empty column, see <see cref="DropEmptyRule"/>.</summary>
     public CurationPipeline DropEmpty(params string[] columns) => Add(new DropEmptyRule(columns));
 
-    /// <summary>Drops exact duplicates, then (unless <paramref name="nearThreshold"/> is null) near duplicates.</summary>
-    public CurationPipeline DropDuplicates(double? nearThreshold = 0.8, int shingleSize = 5, ShingleUnit unit = ShingleUnit.Char, int permutations = 128)
+    /// <summary>
+    /// Drops exact duplicates, then (unless <paramref name="nearThreshold"/> is null) near duplicates; both compare
+    /// texts after <paramref name="normalization"/> (default <see cref="TextNormalization.Default"/>: lower case,
+    /// punctuation removed, white space collapsed).
+    /// </summary>
+    public CurationPipeline DropDuplicates(double? nearThreshold = 0.8, int shingleSize = 5, ShingleUnit unit = ShingleUnit.Char, int permutations = 128,
+        TextNormalization? normalization = null)
     {
-        Add(new ExactDuplicateRule());
-        return nearThreshold is { } t ? Add(new NearDuplicateRule(new NearDuplicateOptions(t, shingleSize, unit, permutations))) : this;
+        Add(new ExactDuplicateRule(normalization: normalization));
+        return nearThreshold is { } t
+            ? Add(new NearDuplicateRule(new NearDuplicateOptions(t, shingleSize, unit, permutations, Normalization: normalization)))
+            : this;
     }
 
     /// <summary>Drops exact duplicates only, see <see cref="ExactDuplicateRule"/>.</summary>
-    public CurationPipeline DropExactDuplicates(IReadOnlyList<string>? columns = null) => Add(new ExactDuplicateRule(columns));
+    public CurationPipeline DropExactDuplicates(IReadOnlyList<string>? columns = null, TextNormalization? normalization = null) =>
+        Add(new ExactDuplicateRule(columns, normalization));
 
     /// <summary>Drops near duplicates only, see <see cref="NearDuplicateRule"/>.</summary>
     public CurationPipeline DropNearDuplicates(NearDuplicateOptions? options = null, IReadOnlyList<string>? columns = null) =>

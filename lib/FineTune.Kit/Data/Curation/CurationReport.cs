@@ -5,11 +5,21 @@ using Plotly.NET;
 
 namespace FineTune.Kit.Data.Curation;
 
-/// <summary>Lengths in characters before and after curation, counted into the same bins.</summary>
-/// <param name="Edges">Bin edges (one more than the counts); the last bin includes its upper edge.</param>
+/// <summary>
+/// Lengths in characters before and after curation, counted into the same bins. Equal-width bins span the lengths up
+/// to the <see cref="ClipQuantile"/> quantile, so that a few very long outliers do not squeeze every other row into
+/// the first bar; when longer texts exist, one more bin (<see cref="LastBinOpen"/>) holds all of them.
+/// </summary>
+/// <param name="Edges">Bin edges (one more than the counts); the last bin includes its upper edge, which is the longest length when the last bin is open.</param>
 /// <param name="Before">Rows per bin before curation.</param>
 /// <param name="After">Rows per bin after curation.</param>
-public sealed record LengthHistogram(double[] Edges, int[] Before, int[] After);
+/// <param name="ClipQuantile">The quantile of the lengths (before curation) the equal-width bins reach (0.99).</param>
+/// <param name="LastBinOpen">True when the last bin collects every text longer than the equal-width bins reach.</param>
+public sealed record LengthHistogram(double[] Edges, int[] Before, int[] After, double ClipQuantile = LengthHistogram.DefaultClipQuantile, bool LastBinOpen = false)
+{
+    /// <summary>The quantile the equal-width bins reach.</summary>
+    public const double DefaultClipQuantile = 0.99;
+}
 
 /// <summary>Row counts of a train/validation/test split and any leaks found between them.</summary>
 public sealed record SplitSummary(int Train, int Validation, int Test, IReadOnlyList<Leak> Leaks);
@@ -131,6 +141,8 @@ public sealed class CurationReport
                 ["edges"] = new JsonArray(Lengths.Edges.Select(e => (JsonNode)e).ToArray()),
                 ["before"] = new JsonArray(Lengths.Before.Select(e => (JsonNode)e).ToArray()),
                 ["after"] = new JsonArray(Lengths.After.Select(e => (JsonNode)e).ToArray()),
+                ["clip_quantile"] = Lengths.ClipQuantile,
+                ["last_bin_open"] = Lengths.LastBinOpen,
             },
             ["changes"] = new JsonArray(Changes.Select(c => (JsonNode)new JsonObject
             {
@@ -181,9 +193,16 @@ public sealed class CurationReport
         var names = Rules.Select(r => r.Name).ToArray();
         charts.Add(Grouped("Rows removed and modified per rule", "rule", "rows",
             ("removed", names, Rules.Select(r => r.Removed).ToArray()), ("modified", names, Rules.Select(r => r.Modified).ToArray())));
-        var bins = Enumerable.Range(0, Lengths.Before.Length)
-            .Select(i => $"{Lengths.Edges[i]:0}-{Lengths.Edges[i + 1]:0}").ToArray();
-        charts.Add(Grouped("Text length (characters)", "characters", "rows", ("before", bins, Lengths.Before), ("after", bins, Lengths.After)));
+        int binCount = Lengths.Before.Length;
+        var bins = Enumerable.Range(0, binCount)
+            .Select(i => Lengths.LastBinOpen && i == binCount - 1
+                ? $"≥{Lengths.Edges[i]:0} (to {Lengths.Edges[i + 1]:0})"
+                : $"{Lengths.Edges[i]:0}-{Lengths.Edges[i + 1]:0}").ToArray();
+        var quantile = (Lengths.ClipQuantile * 100).ToString("0.#", CultureInfo.InvariantCulture);
+        var lengthTitle = Lengths.LastBinOpen
+            ? $"Text length (characters)<br><sup>equal bins up to the {quantile}th percentile ({Lengths.Edges[^2]:0}); the last bar holds every longer text</sup>"
+            : "Text length (characters)";
+        charts.Add(Grouped(lengthTitle, "characters", "rows", ("before", bins, Lengths.Before), ("after", bins, Lengths.After)));
         if (LabelsBefore.Count > 0)
         {
             var labels = LabelsBefore.Keys.Union(LabelsAfter.Keys).OrderBy(l => l, StringComparer.Ordinal).ToArray();
@@ -246,16 +265,23 @@ public sealed class CurationReport
 
     private static LengthHistogram Histogram(IReadOnlyList<int> before, IReadOnlyList<int> after)
     {
-        int max = Math.Max(before.DefaultIfEmpty(0).Max(), after.DefaultIfEmpty(0).Max());
         const int bins = 20;
-        double width = Math.Max(1, Math.Ceiling((max + 1) / (double)bins));
-        var edges = Enumerable.Range(0, bins + 1).Select(i => i * width).ToArray();
+        const double q = LengthHistogram.DefaultClipQuantile;
+        int max = Math.Max(before.DefaultIfEmpty(0).Max(), after.DefaultIfEmpty(0).Max());
+        // nearest-rank quantile of the lengths before curation (a superset of those after)
+        var sorted = (before.Count > 0 ? before : after).Order().ToArray();
+        int clip = sorted.Length == 0 ? 0 : sorted[Math.Max(0, (int)Math.Ceiling(q * sorted.Length) - 1)];
+        double width = Math.Max(1, Math.Ceiling((clip + 1) / (double)bins));
+        bool open = max >= bins * width;
+        var edges = Enumerable.Range(0, bins + 1).Select(i => i * width).ToList();
+        if (open) edges.Add(max);
+        int count = edges.Count - 1;
         int[] Count(IReadOnlyList<int> values)
         {
-            var counts = new int[bins];
-            foreach (var v in values) counts[Math.Min(bins - 1, (int)(v / width))]++;
+            var counts = new int[count];
+            foreach (var v in values) counts[Math.Min(count - 1, (int)(v / width))]++;
             return counts;
         }
-        return new LengthHistogram(edges, Count(before), Count(after));
+        return new LengthHistogram(edges.ToArray(), Count(before), Count(after), q, open);
     }
 }

@@ -1,11 +1,15 @@
 namespace FineTune.Kit.Data.Curation;
 
 /// <summary>
-/// Drops rows whose normalised text (<see cref="TextKey"/>) equals that of an earlier row; the first occurrence is
-/// kept. Whole keys are compared (through a hash table), so two different texts are never merged by a hash collision.
+/// Drops rows whose normalised text (<see cref="TextNormalization"/>; by default lower case, punctuation removed,
+/// white space collapsed) equals that of an earlier row; the first occurrence is kept. Whole keys are compared
+/// (through a hash table), so two different texts are never merged by a hash collision.
 /// </summary>
-public sealed class ExactDuplicateRule(IReadOnlyList<string>? columns = null) : ICurationRule
+public sealed class ExactDuplicateRule(IReadOnlyList<string>? columns = null, TextNormalization? normalization = null) : ICurationRule
 {
+    /// <summary>How texts are normalised before they are compared.</summary>
+    public TextNormalization Normalization { get; } = normalization ?? TextNormalization.Default;
+
     /// <inheritdoc/>
     public string Name => "drop_exact_duplicates";
 
@@ -19,7 +23,7 @@ public sealed class ExactDuplicateRule(IReadOnlyList<string>? columns = null) : 
         foreach (var row in rows)
         {
             var content = row.Content(columns);
-            var key = TextKey.Of(content);
+            var key = Normalization.Apply(content);
             if (first.TryGetValue(key, out var keptLine))
             {
                 changes.Add(new RowChange(row.Line, ChangeKind.Removed, $"exact duplicate of line {keptLine}", content));
@@ -31,6 +35,6 @@ public sealed class ExactDuplicateRule(IReadOnlyList<string>? columns = null) : 
             kept.Add(row);
         }
         var clusters = removedByKept.Select(kv => new DuplicateCluster("exact", kv.Key, kv.Value)).ToList();
-        return new RuleOutcome(kept, changes) { Clusters = clusters };
+        return new RuleOutcome(kept, changes) { Clusters = clusters, Notes = [$"texts compared after normalisation: {Normalization.Describe()}"] };
     }
 }

@@ -11,10 +11,14 @@ namespace FineTune.Kit.Data.Curation;
 /// Check each LSH candidate pair with the exact Jaccard similarity of its shingle sets (default) instead of the MinHash
 /// estimate: no false positives, and the reported similarity is exact; costs memory for the shingle sets.
 /// </param>
+/// <param name="Normalization">How texts are normalised before shingling; null means <see cref="TextNormalization.Default"/>.</param>
 public sealed record NearDuplicateOptions(
     double Threshold = 0.8, int ShingleSize = 5, ShingleUnit Unit = ShingleUnit.Char, int Permutations = 128, int? Bands = null, int Seed = 1,
-    bool VerifyExact = true)
+    bool VerifyExact = true, TextNormalization? Normalization = null)
 {
+    /// <summary>The normalisation in use.</summary>
+    public TextNormalization TextNormalization => Normalization ?? TextNormalization.Default;
+
     /// <summary>The banding in use.</summary>
     public (int Bands, int Rows) Banding =>
         Bands is { } b ? (b, Permutations / b) : LshIndex.ChooseBanding(Threshold, Permutations);
@@ -39,7 +43,7 @@ public sealed class NearDuplicateDetector(NearDuplicateOptions? options = null)
 
     private (ulong[][] Signatures, ulong[][]? Shingles) Sketch(IReadOnlyList<string> texts, bool keepShingles)
     {
-        var shingler = new Shingler(Options.ShingleSize, Options.Unit);
+        var shingler = new Shingler(Options.ShingleSize, Options.Unit, Options.TextNormalization);
         var hasher = new MinHasher(Options.Permutations, Options.Seed);
         var signatures = new ulong[texts.Count][];
         var shingles = keepShingles ? new ulong[texts.Count][] : null;

@@ -43,6 +43,9 @@ public sealed class NearDuplicateRule(NearDuplicateOptions? options = null, IRea
             changes.Add(new RowChange(rows[i].Line, ChangeKind.Removed,
                 $"near duplicate of line {rows[keptIndex].Line} (Jaccard {similarity})", texts[i]));
         }
-        return new RuleOutcome(kept, changes) { Clusters = clusters };
+        var settings = $"texts shingled after normalisation: {Options.TextNormalization.Describe()}; " +
+            $"{Options.ShingleSize}-{(Options.Unit == ShingleUnit.Char ? "character" : "word")} shingles, Jaccard threshold " +
+            Options.Threshold.ToString("0.###", CultureInfo.InvariantCulture);
+        return new RuleOutcome(kept, changes) { Clusters = clusters, Notes = [settings] };
     }
 }

@@ -13,12 +13,15 @@ public enum ShingleUnit
 }
 
 /// <summary>
-/// Cuts a text into overlapping n-grams ("shingles") and hashes each to 64 bits. The text is first reduced to its
-/// duplicate key (<see cref="TextKey"/>), so case and spacing do not matter. A text shorter than one
-/// shingle gives a single shingle of the whole text.
+/// Cuts a text into overlapping n-grams ("shingles") and hashes each to 64 bits. The text is first normalised
+/// (<see cref="TextNormalization"/>; by default lower case, punctuation removed, white space collapsed), so case,
+/// punctuation and spacing do not matter. A text shorter than one shingle gives a single shingle of the whole text.
 /// </summary>
-public sealed class Shingler(int size = 5, ShingleUnit unit = ShingleUnit.Char)
+public sealed class Shingler(int size = 5, ShingleUnit unit = ShingleUnit.Char, TextNormalization? normalization = null)
 {
+    /// <summary>How texts are normalised before shingling.</summary>
+    public TextNormalization Normalization { get; } = normalization ?? TextNormalization.Default;
+
     /// <summary>Characters or words per shingle.</summary>
     public int Size { get; } = size > 0 ? size : throw new ArgumentException($"shingle size must be positive, got {size}");
 
@@ -28,7 +31,7 @@ public sealed class Shingler(int size = 5, ShingleUnit unit = ShingleUnit.Char)
     /// <summary>The distinct shingle hashes of a text, sorted ascending.</summary>
     public ulong[] Shingles(string text)
     {
-        var key = TextKey.Of(text);
+        var key = Normalization.Apply(text);
         var set = new HashSet<ulong>();
         if (Unit == ShingleUnit.Char)
         {

@@ -8,6 +8,9 @@ namespace FineTune.Kit.Data.Curation;
 /// </summary>
 public static class TextKey
 {
+    /// <summary>The key of a text under a chosen normalisation (see <see cref="TextNormalization"/>).</summary>
+    public static string Of(string text, TextNormalization normalization) => normalization.Apply(text);
+
     /// <summary>The key of a text.</summary>
     public static string Of(string text)
     {

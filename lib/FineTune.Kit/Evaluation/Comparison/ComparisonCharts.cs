@@ -41,28 +41,34 @@ public sealed class ComparisonCharts
         var frontLine = Trace("scatter", ("x", front.Select(a => a.CostPer1k).ToArray()), ("y", front.Select(a => a.Accuracy.Estimate).ToArray()),
             ("mode", "lines+markers"), ("name", "Pareto front"), ("line", Obj(("dash", "dash"), ("color", "crimson"))),
             ("marker", Obj(("size", 14), ("color", "rgba(0,0,0,0)"), ("line", Obj(("color", "crimson"), ("width", 2))))));
-        return Chart([points, frontLine], "Accuracy versus cost (Pareto front highlighted)",
+        var how = System.Net.WebUtility.HtmlEncode(_report.CostModel.Describe());
+        return Chart([points, frontLine], $"Accuracy versus cost (Pareto front highlighted)<br><sup>{how}</sup>",
             $"cost per 1,000 requests ({_report.CostModel.Currency})", "accuracy");
     }
 
-    /// <summary>The confusion matrices of all approaches side by side, sharing one colour scale.</summary>
+    /// <summary>
+    /// The confusion matrices of all approaches, one per row (side by side, long label names overlapped the
+    /// neighbouring matrix and ran off the page), sharing one colour scale from 0 to the largest count.
+    /// </summary>
     public GenericChart ConfusionMatrices()
     {
         var k = _report.Approaches.Count;
+        var zMax = _report.Approaches.Max(a => a.Classification.Confusion.ToRows().SelectMany(r => r).DefaultIfEmpty(0).Max());
         var traces = _report.Approaches.Select((a, i) =>
-            EvaluationCharts.ConfusionTrace(a.Classification.Confusion, Axis("x", i), Axis("y", i), showScale: i == k - 1)).ToArray();
-        var layout = new List<(string, object?)> { ("grid", Obj(("rows", 1), ("columns", k), ("pattern", "independent"))) };
+            EvaluationCharts.ConfusionTrace(a.Classification.Confusion, Axis("x", i), Axis("y", i), showScale: i == 0, zMax: Math.Max(1, zMax))).ToArray();
+        // the gap between rows leaves room for the tilted predicted labels of one matrix and the title of the next
+        var layout = new List<(string, object?)> { ("grid", Obj(("rows", k), ("columns", 1), ("pattern", "independent"), ("ygap", 0.4))) };
         var annotations = new List<object>();
         for (var i = 0; i < k; i++)
         {
-            layout.Add((AxisKey("xaxis", i), Obj(("title", Obj(("text", "predicted"))))));
-            layout.Add((AxisKey("yaxis", i), Obj(("title", Obj(("text", i == 0 ? "gold" : ""))), ("autorange", "reversed"))));
-            annotations.Add(Obj(("text", _report.Approaches[i].Name), ("showarrow", false), ("xref", Axis("x", i) + " domain"),
-                ("yref", Axis("y", i) + " domain"), ("x", 0.5), ("y", 1.08), ("xanchor", "center")));
+            layout.Add((AxisKey("xaxis", i), Obj(("title", Obj(("text", "predicted"), ("standoff", 4))), ("tickangle", -30), ("automargin", true))));
+            layout.Add((AxisKey("yaxis", i), Obj(("title", Obj(("text", "gold"))), ("autorange", "reversed"), ("automargin", true))));
+            annotations.Add(Obj(("text", "<b>" + System.Net.WebUtility.HtmlEncode(_report.Approaches[i].Name) + "</b>"), ("showarrow", false),
+                ("xref", Axis("x", i) + " domain"), ("yref", Axis("y", i) + " domain"), ("x", 0.5), ("y", 1.02),
+                ("xanchor", "center"), ("yanchor", "bottom")));
         }
         layout.Add(("annotations", annotations.ToArray()));
-        return Chart(traces, "Confusion matrices (rows: gold, columns: predicted)", null, null,
-            Math.Max(520, 340 * k + 80), 460, layout.ToArray());
+        return Chart(traces, "Confusion matrices (rows: gold, columns: predicted)", null, null, 760, 440 * k + 120, layout.ToArray());
     }
 
     /// <summary>Reliability diagram of every approach that reports probabilities; null when none does.</summary>

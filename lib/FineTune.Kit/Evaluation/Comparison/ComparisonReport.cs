@@ -162,8 +162,7 @@ public sealed class ComparisonReport
         return sb.AppendLine().AppendLine(Recommendation).ToString();
     }
 
-    private string CostDescription() => string.Create(Inv,
-        $"Cost model: {Comparison.Recommendation.Money(CostModel.PricePer1kPromptTokens, CostModel)} per 1k prompt tokens, {Comparison.Recommendation.Money(CostModel.PricePerComputeSecond, CostModel)} per second of inference, {Comparison.Recommendation.Money(CostModel.TrainingPricePerSecond, CostModel)} per second of training amortised over {CostModel.AmortizeOverRequests:N0} requests.");
+    private string CostDescription() => $"Cost per 1,000 requests: {CostModel.Describe()}.";
 
     private static void Number(Utf8JsonWriter w, string name, double value)
     {

@@ -47,8 +47,19 @@ public sealed class PromptVsFineTune
         return this;
     }
 
-    /// <summary>Sets the cost model (default: everything free, so cost is 0).</summary>
-    public PromptVsFineTune WithCostModel(CostModel cost) { _cost = cost; return this; }
+    /// <summary>
+    /// Sets the cost model (default: everything free, so cost is 0; <see cref="CostModel.ForHardware"/> prices the
+    /// measured latency and training time at what the machine costs per hour).
+    /// </summary>
+    public PromptVsFineTune WithCostModel(CostModel cost)
+    {
+        foreach (var (name, value) in new[] { ("price per 1k prompt tokens", cost.PricePer1kPromptTokens),
+                     ("price per compute second", cost.PricePerComputeSecond), ("training price per second", cost.TrainingPricePerSecond) })
+            if (!double.IsFinite(value) || value < 0) throw new ArgumentException($"cost model: {name} must be a non-negative number, got {value}");
+        if (cost.AmortizeOverRequests < 1) throw new ArgumentException($"cost model: the training cost must be spread over at least 1 request, got {cost.AmortizeOverRequests}");
+        _cost = cost;
+        return this;
+    }
 
     /// <summary>Sets resamples, level and seed of every bootstrap (default 2,000 resamples, 95%, seed 12345).</summary>
     public PromptVsFineTune WithBootstrap(Bootstrap bootstrap) { _bootstrap = bootstrap; return this; }
