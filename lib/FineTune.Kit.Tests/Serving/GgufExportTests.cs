@@ -105,6 +105,38 @@ public class GgufExportTests
             $"llama.cpp's Q8_0 logits differ by {toDequantised:G3} from the kit on the dequantised weights and by {toOriginal:G3} from the original ones");
     }
 
+    /// <summary>Llama 3's and Qwen2's pre-tokenizer regexes map to llama.cpp's "llama-bpe" and "qwen2", which split alike.</summary>
+    [Theory]
+    [InlineData(@"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+", "llama-bpe")]
+    [InlineData(@"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+", "qwen2")]
+    public void SplitPreTokenizersTokeniseAlikeInLlamaCpp(string pattern, string expectedPre)
+    {
+        var dir = TinyExportModels.Folder("qwen2");
+        var path = Path.Combine(dir, "tokenizer.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        json["pre_tokenizer"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["type"] = "Sequence",
+            ["pretokenizers"] = new System.Text.Json.Nodes.JsonArray(
+                new System.Text.Json.Nodes.JsonObject
+                {
+                    ["type"] = "Split", ["pattern"] = new System.Text.Json.Nodes.JsonObject { ["Regex"] = pattern },
+                    ["behavior"] = "Isolated", ["invert"] = false,
+                },
+                new System.Text.Json.Nodes.JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = false, ["use_regex"] = false }),
+        };
+        File.WriteAllText(path, json.ToJsonString());
+        using var model = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });
+        var tok = model.RequireTokenizer();
+        var gguf = Path.Combine(dir, "m.gguf");
+        GgufExporter.Export(model, gguf, GgufFileType.F16);
+        Assert.Equal(expectedPre, GgufFile.Read(gguf).Metadata["tokenizer.ggml.pre"].AsString());
+        using var cpp = LlamaCpp.Load(gguf);
+        foreach (var text in TrickyStrings)
+            Assert.True(tok.Encode(text).SequenceEqual(cpp.Tokenize(text)),
+                $"{expectedPre}: '{text}' → kit [{string.Join(",", tok.Encode(text))}] llama.cpp [{string.Join(",", cpp.Tokenize(text))}]");
+    }
+
     internal static double MaxDifference(float[][] a, float[][] b)
     {
         Assert.Equal(a.Length, b.Length);
