@@ -137,6 +137,28 @@ public class GgufExportTests
                 $"{expectedPre}: '{text}' → kit [{string.Join(",", tok.Encode(text))}] llama.cpp [{string.Join(",", cpp.Tokenize(text))}]");
     }
 
+    /// <summary>A SentencePiece tokenizer exports as llama.cpp's "llama" tokenizer with scores and byte pieces.</summary>
+    [Fact]
+    public void SentencePieceModelsTokeniseAlikeInLlamaCpp()
+    {
+        var dir = TinyModels.TempDir();
+        using (var random = TinyModels.Random(ModelConfig.Llama(272, 64, 1, 4, 2, 96, maxPositions: 128) with { InitializerRange = 0.2 })) random.Save(dir);
+        File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), FineTune.Kit.Tests.Text.SentencePieceTests.TinyModel());
+        using var model = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });
+        var tok = model.RequireTokenizer();
+        var gguf = Path.Combine(dir, "m.gguf");
+        GgufExporter.Export(model, gguf, GgufFileType.F32);
+        var file = GgufFile.Read(gguf);
+        Assert.Equal("llama", file.Metadata["tokenizer.ggml.model"].AsString());
+        Assert.Equal(6, ((int[])file.Metadata["tokenizer.ggml.token_type"].Value)[3 + 0x41]);   // <0x41> is a byte piece
+        using var cpp = LlamaCpp.Load(gguf);
+        foreach (var text in new[] { "hello", "hello world", "hello hello", "hello 😀 hello", "he\nllo", "  hello" })
+            Assert.True(tok.Encode(text).SequenceEqual(cpp.Tokenize(text)),
+                $"'{text}' → kit [{string.Join(",", tok.Encode(text))}] llama.cpp [{string.Join(",", cpp.Tokenize(text))}]");
+        var ids = tok.Encode("hello world hello").ToArray();
+        Assert.True(MaxDifference(model.Logits(ids.Select(i => (long)i).ToList()), cpp.Logits(ids)) < 2e-3);
+    }
+
     internal static double MaxDifference(float[][] a, float[][] b)
     {
         Assert.Equal(a.Length, b.Length);
