@@ -121,7 +121,18 @@ public class GgufFormatTests
                 for (int i = 0; i < 2; i++)
                     Array.Copy(k, (h * hd + 2 * j + i) * row, undone, (h * hd + i * hd / 2 + j) * row, row);
         Assert.Equal(state["model.layers.0.self_attn.k_proj.weight"], undone);
-        Assert.True(File.Exists(Path.Combine(dir, "Modelfile")));
+        Assert.Equal(0, file.Metadata["tokenizer.ggml.eos_token_id"].AsInt64());
+        Assert.False(file.Metadata["tokenizer.ggml.add_bos_token"].AsBool());
+        Assert.Equal(""""
+            FROM ./m.gguf
+            TEMPLATE """{{- range .Messages }}<|im_start|>{{ .Role }}
+            {{ .Content }}<|im_end|>
+            {{ end }}<|im_start|>assistant
+            """
+            PARAMETER stop "<|im_end|>"
+            PARAMETER stop "<|endoftext|>"
+
+            """", File.ReadAllText(Path.Combine(dir, "Modelfile")));
     }
 
     [Fact]

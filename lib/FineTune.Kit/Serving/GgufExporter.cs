@@ -61,7 +61,7 @@ public static class GgufExporter
                 w.Set($"{arch}.attention.value_length", GgufValue.UInt32((uint)c.HeadDim));
             }
         }
-        tokenizer.WriteTo(w, model.RequireTokenizer());
+        tokenizer.WriteTo(w, model.RequireTokenizer(), c);
 
         foreach (var (key, tensor) in model.StateForSaving())
         {

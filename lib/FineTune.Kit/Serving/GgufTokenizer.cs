@@ -100,8 +100,11 @@ public sealed record GgufTokenizer
         };
     }
 
-    /// <summary>Writes the tokenizer keys, plus the special-token roles and chat template of <paramref name="roles"/>.</summary>
-    public void WriteTo(GgufWriter writer, TextTokenizer roles)
+    /// <summary>
+    /// Writes the tokenizer keys, plus the special-token roles and chat template of <paramref name="roles"/>; roles the
+    /// tokenizer leaves open are taken from the model's config.json (<paramref name="config"/>).
+    /// </summary>
+    public void WriteTo(GgufWriter writer, TextTokenizer roles, Models.ModelConfig? config = null)
     {
         writer.Set("tokenizer.ggml.model", GgufValue.String(Model));
         if (PreTokenizer is not null) writer.Set("tokenizer.ggml.pre", GgufValue.String(PreTokenizer));
@@ -115,10 +118,10 @@ public sealed record GgufTokenizer
             if (i < 0 || i >= Tokens.Count) throw new GgufExportException($"tokenizer: {key} {i} is outside the vocabulary of {Tokens.Count} tokens.");
             writer.Set(key, GgufValue.UInt32((uint)i));
         }
-        Id("tokenizer.ggml.bos_token_id", roles.BosId);
-        Id("tokenizer.ggml.eos_token_id", roles.EosId);
+        Id("tokenizer.ggml.bos_token_id", roles.BosId ?? config?.BosTokenId);
+        Id("tokenizer.ggml.eos_token_id", roles.EosId ?? (config?.EosTokenIds.Count > 0 ? config.EosTokenIds[0] : null));
         Id("tokenizer.ggml.unknown_token_id", roles.UnkId);
-        Id("tokenizer.ggml.padding_token_id", roles.PadId);
+        Id("tokenizer.ggml.padding_token_id", roles.PadId ?? config?.PadTokenId);
         // stated explicitly: llama.cpp's defaults differ by tokenizer model and pre-tokenizer
         writer.Set("tokenizer.ggml.add_bos_token", GgufValue.Bool(roles.AddsBos));
         writer.Set("tokenizer.ggml.add_eos_token", GgufValue.Bool(roles.AddsEos));
