@@ -46,6 +46,22 @@ public class KitChatClientTests
         Assert.Equal(expected, string.Concat(chunks));
     }
 
+    /// <summary>The model exported to GGUF answers the same conversation in llama.cpp with the same text.</summary>
+    [Theory]
+    [InlineData(GgufFileType.F32)]
+    [InlineData(GgufFileType.Q8_0)]
+    public async Task ExportedModelAnswersTheSameThroughLlamaCpp(GgufFileType type)
+    {
+        using var model = CausalLM.Load(SampleModel, new LoadOptions { Device = "cpu" });
+        var path = Path.Combine(FineTune.Kit.Tests.Models.TinyModels.TempDir(), "sample.gguf");
+        GgufExporter.Export(model, path, type);
+        using IChatClient kit = new KitChatClient(model);
+        using IChatClient cpp = new LlamaCppChatClient(path, ChatTemplate.ChatMl);
+        var options = new ChatOptions { MaxOutputTokens = 24 };
+        var expected = (await kit.GetResponseAsync(Conversation, options)).Text;
+        Assert.Equal(expected, (await cpp.GetResponseAsync(Conversation, options)).Text);
+    }
+
     [Fact]
     public async Task StopSequencesCutTheAnswerStreamedOrNot()
     {

@@ -91,5 +91,39 @@ internal sealed class LlamaCpp : IDisposable
         return output.ToArray();
     }
 
+    /// <summary>
+    /// Greedy continuation until an end-of-generation token (EOS, or a turn end such as &lt;|im_end|&gt; that llama.cpp
+    /// recognises by itself) or <paramref name="maxTokens"/>; each token is reported as it is chosen.
+    /// </summary>
+    public List<int> GreedyUntilEnd(IReadOnlyList<int> prompt, int maxTokens, Action<int>? onToken = null)
+    {
+        using var context = weights.CreateContext(parameters);
+        var batch = new LLamaBatch();
+        for (int i = 0; i < prompt.Count; i++) batch.Add(prompt[i], i, LLamaSeqId.Zero, i == prompt.Count - 1);
+        var output = new List<int>();
+        for (int position = prompt.Count; output.Count < maxTokens; position++)
+        {
+            if (context.Decode(batch) != DecodeResult.Ok) throw new InvalidOperationException("llama.cpp decode failed");
+            var logits = context.NativeHandle.GetLogitsIth(batch.TokenCount - 1);
+            int best = 0;
+            for (int v = 1; v < logits.Length; v++) if (logits[v] > logits[best]) best = v;
+            if (((LLamaToken)best).IsEndOfGeneration(weights.Vocab)) break;
+            output.Add(best);
+            onToken?.Invoke(best);
+            batch.Clear();
+            batch.Add(best, position, LLamaSeqId.Zero, true);
+        }
+        return output;
+    }
+
+    /// <summary>llama.cpp's text for token ids.</summary>
+    public string Detokenize(IReadOnlyList<int> ids)
+    {
+        using var context = weights.CreateContext(parameters);
+        var decoder = new StreamingTokenDecoder(context);
+        decoder.AddRange(ids.Select(i => (LLamaToken)i));
+        return decoder.Read();
+    }
+
     public void Dispose() => weights.Dispose();
 }
