@@ -63,6 +63,24 @@ public class KitChatClientTests
     }
 
     [Fact]
+    public async Task CancellingAStreamStopsGenerationAndFreesTheClient()
+    {
+        using var model = CausalLM.Load(SampleModel, new LoadOptions { Device = "cpu" });
+        using var client = new KitChatClient(model);
+        using var cancel = new CancellationTokenSource();
+        int chunks = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var update in client.GetStreamingResponseAsync(Conversation, new ChatOptions { MaxOutputTokens = 200 }, cancel.Token))
+                if (update.Text.Length > 0 && ++chunks == 1) cancel.Cancel();
+        });
+        Assert.Equal(1, chunks);
+        // the next request is served (the first one released the model)
+        var answer = await client.GetResponseAsync(Conversation, new ChatOptions { MaxOutputTokens = 5 }).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal(5, answer.Usage!.OutputTokenCount);
+    }
+
+    [Fact]
     public async Task StopSequencesCutTheAnswerStreamedOrNot()
     {
         using var model = CausalLM.Load(SampleModel, new LoadOptions { Device = "cpu" });
