@@ -160,7 +160,9 @@ public sealed class KitChatClient : IChatClient
                 // whatever was held back as a possible start of a stop sequence is text after all
                 var rest = tokenizer.Decode(ids, skipSpecialTokens: true)[emitted.Length..];
                 if (rest.Length > 0) yield return Update(rest, responseId, created);
-                finish = ids.Count >= generation.MaxNewTokens ? ChatFinishReason.Length : ChatFinishReason.Stop;
+                // out of tokens or out of positions is a cut, anything else the model ending its turn
+                finish = ids.Count >= generation.MaxNewTokens || prompt.Count + ids.Count >= model.Config.MaxPositions
+                    ? ChatFinishReason.Length : ChatFinishReason.Stop;
             }
             var final = new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(new UsageDetails
             {
