@@ -17,6 +17,7 @@ internal static class CommandList
         PretrainCommand.Create(),
         TrainCommand.Create(),
         MergeCommand.Create(),
+        ExportCommand.Create(),
         ExplainCommand.Create(),
         BenchCommand.Create(),
         CompareCommand.Create(),

@@ -48,7 +48,7 @@ public class SentencePieceTests
         Assert.Contains("tokenizer.model", e.Message);
     }
 
-    private static byte[] TinyModel()
+    internal static byte[] TinyModel()
     {
         var model = new List<byte>();
         void Piece(string text, float score, int type)

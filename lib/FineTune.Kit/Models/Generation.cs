@@ -23,6 +23,11 @@ public sealed record GenerationOptions
     public long Seed { get; init; } = 0;
     /// <summary>Reuse keys and values of past positions (on by default; off recomputes every step, for checks).</summary>
     public bool UseCache { get; init; } = true;
+    /// <summary>
+    /// Called after each step with the token chosen for each prompt (null for a prompt already finished or stopped
+    /// this step); returning false ends generation there. Streaming reads tokens as they come through it.
+    /// </summary>
+    public Func<IReadOnlyList<long?>, bool>? OnStep { get; init; }
 }
 
 public sealed partial class CausalLM
@@ -82,13 +87,16 @@ public sealed partial class CausalLM
                     logits = output.Logits.select(1, -1).to_type(ScalarType.Float32);
                 }
                 var next = PickNext(logits, seen, options, generator);
+                var chosen = new long?[batch];
                 for (int b = 0; b < batch; b++)
                 {
                     if (done[b]) { next[b] = pad; continue; }
                     if (stops.Contains(next[b])) { done[b] = true; next[b] = pad; continue; }
                     results[b].Add(next[b]);
                     seen[b].Add(next[b]);
+                    chosen[b] = next[b];
                 }
+                if (options.OnStep is { } onStep && !onStep(chosen)) break;
                 var nextT = tensor(next, device: device).unsqueeze(1);
                 var newIds = cat([fullIds, nextT], 1).DetachFromDisposeScope();
                 // a finished row's filler token is masked out so it never influences anything

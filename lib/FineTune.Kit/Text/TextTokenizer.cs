@@ -56,6 +56,11 @@ public sealed class TextTokenizer
     /// <summary>Unknown-token id, when the tokenizer has one.</summary>
     public int? UnkId { get; }
 
+    /// <summary>Whether <c>Encode(text, addSpecialTokens: true)</c> puts BOS first.</summary>
+    public bool AddsBos => addBos;
+    /// <summary>Whether <c>Encode(text, addSpecialTokens: true)</c> puts EOS last.</summary>
+    public bool AddsEos => addEos;
+
     /// <summary>Special tokens (content to id): written in text, each maps to its single id.</summary>
     public IReadOnlyDictionary<string, int> SpecialTokens { get; }
 

@@ -1,0 +1,52 @@
+using FineTune.Kit.Models;
+using FineTune.Kit.Tests.Models;
+using FineTune.Kit.Text;
+
+namespace FineTune.Kit.Tests.Serving;
+
+/// <summary>Tiny random model folders with a real byte-level BPE tokenizer and a ChatML template, for export tests.</summary>
+internal static class TinyExportModels
+{
+    private static readonly string[] Corpus =
+    [
+        "my parcel never arrived and the tracking page is empty",
+        "please refund the double charge on my card, it's been 12 days",
+        "the thermostat shows error E42 after the update; I can't reset it",
+        "I cannot log in, the password reset email never arrives",
+        "great service, the driver was friendly and you'll hear from me again",
+    ];
+
+    /// <summary>Names of the variants: each architecture, tied and untied where it has both.</summary>
+    public static IEnumerable<object[]> Variants() => [["llama"], ["llama-tied"], ["mistral"], ["qwen2"], ["qwen2-tied"], ["gpt2"]];
+
+    public static BpeModel Tokenizer() =>
+        new BpeTrainer().WithVocabSize(320).WithSpecialTokens("<|endoftext|>", "<|im_start|>", "<|im_end|>").Train(Corpus);
+
+    /// <summary>
+    /// A saved model folder. Weights are drawn with standard deviation 0.2 (not 0.02) so that the logits spread over
+    /// several units and attention is far from uniform: a wrong head order or rotation then shows in the logits.
+    /// </summary>
+    public static string Folder(string variant, long seed = 7)
+    {
+        var bpe = Tokenizer();
+        int vocab = bpe.VocabSize + 5;   // a few unused rows past the tokenizer, as real checkpoints pad theirs
+        var config = variant switch
+        {
+            "llama" => ModelConfig.Llama(vocab, 64, 2, 4, 2, 96, maxPositions: 128, tied: false),
+            "llama-tied" => ModelConfig.Llama(vocab, 64, 2, 4, 2, 96, maxPositions: 128, tied: true),
+            "mistral" => ModelConfig.Llama(vocab, 64, 2, 4, 2, 96, maxPositions: 128, tied: false, modelType: "mistral"),
+            "qwen2" => ModelConfig.Llama(vocab, 64, 2, 4, 2, 96, maxPositions: 128, tied: false, modelType: "qwen2"),
+            "qwen2-tied" => ModelConfig.Llama(vocab, 64, 2, 4, 2, 96, maxPositions: 128, tied: true, modelType: "qwen2"),
+            "gpt2" => ModelConfig.Gpt2(vocab, 64, 2, 4, maxPositions: 128),
+            _ => throw new ArgumentException(variant),
+        };
+        config = config with { InitializerRange = 0.2, EosTokenIds = [0], BosTokenId = 0, PadTokenId = 0 };
+        var dir = TinyModels.TempDir();
+        using (var model = TinyModels.Random(config, seed)) model.Save(dir);
+        bpe.Save(dir, new TokenizerConfig
+        {
+            BosToken = "<|endoftext|>", EosToken = "<|endoftext|>", PadToken = "<|endoftext|>", ChatTemplate = ChatTemplate.ChatMl.Jinja,
+        });
+        return dir;
+    }
+}
