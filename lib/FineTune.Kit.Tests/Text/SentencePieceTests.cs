@@ -1,5 +1,6 @@
 using System.Text;
 using FineTune.Kit.Text;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Tests.Text;
 

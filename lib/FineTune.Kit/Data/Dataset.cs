@@ -1,4 +1,3 @@
-using FineTune.Kit.Text;
 using System.Text.Json.Nodes;
 using FineTune.Kit.Data.Curation;
 using Microsoft.Data.Analysis;

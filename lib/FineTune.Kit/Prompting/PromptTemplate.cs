@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Kit.Text;
 using FineTune.Kit.Evaluation;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Prompting;
 
