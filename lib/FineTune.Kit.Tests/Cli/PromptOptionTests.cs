@@ -6,6 +6,7 @@ using FineTune.Kit.Lora;
 using FineTune.Kit.Models;
 using FineTune.Kit.Prompting;
 using FineTune.Kit.Tests.Models;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Tests.Cli;
 

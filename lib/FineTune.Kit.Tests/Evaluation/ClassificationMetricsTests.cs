@@ -1,4 +1,5 @@
 using FineTune.Kit.Evaluation;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Tests.Evaluation;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FineTune.Kit.Evaluation;
 using FineTune.Kit.Evaluation.Comparison;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Tests.Evaluation;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Evaluation;
 
