@@ -2,6 +2,7 @@ using System.Text.Json;
 using FineTune.Kit.Evaluation;
 using FineTune.Kit.Evaluation.Comparison;
 using FineTune.Kit.Data;
+using FineTune.Kit.Prompting;
 
 namespace FineTune.Kit.Tests.Evaluation;
 

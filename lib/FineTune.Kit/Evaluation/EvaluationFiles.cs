@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FineTune.Kit.Data;
+using FineTune.Kit.Prompting;
 
 namespace FineTune.Kit.Evaluation;
 
