@@ -1,4 +1,3 @@
-using FineTune.Kit.Evaluation;
 using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Prompting;
