@@ -12,7 +12,7 @@ public class SentencePieceTests
     [Fact]
     public void TokenizerModelLoadsThroughLlamaTokenizer()
     {
-        var dir = TestCorpus.TempDir();
+        var dir = TempFolder.Fresh();
         File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), TinyModel());
         var tok = TextTokenizer.Load(dir);
         Assert.Equal(1, tok.BosId);
@@ -30,7 +30,7 @@ public class SentencePieceTests
     [Fact]
     public void ChatLossMaskWithSentencePieceCoversTheAssistantReply()
     {
-        var dir = TestCorpus.TempDir();
+        var dir = TempFolder.Fresh();
         File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), TinyModel());
         var tok = TextTokenizer.Load(dir);
         Assert.False(tok.IsByteLevel);
@@ -43,7 +43,7 @@ public class SentencePieceTests
     [Fact]
     public void GarbageTokenizerModelIsATokenizerFormatException()
     {
-        var dir = TestCorpus.TempDir();
+        var dir = TempFolder.Fresh();
         File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), [0xFF, 0xFF, 0xFF, 0x01, 0x02]);
         var e = Assert.ThrowsAny<TokenizerFormatException>(() => TextTokenizer.Load(dir));
         Assert.Contains("tokenizer.model", e.Message);

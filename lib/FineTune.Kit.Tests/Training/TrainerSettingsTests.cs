@@ -54,7 +54,7 @@ public class TrainerSettingsTests
     [Fact]
     public void Resuming_with_another_learning_rate_or_batch_size_names_both_values_unless_forced()
     {
-        var ckpt = TinyModels.TempDir();
+        var ckpt = TempFolder.Fresh();
         var data = Enumerable.Range(0, 8).Select(i => TokenizedExample.PromptCompletion([1 + i % 5, 2, 20], [11 + i % 5, 22])).ToList();
         using var model = TinyModels.Random(TinyModels.Llama(), seed: 2);
         model.AddLora(r: 2, targets: ["q_proj"], seed: 1);
