@@ -68,7 +68,7 @@ public class LibStdCxxPatchTests
     [Fact]
     public void The_step_is_wired_into_every_project_of_the_repository()
     {
-        var root = RepoRoot();
+        var root = RepoFiles.Root;
         var targets = File.ReadAllText(Path.Combine(root, "Directory.Build.targets"));
         Assert.Contains("build/FineTune.Kit.targets", targets);
         var step = File.ReadAllText(Path.Combine(root, "build", "FineTune.Kit.targets"));
@@ -76,10 +76,4 @@ public class LibStdCxxPatchTests
         Assert.Contains("0x6ffffffe", step);        // SHT_GNU_verneed
     }
 
-    internal static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FineTuneKit.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("FineTuneKit.sln not found above the test folder.");
-    }
 }

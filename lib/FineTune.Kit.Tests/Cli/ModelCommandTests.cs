@@ -9,7 +9,7 @@ public class ModelCommandTests
 {
     private static string SavedTokenizedModel(out CausalLM model)
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         model = TinyTokenized.Llama();
         var tok = TinyTokenized.Tokenizer();
         model.Save(dir, extraFiles: d =>
@@ -37,7 +37,7 @@ public class ModelCommandTests
                 for (int v = 0; v < expected[t].Length; v++) Assert.Equal(expected[t][v], logits[t]![v]!.GetValue<float>());
             }
 
-            var adapterDir = TinyModels.TempDir();
+            var adapterDir = TempFolder.Fresh();
             var adapter = model.AddLora(r: 2, targets: ["q_proj", "v_proj"], dropout: 0);
             using (TorchSharp.torch.no_grad()) foreach (var l in adapter.Layers.Values) l.lora_B.weight!.fill_(0.3f);
             adapter.Save(adapterDir);
@@ -83,14 +83,14 @@ public class ModelCommandTests
             Assert.True(exit == 0, err);
             Assert.Equal(model.Generate("my parcel", new GenerationOptions { MaxNewTokens = 5 }), output.TrimEnd('\n'));
 
-            var adapterDir = TinyModels.TempDir();
+            var adapterDir = TempFolder.Fresh();
             var adapter = model.AddLora(r: 2, targets: ["q_proj"], dropout: 0);
             using (TorchSharp.torch.no_grad()) foreach (var l in adapter.Layers.Values) l.lora_B.weight!.fill_(0.2f);
             adapter.Save(adapterDir);
             var prompt = new FineTune.Kit.Prompting.PromptTemplate().WithInputPrefix("Customer: ").WithOutputPrefix("Category:").WithLabels("billing", "refund");
             FineTune.Kit.Prompting.PromptFile.Save(prompt, adapterDir);
             var adapted = model.Logits([3, 4, 5]);
-            var merged = Path.Combine(TinyModels.TempDir(), "merged");
+            var merged = Path.Combine(TempFolder.Fresh(), "merged");
             (exit, _, err) = CliRunner.Run("merge", "--model", dir, "--adapter", adapterDir, "--out", merged);
             Assert.True(exit == 0, err);
             using var loaded = CausalLM.Load(merged);
@@ -108,10 +108,10 @@ public class ModelCommandTests
     {
         var dir = SavedTokenizedModel(out var model);
         model.Dispose();
-        var data = Path.Combine(TinyModels.TempDir(), "train.jsonl");
+        var data = Path.Combine(TempFolder.Fresh(), "train.jsonl");
         File.WriteAllLines(data, Enumerable.Range(0, 12).Select(i =>
             new JsonObject { ["prompt"] = $"ticket {i}: my parcel never arrived\nIntent:", ["completion"] = " shipping" }.ToJsonString()));
-        var outDir = Path.Combine(TinyModels.TempDir(), "adapter");
+        var outDir = Path.Combine(TempFolder.Fresh(), "adapter");
         var (exit, output, err) = CliRunner.Run("train", "--model", dir, "--data", data, "--out", outDir, "--steps", "3", "--batch-size", "4", "--lr", "1e-2");
         Assert.True(exit == 0, err + output);
         Assert.True(File.Exists(Path.Combine(outDir, "adapter_config.json")));
@@ -128,7 +128,7 @@ public class CompareWithModelTests
     [Fact]
     public void Compare_runs_prompting_and_adapters_live_and_prints_the_documented_json()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using (var model = TinyTokenized.Llama())
         {
             model.Save(dir, extraFiles: d => new FineTune.Kit.Text.BpeTrainer().WithVocabSize(300).WithSpecialTokens("<|endoftext|>")
@@ -136,9 +136,9 @@ public class CompareWithModelTests
                         "the thermostat shows error E42 after the update", "I cannot log in, the password reset email never arrives",
                         "great service, the driver was friendly"]).Save(d));
         }
-        var adapterDir = TinyModels.TempDir();
+        var adapterDir = TempFolder.Fresh();
         using (var model = CausalLM.Load(dir)) model.AddLora(r: 4, targets: ["q_proj", "v_proj"]).Save(adapterDir);
-        var data = Path.Combine(TinyModels.TempDir(), "test.jsonl");
+        var data = Path.Combine(TempFolder.Fresh(), "test.jsonl");
         File.WriteAllLines(data, Enumerable.Range(0, 10).Select(i =>
             new JsonObject { ["text"] = i % 2 == 0 ? $"my parcel {i} never arrived" : $"refund the charge {i}", ["label"] = i % 2 == 0 ? "shipping_delay" : "refund" }.ToJsonString()));
         var (exit, output, err) = CliRunner.Run("compare", "--model", dir, "--adapter", adapterDir, "--data", data, "--shots", "0,2", "--json", "--resamples", "200");

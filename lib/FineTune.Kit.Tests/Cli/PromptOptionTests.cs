@@ -6,6 +6,7 @@ using FineTune.Kit.Lora;
 using FineTune.Kit.Models;
 using FineTune.Kit.Prompting;
 using FineTune.Kit.Tests.Models;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Tests.Cli;
 
@@ -84,7 +85,7 @@ public class ComparePromptTests
     public void An_adapter_is_prompted_with_its_prompt_json_and_explicit_options_replace_parts_of_it_with_a_note()
     {
         var dir = CliData.SavedTinyModel();
-        var adapterDir = TinyModels.TempDir();
+        var adapterDir = TempFolder.Fresh();
         using (var m = CausalLM.Load(dir)) m.AddLora(r: 2, targets: ["q_proj", "v_proj"]).Save(adapterDir);
         var trained = PromptTemplate.WithInstruction("Read the customer's message below and decide which queue it belongs in.")
             .WithInputPrefix("Customer: ").WithInputOutputSeparator("\n\n").WithOutputPrefix("Category:")
@@ -129,7 +130,7 @@ internal static class CliData
 {
     internal static string SavedTinyModel()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using var model = TinyTokenized.Llama();
         model.Save(dir, extraFiles: d => new FineTune.Kit.Text.BpeTrainer().WithVocabSize(300).WithSpecialTokens("<|endoftext|>")
             .Train(["my parcel never arrived and the tracking page is empty", "please refund the double charge on my card",
@@ -144,7 +145,7 @@ internal static class CliData
 
     internal static string Jsonl(IEnumerable<JsonObject> rows)
     {
-        var file = Path.Combine(TinyModels.TempDir(), "rows.jsonl");
+        var file = Path.Combine(TempFolder.Fresh(), "rows.jsonl");
         File.WriteAllLines(file, rows.Select(r => r.ToJsonString()));
         return file;
     }

@@ -17,7 +17,7 @@ public class TrainClassifierTests
         var dir = CliData.SavedTinyModel();
         var tickets = CliData.Tickets(6);
         var data = CliData.Jsonl(tickets.Select(t => new JsonObject { ["text"] = t.Text, ["label"] = t.Label }));
-        var outDir = Path.Combine(TinyModels.TempDir(), "adapter");
+        var outDir = Path.Combine(TempFolder.Fresh(), "adapter");
         var (exit, output, err) = CliRunner.Run("train", "--model", dir, "--data", data, "--out", outDir, "--steps", "1",
             "--batch-size", "6", "--lora-dropout", "0", "--instruction", "", "--input-prefix", "Customer: ", "--separator", @"\n\n",
             "--output-prefix", "Category:");
@@ -53,7 +53,7 @@ public class TrainClassifierTests
         var dir = CliData.SavedTinyModel();
         var data = CliData.Jsonl(CliData.Tickets(4).Select((t, i) => i == 2 ? new JsonObject { ["text"] = t.Text }
             : new JsonObject { ["text"] = t.Text, ["label"] = t.Label }));
-        var outDir = Path.Combine(TinyModels.TempDir(), "adapter");
+        var outDir = Path.Combine(TempFolder.Fresh(), "adapter");
         var (exit, output, err) = CliRunner.Run("train", "--model", dir, "--data", data, "--out", outDir, "--steps", "1");
         Assert.Equal(1, exit);
         Assert.Equal("", output);
@@ -61,7 +61,7 @@ public class TrainClassifierTests
                      "label every row to train a classifier, or none to train on the text alone", err.Trim());
         Assert.False(Directory.Exists(outDir));
 
-        var folder = TinyModels.TempDir();
+        var folder = TempFolder.Fresh();
         File.Copy(CliData.Jsonl(CliData.Tickets(4).Select(t => new JsonObject { ["text"] = t.Text, ["label"] = t.Label })), Path.Combine(folder, "train.jsonl"));
         File.Copy(CliData.Jsonl(CliData.Tickets(2).Select(t => new JsonObject { ["text"] = t.Text })), Path.Combine(folder, "validation.jsonl"));
         (exit, _, err) = CliRunner.Run("train", "--model", dir, "--data", folder, "--out", outDir, "--steps", "1");
@@ -74,7 +74,7 @@ public class TrainClassifierTests
     {
         var dir = CliData.SavedTinyModel();
         var data = CliData.Jsonl(CliData.Tickets(4).Select(t => new JsonObject { ["text"] = t.Text }));
-        var outDir = Path.Combine(TinyModels.TempDir(), "adapter");
+        var outDir = Path.Combine(TempFolder.Fresh(), "adapter");
         var (exit, output, err) = CliRunner.Run("train", "--model", dir, "--data", data, "--out", outDir, "--steps", "1",
             "--batch-size", "4", "--lora-dropout", "0", "--output-prefix", "Category:");
         Assert.True(exit == 0, err + output);
@@ -100,7 +100,7 @@ public class TrainClassifierTests
         var seqLen = sequences.Skip(2).Max(e => e.Ids.Length);
         var cut = sequences.Count(e => e.Truncate(seqLen).LossTokens == 0);
         Assert.Equal(2, cut);
-        var outDir = Path.Combine(TinyModels.TempDir(), "adapter");
+        var outDir = Path.Combine(TempFolder.Fresh(), "adapter");
         var (exit, output, err) = CliRunner.Run("train", "--model", dir, "--data", data, "--out", outDir, "--steps", "1",
             "--batch-size", "6", "--seq-len", seqLen.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(exit == 0, err + output);

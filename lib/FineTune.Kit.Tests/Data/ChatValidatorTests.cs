@@ -5,12 +5,12 @@ namespace FineTune.Kit.Tests.Data;
 
 public class ChatValidatorTests
 {
-    private static Dataset Chat(TempDir dir, params string[] lines) => Dataset.FromJsonl(dir.File("chat.jsonl", string.Join("\n", lines)), OnError.Skip);
+    private static Dataset Chat(TempFolder dir, params string[] lines) => Dataset.FromJsonl(dir.File("chat.jsonl", string.Join("\n", lines)), OnError.Skip);
 
     [Fact]
     public void Each_openai_check_is_reported_on_its_line()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var data = Chat(dir,
             """{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello there"}]}""",
             """{"prompt":"no messages"}""",
@@ -32,7 +32,7 @@ public class ChatValidatorTests
     [Fact]
     public void Token_counts_follow_the_per_message_overhead_and_flag_long_rows()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var data = Chat(dir,
             """{"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"one two three"},{"role":"assistant","content":"four five"}]}""",
             """{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b","name":"bot"}]}""");
@@ -49,7 +49,7 @@ public class ChatValidatorTests
     [Fact]
     public void Validate_chat_rule_drops_bad_rows_with_reasons()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var data = Chat(dir,
             """{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}""",
             """{"messages":[{"role":"user","content":"hi"}]}""");

@@ -7,7 +7,7 @@ public class CurateCliTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args) => FineTune.Kit.Tests.Cli.CliRunner.Run(args);
 
-    private static string Input(TempDir dir)
+    private static string Input(TempFolder dir)
     {
         var lines = new List<string>();
         for (int i = 0; i < 30; i++)
@@ -21,7 +21,7 @@ public class CurateCliTests
     [Fact]
     public void Malformed_line_fails_by_default_naming_the_line()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var (code, _, err) = Run("curate", "--input", Input(dir), "--out", dir["out"]);
         Assert.NotEqual(0, code);
         Assert.Contains("in.jsonl:8:", err);
@@ -31,7 +31,7 @@ public class CurateCliTests
     [Fact]
     public void Skip_writes_splits_and_a_report_whose_rows_add_up()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var (code, stdout, err) = Run("curate", "--input", Input(dir), "--out", dir["out"], "--on-error", "skip",
             "--seed", "3", "--split", "0.6,0.2,0.2", "--stratify", "label");
         Assert.True(code == 0, err);
@@ -58,7 +58,7 @@ public class CurateCliTests
     [Fact]
     public void Config_file_and_bad_options_are_checked()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var config = dir.File("curation.json", """{"rules": [{"rule": "strip_html"}, {"rule": "drop_exact_duplicates"}]}""");
         var (code, _, err) = Run("curate", "--input", Input(dir), "--out", dir["out"], "--on-error", "skip", "--config", config);
         Assert.True(code == 0, err);

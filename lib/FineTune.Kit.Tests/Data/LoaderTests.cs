@@ -9,7 +9,7 @@ public class LoaderTests
     [Fact]
     public void Jsonl_with_bom_and_blank_lines_keeps_source_line_numbers()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var path = dir["a.jsonl"];
         File.WriteAllBytes(path, [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes("{\"text\":\"é\"}\n\n{\"text\":\"b\",\"label\":\"x\"}\r\n")]);
         var data = Dataset.FromJsonl(path);
@@ -22,7 +22,7 @@ public class LoaderTests
     [Fact]
     public void Malformed_jsonl_line_fails_naming_file_and_line_by_default()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var path = dir.File("bad.jsonl", "{\"text\":\"a\"}\n{\"text\": oops}\n[1,2]\n");
         var e = Assert.Throws<DataFormatException>(() => Dataset.FromJsonl(path));
         Assert.Contains("bad.jsonl:2:", e.Message);
@@ -31,7 +31,7 @@ public class LoaderTests
     [Fact]
     public void Skip_collects_malformed_lines_with_reasons()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var path = dir.File("bad.jsonl", "{\"text\":\"a\"}\n{\"text\": oops}\n[1,2]\n\"str\"\n{\"text\":\"b\"}\n");
         var data = Dataset.FromJsonl(path, OnError.Skip);
         Assert.Equal(2, data.Count);
@@ -44,7 +44,7 @@ public class LoaderTests
     [Fact]
     public void Invalid_utf8_is_an_error_on_its_line()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var path = dir["u.jsonl"];
         File.WriteAllBytes(path, [.. Encoding.UTF8.GetBytes("{\"text\":\"ok\"}\n{\"text\":\""), 0xC3, 0x28, .. Encoding.UTF8.GetBytes("\"}\n")]);
         Assert.Contains("u.jsonl:2: invalid UTF-8", Assert.Throws<DataFormatException>(() => Dataset.FromJsonl(path)).Message);
@@ -56,7 +56,7 @@ public class LoaderTests
     [Fact]
     public void Csv_reads_quoted_commas_doubled_quotes_and_multiline_fields()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var path = dir.File("a.csv", "\uFEFFtext,label\r\n\"Hello, world\",greet\r\n\"She said \"\"hi\"\"\",quote\r\n\"line one\nline two\",multi\r\nplain,last\r\n");
         var data = Dataset.FromCsv(path);
         Assert.Equal(4, data.Count);
@@ -69,7 +69,7 @@ public class LoaderTests
     [Fact]
     public void Csv_errors_name_the_line_and_skip_resumes_on_the_next_record()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var path = dir.File("b.csv", "text,label\na,b\nonly-one-field\nx\"y,z\nfine,row\n");
         Assert.Contains("b.csv:3:", Assert.Throws<DataFormatException>(() => Dataset.FromCsv(path)).Message);
         var data = Dataset.FromCsv(path, OnError.Skip);
@@ -82,7 +82,7 @@ public class LoaderTests
     [Fact]
     public void Csv_unterminated_quote_is_reported()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var path = dir.File("c.csv", "text\nok\n\"never closed\nstill open\n");
         var e = Assert.Throws<DataFormatException>(() => Dataset.FromCsv(path));
         Assert.Contains("c.csv:3:", e.Message);
@@ -92,7 +92,7 @@ public class LoaderTests
     [Fact]
     public void Csv_invalid_utf8_names_the_line()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var path = dir["u.csv"];
         File.WriteAllBytes(path, [.. Encoding.UTF8.GetBytes("text\nok\n"), 0xFF, .. Encoding.UTF8.GetBytes("bad\n")]);
         Assert.Contains("u.csv:3: invalid UTF-8", Assert.Throws<DataFormatException>(() => Dataset.FromCsv(path)).Message);
@@ -101,7 +101,7 @@ public class LoaderTests
     [Fact]
     public void Csv_round_trip_preserves_awkward_values()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         string[] texts = ["a,b", "quote \" inside", "multi\nline", " edge spaces ", "", "plain"];
         Dataset.FromTexts(texts, texts.Select((_, i) => $"l{i}")).ToCsv(dir["out.csv"]);
         var back = Dataset.FromCsv(dir["out.csv"]);
@@ -112,7 +112,7 @@ public class LoaderTests
     [Fact]
     public void Jsonl_round_trip_preserves_nested_values_and_unicode()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var original = Dataset.FromObjects([
             new JsonObject { ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "Grüße 👋" }), ["n"] = 3 },
             new JsonObject { ["text"] = "line\nbreak \"q\"" },

@@ -19,12 +19,12 @@ public class PipelineTests
         "{\"text\": \"Password reset link never arrives in my inbox\", \"label\": \"account\"}",
     ];
 
-    private static Dataset Load(TempDir dir) => Dataset.FromJsonl(dir.File("raw.jsonl", string.Join("\n", Raw)), OnError.Skip);
+    private static Dataset Load(TempFolder dir) => Dataset.FromJsonl(dir.File("raw.jsonl", string.Join("\n", Raw)), OnError.Skip);
 
     [Fact]
     public void Fluent_pipeline_accounts_for_every_row()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var raw = Load(dir);
         var curated = raw.Curate(c => c
             .NormalizeUnicode().StripHtml().CollapseWhitespace()
@@ -49,7 +49,7 @@ public class PipelineTests
     [Fact]
     public void Report_json_has_the_documented_fields()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var result = Load(dir).Curate(c => c.StripHtml().DropEmpty("text").DropExactDuplicates());
         var splits = result.Data.Split(0.5, 0.25, 0.25, seed: 1);
         var json = JsonNode.Parse(result.Report.RecordSplits(splits).ToJson())!;
@@ -67,7 +67,7 @@ public class PipelineTests
     [Fact]
     public void Report_renders_charts_and_html()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var report = Load(dir).Curate(c => c.StripHtml().DropDuplicates()).Report;
         var charts = report.Chart();
         Assert.Equal(3, charts.Count); // rules, lengths, labels

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FineTune.Kit.Data;
+using FineTune.Kit.Data.Curation;
 
 namespace FineTune.Kit.Tests.Data;
 

@@ -9,12 +9,12 @@ namespace FineTune.Kit.Tests.Demo;
 
 public class DemoTests
 {
-    private static string Sample => Path.Combine(LibStdCxxPatchTests.RepoRoot(), "data", "sample");
+    private static string Sample => Path.Combine(RepoFiles.Root, "data", "sample");
 
     [Fact]
     public void The_life_cycle_runs_end_to_end_on_a_reduced_setting()
     {
-        var output = TinyModels.TempDir();
+        var output = TempFolder.Fresh();
         var result = LifeCycleDemo.Run(new DemoOptions
         {
             DataDirectory = Sample, OutputDirectory = output, TestExamples = 24, Epochs = 1, MaxTrainExamples = 96,
@@ -23,7 +23,15 @@ public class DemoTests
         var metrics = JsonNode.Parse(File.ReadAllText(result.MetricsPath))!;
         var names = metrics["comparison"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()).ToArray();
         Assert.Equal(["zero-shot", "zero-shot, instruction prompt", "few-shot k=4", "LoRA r=8"], names);
-        Assert.All(metrics["comparison"]!.AsArray(), a => Assert.InRange(a!["accuracy"]!.GetValue<double>(), 0, 1));
+        Assert.Equal(24, result.Comparison.Approaches[0].Classification.Examples.Count);
+        Assert.All(metrics["comparison"]!.AsArray(), a =>
+        {
+            // an accuracy over 24 test examples is a whole number of them, inside its own interval
+            var accuracy = a!["accuracy"]!.GetValue<double>();
+            Assert.Equal(Math.Round(accuracy * 24), accuracy * 24, 6);
+            var ci = a["accuracy_ci"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
+            Assert.True(ci[0] <= accuracy && accuracy <= ci[1], $"{accuracy} outside [{ci[0]}, {ci[1]}]");
+        });
         // a local model is not free: measured latency is priced at the default hardware price per hour
         Assert.All(metrics["comparison"]!.AsArray(), a => Assert.True(a!["cost_per_1k"]!.GetValue<double>() > 0, $"{a["name"]} costs 0"));
         Assert.False(string.IsNullOrWhiteSpace(metrics["recommendation"]!.GetValue<string>()));
@@ -63,7 +71,7 @@ public class PretrainingTests
     public void Pretraining_a_tiny_config_reduces_the_loss_and_writes_a_hugging_face_folder()
     {
         var docs = Enumerable.Range(0, 60).Select(i => $"Ticket {i % 7}: my parcel number {i % 5} is late. Agent: sorry, parcel {i % 5} ships today.").ToList();
-        var dir = Path.Combine(TinyModels.TempDir(), "model");
+        var dir = Path.Combine(TempFolder.Fresh(), "model");
         var result = Pretraining.Run(docs, dir, new PretrainOptions
         {
             VocabSize = 300, Layers = 1, Hidden = 32, Heads = 2, KvHeads = 1, Ffn = 64, SeqLen = 32, Steps = 30, BatchSize = 8,

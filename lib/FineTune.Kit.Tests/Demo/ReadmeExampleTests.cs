@@ -11,7 +11,7 @@ public class ReadmeExampleTests
     [Fact]
     public void The_csharp_example_in_the_readme_compiles_against_the_kit()
     {
-        var readme = File.ReadAllText(Path.Combine(LibStdCxxPatchTests.RepoRoot(), "README.md"));
+        var readme = File.ReadAllText(Path.Combine(RepoFiles.Root, "README.md"));
         var blocks = Regex.Matches(readme, "```csharp\\n(.*?)```", RegexOptions.Singleline).Select(m => m.Groups[1].Value).ToList();
         Assert.NotEmpty(blocks);
         // The framework plus the kit and what it loaded (TorchSharp, Plotly.NET, …): what a user's project references.

@@ -1,4 +1,6 @@
 using FineTune.Kit.Evaluation;
+using FineTune.Kit.Data;
+using FineTune.Kit.Prompting;
 
 namespace FineTune.Kit.Tests.Evaluation;
 

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using FineTune.Kit.Evaluation;
 using FineTune.Kit.Evaluation.Comparison;
+using FineTune.Kit.Data;
+using FineTune.Kit.Prompting;
 
 namespace FineTune.Kit.Tests.Evaluation;
 
@@ -160,8 +162,11 @@ public class ComparisonTests
 
     private sealed class KeywordClassifier : ITextClassifier
     {
+        public const int DelayMs = 3;
+
         public ClassifierOutput Classify(string input)
         {
+            Thread.Sleep(DelayMs);   // a known lower bound for the measured latency
             var n = int.Parse(input.Split(' ')[1]);
             return ClassifierOutput.LabelOnly(n % 2 == 0 || n % 3 == 0 ? "pos" : "neg", promptTokens: 7);
         }
@@ -175,7 +180,7 @@ public class ComparisonTests
             .Add(Approach.Named("LoRA").WithPredictions(Outputs(i => i % 9 == 0, 30, latencyMs: 4)).WithTrainableParameters(5000))
             .Run();
         var keywords = report.Approaches[0];
-        Assert.True(keywords.LatencyMs >= 0);
+        Assert.True(keywords.LatencyMs >= KeywordClassifier.DelayMs, $"latency {keywords.LatencyMs} ms, but every call sleeps {KeywordClassifier.DelayMs} ms");
         Assert.Equal(7, keywords.PromptTokens);
         Assert.Null(keywords.Classification.Calibration);
         // metrics, cost scatter, confusion matrices, and a reliability diagram for the one approach with probabilities

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FineTune.Kit.Evaluation;
+using FineTune.Kit.Prompting;
 
 namespace FineTune.Kit.Tests.Evaluation;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
-using FineTune.Kit.Tests.Notebooks;
 
 namespace FineTune.Kit.Tests.Interactive;
 

@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using FineTune.Kit.Notebooks.Execution;
 using FineTune.Kit.Notebooks.Model;
 using FineTune.Kit.Notebooks.Parameters;
-using FineTune.Kit.Tests.Notebooks;
 
 namespace FineTune.Kit.Tests.Interactive;
 

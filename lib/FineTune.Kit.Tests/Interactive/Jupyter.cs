@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using FineTune.Kit.Tests.Notebooks;
 
 namespace FineTune.Kit.Tests.Interactive;
 

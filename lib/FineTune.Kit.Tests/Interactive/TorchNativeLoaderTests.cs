@@ -1,6 +1,5 @@
 using System.Text;
 using FineTune.Kit.Interactive.Native;
-using FineTune.Kit.Tests.Notebooks;
 
 namespace FineTune.Kit.Tests.Interactive;
 

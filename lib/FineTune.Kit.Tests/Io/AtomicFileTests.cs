@@ -8,7 +8,7 @@ public class AtomicFileTests
     [Fact]
     public void Writing_a_folder_replaces_the_artefact_and_keeps_everything_else()
     {
-        var dir = Path.Combine(TinyModels.TempDir(), "out");
+        var dir = Path.Combine(TempFolder.Fresh(), "out");
         Directory.CreateDirectory(Path.Combine(dir, "checkpoints", "checkpoint-000100"));
         File.WriteAllText(Path.Combine(dir, "checkpoints", "checkpoint-000100", "trainer_state.json"), "{}");
         File.WriteAllText(Path.Combine(dir, "history.json"), "[1]");
@@ -39,7 +39,7 @@ public class AtomicFileTests
     [Fact]
     public void A_failed_write_leaves_the_old_folder_untouched()
     {
-        var dir = Path.Combine(TinyModels.TempDir(), "model");
+        var dir = Path.Combine(TempFolder.Fresh(), "model");
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "config.json"), "old");
         Assert.Throws<IOException>(() => AtomicFile.WriteDirectory(dir, tmp =>

@@ -87,7 +87,7 @@ public class LoraTests
         var adapter = model.AddLora(r: 4, alpha: 16, targets: [target], dropout: 0);
         RandomizeB(adapter);
         var adapted = model.Logits(Ids);
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         adapter.Save(dir);
 
         var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "adapter_config.json")))!;
@@ -113,7 +113,7 @@ public class LoraTests
         var adapter = model.AddLora(r: 2, targets: ["q_proj"], dropout: 0);
         RandomizeB(adapter);
         var adapted = model.Logits(Ids);
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         adapter.Save(dir);
         var path = Path.Combine(dir, "adapter_config.json");
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
@@ -132,7 +132,7 @@ public class LoraTests
     public void Bad_adapters_are_refused_with_named_tensors_and_leave_the_model_unchanged()
     {
         using var model = TinyModels.Random(TinyModels.Llama());
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         model.AddLora(r: 4, targets: ["q_proj", "v_proj"]).Save(dir);
 
         // another base: wider hidden size
@@ -175,9 +175,9 @@ public class LoraTests
         RandomizeB(adapter);
         Assert.All(adapter.Layers.Values, l => Assert.False(l.training));
         Assert.Equal(model.Logits(Ids), model.Logits(Ids));          // deterministic: no dropout in evaluation mode
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         adapter.Save(dir);
-        Assert.Contains("unmerged LoRA layers", Assert.Throws<KitException>(() => model.Save(TinyModels.TempDir())).Message);
+        Assert.Contains("unmerged LoRA layers", Assert.Throws<KitException>(() => model.Save(TempFolder.Fresh())).Message);
         using var fresh = TinyModels.Random(TinyModels.Llama());
         var loaded = fresh.LoadAdapter(dir);
         Assert.All(loaded.Layers.Values, l => Assert.False(l.training));
@@ -193,7 +193,7 @@ public class LoraTests
         var adapted = model.Logits(Ids);
         adapter.MergeAndUnload();
         Assert.DoesNotContain(model.Module.named_parameters(), p => p.name.Contains("lora") || p.name.Contains("base_layer"));
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         model.Save(dir);
         using var loaded = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });
         var merged = loaded.Logits(Ids);

@@ -10,7 +10,7 @@ public class BadInputTests
 {
     private static string SavedLlama(out CausalLM model)
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         model = TinyModels.Random(TinyModels.Llama());
         model.Save(dir);
         return dir;
@@ -29,7 +29,7 @@ public class BadInputTests
     {
         var e = Assert.Throws<ModelFormatException>(() => CausalLM.Load("/nonexistent/model"));
         Assert.Contains("/nonexistent/model", e.Message);
-        var empty = TinyModels.TempDir();
+        var empty = TempFolder.Fresh();
         e = Assert.Throws<ModelFormatException>(() => CausalLM.Load(empty));
         Assert.Contains("config.json", e.Message);
     }
@@ -57,7 +57,7 @@ public class BadInputTests
     [Fact]
     public void Missing_tensor_is_named_with_its_expected_shape()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using var model = TinyModels.Random(TinyModels.Llama());
         model.Config.Save(dir);
         var tensors = model.Module.named_parameters().Where(np => np.name != "model.layers.1.mlp.up_proj.weight")
@@ -96,7 +96,7 @@ public class BadInputTests
     [InlineData("{not json", 8, "not a JSON object")]
     public void Corrupt_safetensors_headers_are_explained(string header, int dataBytes, string expected)
     {
-        var path = Path.Combine(TinyModels.TempDir(), "model.safetensors");
+        var path = Path.Combine(TempFolder.Fresh(), "model.safetensors");
         File.WriteAllBytes(path, Safetensors(header, dataBytes));
         var e = Assert.Throws<ModelFormatException>(() => SafeTensorFile.Open(path));
         Assert.Contains(expected, e.Message);

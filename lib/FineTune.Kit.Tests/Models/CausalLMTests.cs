@@ -33,7 +33,7 @@ public class CausalLMTests
     [MemberData(nameof(TinyModels.AllConfigs), MemberType = typeof(TinyModels))]
     public void Save_then_load_is_bit_exact(string family)
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using var model = TinyModels.Random(TinyModels.ByName(family));
         model.Save(dir);
         using var loaded = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });
@@ -45,7 +45,7 @@ public class CausalLMTests
     [Fact]
     public void Sharded_checkpoints_load_like_single_files()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using var model = TinyModels.Random(TinyModels.Llama());
         model.Save(dir, maxShardBytes: 4096);
         Assert.True(File.Exists(Path.Combine(dir, "model.safetensors.index.json")));
@@ -57,7 +57,7 @@ public class CausalLMTests
     [Fact]
     public void Bf16_checkpoints_load_as_float32_or_keep_their_dtype()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using var model = TinyModels.Random(TinyModels.Llama());
         model.Save(dir, ScalarType.BFloat16);
         var file = SafeTensorFile.Open(Path.Combine(dir, "model.safetensors"));
@@ -72,7 +72,7 @@ public class CausalLMTests
             Assert.True(BitEqual(rounded, b), name);
         }
         // a BF16 model saved again keeps its bits
-        var dir2 = TinyModels.TempDir();
+        var dir2 = TempFolder.Fresh();
         asBf16.Save(dir2);
         Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "model.safetensors")), File.ReadAllBytes(Path.Combine(dir2, "model.safetensors")));
         var logits = asBf16.Logits(Ids);
@@ -82,7 +82,7 @@ public class CausalLMTests
     [Fact]
     public void Gpt2_keys_load_with_or_without_the_transformer_prefix()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using var model = TinyModels.Random(TinyModels.Gpt2());
         model.Config.Save(dir);
         var tensors = model.Module.named_parameters()

@@ -182,7 +182,7 @@ public class RopeScalingTests
     [Fact]
     public void Save_and_load_keep_rope_scaling_and_its_written_form()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using var model = TinyModels.Random(ScaledConfig("llama3"), seed: 24);
         model.Save(dir);
         using var loaded = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });
@@ -210,7 +210,7 @@ public class RopeScalingTests
     [InlineData("ntk")]
     public void Unsupported_types_are_refused_naming_the_file_the_type_and_the_supported_ones(string type)
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         var json = LlamaJson(new JsonObject { ["rope_type"] = type, ["factor"] = 4.0 });
         File.WriteAllText(Path.Combine(dir, "config.json"), json.ToJsonString());
         var e = Assert.Throws<ModelFormatException>(() => ModelConfig.Load(dir));

@@ -117,7 +117,7 @@ public class SlidingWindowTests
     [Fact]
     public void Save_and_load_keep_the_window()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using var model = TinyModels.Random(Mistral(Window), seed: 37);
         model.Save(dir);
         using var loaded = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });

@@ -58,12 +58,6 @@ internal static class TinyModels
         return model;
     }
 
-    public static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "ftk-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
 }
 
 /// <summary>Tiny models that come with a real (tiny) byte-level BPE tokenizer.</summary>

@@ -23,7 +23,7 @@ public class PromptFileTests
     [Fact]
     public void A_template_survives_the_round_trip_through_prompt_json_with_its_label_order()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         Assert.Null(PromptFile.TryLoad(dir));
         PromptFile.Save(Sample, dir);
         Assert.Equal(["prompt.json"], Directory.GetFiles(dir).Select(Path.GetFileName));   // no temporary file left behind
@@ -61,10 +61,10 @@ public class PromptFileTests
         e = Assert.Throws<DataFormatException>(() => PromptTemplate.FromJson("[1", "p"));
         Assert.StartsWith("p: not ", e.Message);
 
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         File.WriteAllText(Path.Combine(dir, "prompt.json"), "{\"instruction\": null}");
         e = Assert.Throws<DataFormatException>(() => PromptFile.TryLoad(dir));
         Assert.StartsWith(Path.Combine(dir, "prompt.json") + ": ", e.Message);
-        Assert.Throws<FileNotFoundException>(() => PromptFile.Load(TinyModels.TempDir()));
+        Assert.Throws<FileNotFoundException>(() => PromptFile.Load(TempFolder.Fresh()));
     }
 }

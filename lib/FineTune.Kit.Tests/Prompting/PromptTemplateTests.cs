@@ -1,5 +1,6 @@
 using FineTune.Kit.Evaluation;
 using FineTune.Kit.Prompting;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Tests.Prompting;
 

@@ -1,6 +1,7 @@
 using FineTune.Kit.Evaluation;
 using FineTune.Kit.Evaluation.Comparison;
 using FineTune.Kit.Prompting;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Tests.Prompting;
 

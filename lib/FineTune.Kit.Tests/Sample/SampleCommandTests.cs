@@ -19,7 +19,8 @@ public class SampleCommandTests
     [Fact]
     public void SampleThenTokenizerTrainWritesALoadableTokenizer()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "ftk-cli-" + Guid.NewGuid().ToString("N"));
+        using var tmp = new TempFolder();
+        var dir = tmp.Path;
         var (code, _, err) = Run("sample", "--out", dir, "--seed", "3");
         Assert.True(code == 0, err);
         Assert.True(File.Exists(Path.Combine(dir, SampleData.CorpusFile)));

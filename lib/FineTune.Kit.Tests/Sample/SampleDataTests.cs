@@ -9,7 +9,7 @@ public class SampleDataTests
 
     private static string Generate(int seed, bool includeCorpus)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "ftk-sample-" + Guid.NewGuid().ToString("N"));
+        var dir = TempFolder.Fresh();
         SampleData.Generate(dir, seed, includeCorpus);
         return dir;
     }
@@ -130,8 +130,8 @@ public class SampleDataTests
     [Fact]
     public void EnsureCorpusRegeneratesTheSameCorpusOnlyWhenMissing()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "ftk-corpus-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
+        using var tmp = new TempFolder();
+        var dir = tmp.Path;
         var path = SampleData.EnsureCorpus(dir);
         Assert.Equal(File.ReadAllBytes(Path.Combine(defaultSet.Value, SampleData.CorpusFile)), File.ReadAllBytes(path));
         File.WriteAllText(path, "kept");

@@ -63,8 +63,8 @@ public class BpeTrainerTests
     [Fact]
     public void TrainingIsDeterministicToTheByte()
     {
-        var a = TestCorpus.TempDir();
-        var b = TestCorpus.TempDir();
+        var a = TempFolder.Fresh();
+        var b = TempFolder.Fresh();
         new BpeTrainer().WithVocabSize(500).WithSpecialTokens(TestCorpus.Specials).Train(TestCorpus.Lines).Save(a);
         new BpeTrainer().WithVocabSize(500).WithSpecialTokens(TestCorpus.Specials).Train(TestCorpus.Lines).Save(b);
         foreach (var f in new[] { "tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json" })
@@ -96,7 +96,7 @@ public class BpeTrainerTests
     [Fact]
     public void TrainingOnAFileKeepsWindowsNewlinesAndMatchesTrainingOnItsText()
     {
-        var path = Path.Combine(TestCorpus.TempDir(), "corpus.txt");
+        var path = Path.Combine(TempFolder.Fresh(), "corpus.txt");
         // Paragraphs separated by a blank line: GPT-2 pre-tokenization makes "\r\n\r" one word before the next "\n".
         File.WriteAllText(path, string.Concat(TestCorpus.Lines.Take(200).Select(l => l.TrimEnd('\n') + "\r\n\r\n")));
         var fromFile = new BpeTrainer().WithVocabSize(1000).TrainOnFile(path);

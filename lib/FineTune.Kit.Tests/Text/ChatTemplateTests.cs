@@ -1,4 +1,5 @@
 using FineTune.Kit.Text;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Tests.Text;
 

@@ -8,7 +8,7 @@ public class CorpusAgreementTests
     [Fact]
     public void LibraryTokenizerAgreesWithTheReferenceEncoderOnSampleCorpusDocuments()
     {
-        var dir = TestCorpus.TempDir();
+        var dir = TempFolder.Fresh();
         var docs = SampleData.ReadCorpusDocuments(SampleData.EnsureCorpus(dir, seed: 5)).Take(400).ToList();
         var model = new BpeTrainer().WithVocabSize(1200).WithSpecialTokens(TestCorpus.Specials).Train(docs.Take(300));
         model.Save(Path.Combine(dir, "tok"));

@@ -1,5 +1,6 @@
 using System.Text;
 using FineTune.Kit.Text;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Tests.Text;
 
@@ -11,7 +12,7 @@ public class SentencePieceTests
     [Fact]
     public void TokenizerModelLoadsThroughLlamaTokenizer()
     {
-        var dir = TestCorpus.TempDir();
+        var dir = TempFolder.Fresh();
         File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), TinyModel());
         var tok = TextTokenizer.Load(dir);
         Assert.Equal(1, tok.BosId);
@@ -29,7 +30,7 @@ public class SentencePieceTests
     [Fact]
     public void ChatLossMaskWithSentencePieceCoversTheAssistantReply()
     {
-        var dir = TestCorpus.TempDir();
+        var dir = TempFolder.Fresh();
         File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), TinyModel());
         var tok = TextTokenizer.Load(dir);
         Assert.False(tok.IsByteLevel);
@@ -42,7 +43,7 @@ public class SentencePieceTests
     [Fact]
     public void GarbageTokenizerModelIsATokenizerFormatException()
     {
-        var dir = TestCorpus.TempDir();
+        var dir = TempFolder.Fresh();
         File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), [0xFF, 0xFF, 0xFF, 0x01, 0x02]);
         var e = Assert.ThrowsAny<TokenizerFormatException>(() => TextTokenizer.Load(dir));
         Assert.Contains("tokenizer.model", e.Message);

@@ -17,15 +17,8 @@ internal static class TestCorpus
     /// <summary>Saves the shared model into a fresh temp folder.</summary>
     public static string SaveToTemp(TokenizerConfig? config = null)
     {
-        var dir = TempDir();
+        var dir = TempFolder.Fresh();
         Model.Save(dir, config ?? new TokenizerConfig { BosToken = "<|endoftext|>", EosToken = "<|endoftext|>", PadToken = "<|endoftext|>" });
-        return dir;
-    }
-
-    public static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "ftk-text-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
         return dir;
     }
 

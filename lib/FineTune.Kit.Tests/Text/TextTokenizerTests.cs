@@ -122,7 +122,7 @@ public class TextTokenizerTests
     [Fact]
     public void MalformedTokenizerJsonNamesTheFile()
     {
-        var dir = TestCorpus.TempDir();
+        var dir = TempFolder.Fresh();
         var path = Path.Combine(dir, "tokenizer.json");
         File.WriteAllText(path, "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0,}, ");
         var e = Assert.Throws<TokenizerFormatException>(() => TextTokenizer.Load(dir));
@@ -133,7 +133,7 @@ public class TextTokenizerTests
     [Fact]
     public void StructurallyWrongTokenizerJsonSaysWhatWasExpected()
     {
-        var dir = TestCorpus.TempDir();
+        var dir = TempFolder.Fresh();
         var path = Path.Combine(dir, "tokenizer.json");
         File.WriteAllText(path, "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": -1}, \"merges\": []}}");
         var e = Assert.Throws<TokenizerFormatException>(() => TextTokenizer.Load(dir));
@@ -159,7 +159,7 @@ public class TextTokenizerTests
     [Fact]
     public void EmptyFolderListsTheFilesLookedFor()
     {
-        var dir = TestCorpus.TempDir();
+        var dir = TempFolder.Fresh();
         var e = Assert.Throws<TokenizerFormatException>(() => TextTokenizer.Load(dir));
         Assert.Contains(dir, e.Message);
         Assert.Contains("tokenizer.json", e.Message);

@@ -2,6 +2,7 @@ using FineTune.Kit.Evaluation;
 using FineTune.Kit.Prompting;
 using FineTune.Kit.Tests.Models;
 using FineTune.Kit.Training;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Tests.Training;
 

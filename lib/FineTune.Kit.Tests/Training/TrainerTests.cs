@@ -88,7 +88,7 @@ public class TrainerTests
     public void Resuming_from_a_checkpoint_gives_the_same_final_weights()
     {
         var data = Toy(24, seed: 6);
-        var ckpt = TinyModels.TempDir();
+        var ckpt = TempFolder.Fresh();
         Trainer Configure(CausalLM m) => Trainer.For(m).LearningRate(5e-3).Steps(8).BatchSize(4).GradientAccumulation(2)
             .Schedule(LrScheduleKind.Cosine, warmupSteps: 2).Seed(9);
 
@@ -115,7 +115,7 @@ public class TrainerTests
     {
         using var model = TinyModels.Random(TinyModels.Llama(), seed: 2);
         var adapter = model.AddLora(r: 4, targets: ["q_proj"], dropout: 0);
-        var ckpt = TinyModels.TempDir();
+        var ckpt = TempFolder.Fresh();
         var lora = adapter.Layers.Values.First();
         var e = Assert.Throws<TrainingDivergedException>(() => Trainer.For(model).LearningRate(1e-3).Steps(10).BatchSize(4).CheckpointEvery(2, ckpt)
             .OnStep(m => { if (m.Step == 4) using (no_grad()) lora.base_layer.parameters().First().fill_(float.NaN); })

@@ -1,6 +1,4 @@
-using FineTune.Kit.Text;
 using System.Text.Json.Nodes;
-using FineTune.Kit.Data.Curation;
 using Microsoft.Data.Analysis;
 
 namespace FineTune.Kit.Data;
@@ -155,9 +153,6 @@ public sealed class Dataset
     private string Where(Example r) => $"{Source ?? "dataset"}:{r.Line}";
 
     // ---------- curation and splitting ----------
-
-    /// <summary>Runs a curation pipeline built by <paramref name="build"/>; returns the curated data and its report.</summary>
-    public CurationResult Curate(Func<CurationPipeline, CurationPipeline> build) => build(new CurationPipeline()).Run(this);
 
     /// <summary>
     /// Seeded train/validation/test split. With <paramref name="stratifyBy"/> each label keeps its share in every

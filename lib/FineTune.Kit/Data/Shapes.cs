@@ -1,4 +1,3 @@
-using FineTune.Kit.Text;
 namespace FineTune.Kit.Data;
 
 /// <summary>The row layouts the kit understands.</summary>

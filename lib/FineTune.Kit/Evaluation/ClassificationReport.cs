@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using FineTune.Kit.Data;
+using FineTune.Kit.Prompting;
 
 namespace FineTune.Kit.Evaluation;
 

@@ -11,7 +11,7 @@ namespace FineTune.Kit.Lora;
 /// Wraps an nn.Linear or GPT-2's Conv1D and owns A, B, the scaling, merge and unmerge — nothing else.
 /// A starts Kaiming-uniform and B at zero, so a fresh adapter leaves the layer's output unchanged.
 /// </summary>
-public sealed class LoraLinear : nn.Module<Tensor, Tensor>
+public sealed class LoraLinear : nn.Module<Tensor, Tensor>, IAdapterLayer
 {
     /// <summary>The wrapped layer (frozen).</summary>
     public nn.Module<Tensor, Tensor> base_layer;

@@ -157,7 +157,7 @@ public sealed partial class CausalLM : IDisposable
     /// </summary>
     public void Save(string directory, ScalarType? dtype = null, long maxShardBytes = 2L << 30, Action<string>? extraFiles = null)
     {
-        var unmerged = Module.modules().OfType<Lora.LoraLinear>().Count(l => !l.Merged);
+        var unmerged = Module.modules().OfType<IAdapterLayer>().Count(l => !l.Merged);
         if (unmerged > 0)
             throw new KitException($"The model has {unmerged} unmerged LoRA layers, and Save writes base weights only: save the adapter with adapter.Save(dir), or call adapter.MergeAndUnload() before saving the model.");
         var target = dtype ?? DType;

@@ -2,7 +2,8 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTune.Kit.Text;
-using FineTune.Kit.Evaluation;
+using FineTune.Kit.Data;
+using FineTune.Kit.Training;
 
 namespace FineTune.Kit.Prompting;
 
@@ -19,7 +20,7 @@ namespace FineTune.Kit.Prompting;
 /// string prompt = template.Render("I was charged twice", shots);   // ends with "Category:"
 /// </code>
 /// </example>
-public sealed record PromptTemplate
+public sealed record PromptTemplate : IClassificationFormat
 {
     /// <summary>The task description placed first (the system message in chat form).</summary>
     public string Instruction { get; init; } = "";
@@ -63,6 +64,10 @@ public sealed record PromptTemplate
         parts.Add(InputPrefix + input + InputOutputSeparator + OutputPrefix);
         return string.Join(ExampleSeparator, parts);
     }
+
+    string IClassificationFormat.Prompt(string input) => Render(input);
+
+    string IClassificationFormat.Completion(string label) => Verbalizer.Verbalize(label);
 
     /// <summary>A full training or scoring text: the prompt followed by the verbalised label.</summary>
     public string RenderWithLabel(string input, string label, IReadOnlyList<LabeledExample>? shots = null) =>

@@ -1,4 +1,3 @@
-using FineTune.Kit.Evaluation;
 
 namespace FineTune.Kit.Prompting;
 

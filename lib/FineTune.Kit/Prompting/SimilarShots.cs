@@ -1,4 +1,4 @@
-using FineTune.Kit.Evaluation;
+using FineTune.Kit.Data;
 
 namespace FineTune.Kit.Prompting;
 

@@ -1,4 +1,4 @@
-using FineTune.Kit.Evaluation.Generation;
+using FineTune.Kit.Text;
 
 namespace FineTune.Kit.Prompting;
 

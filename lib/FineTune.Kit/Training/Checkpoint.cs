@@ -9,7 +9,7 @@ namespace FineTune.Kit.Training;
 
 /// <summary>
 /// Checkpoint folders `checkpoint-000100/`: the trainable tensors, the optimizer's moments, the best weights so far
-/// (when early stopping), and the loop state with the metrics history. Written atomically; the data position and
+/// (when early stopping), the loop state with the metrics history, and the trainer settings. Written atomically; the data position and
 /// dropout seeds follow from the step, so a resumed run repeats exactly what an uninterrupted one does.
 /// </summary>
 public static class Checkpoint
@@ -25,8 +25,9 @@ public static class Checkpoint
             : null;
 
     internal static string Save(string directory, LoopState state, IReadOnlyList<(string name, Parameter parameter)> trainable,
-        AdamW optimizer, TrainingHistory history, int keep)
+        AdamW optimizer, TrainingHistory history, TrainerSettings settings)
     {
+        int keep = settings.KeepCheckpoints;
         var path = Path.Combine(directory, $"{Prefix}{state.Step:D6}");
         AtomicFile.WriteDirectory(path, tmp =>
         {
@@ -40,11 +41,21 @@ public static class Checkpoint
                 ["best_step"] = state.BestStep, ["best_val_loss"] = state.BestValLoss, ["bad_evals"] = state.BadEvals,
                 ["history"] = JsonNode.Parse(history.ToJson()),
             };
+            AtomicFile.WriteAllText(Path.Combine(tmp, SettingsFile), settings.ToJson());
             AtomicFile.WriteAllText(Path.Combine(tmp, "trainer_state.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         });
         foreach (var old in Directory.GetDirectories(directory, Prefix + "*").OrderBy(d => d, StringComparer.Ordinal).SkipLast(keep))
             Directory.Delete(old, recursive: true);
         return path;
+    }
+
+    private const string SettingsFile = "trainer_settings.json";
+
+    /// <summary>The trainer settings a checkpoint was written with, or null for a checkpoint that predates them.</summary>
+    public static TrainerSettings? SettingsOf(string checkpoint)
+    {
+        var path = Path.Combine(checkpoint, SettingsFile);
+        return File.Exists(path) ? TrainerSettings.FromJson(File.ReadAllText(path), path) : null;
     }
 
     internal static LoopState Load(string path, IReadOnlyList<(string name, Parameter parameter)> trainable, AdamW optimizer, TrainingHistory history)

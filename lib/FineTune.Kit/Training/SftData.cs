@@ -1,6 +1,4 @@
 using FineTune.Kit.Data;
-using FineTune.Kit.Evaluation;
-using FineTune.Kit.Prompting;
 using FineTune.Kit.Text;
 
 namespace FineTune.Kit.Training;
@@ -32,11 +30,12 @@ public static class SftData
     }
 
     /// <summary>
-    /// Classification as scoring of label tokens: the prompt renders the text with <paramref name="template"/>, the
-    /// completion is the verbalised label followed by end-of-sequence, and only the completion counts in the loss.
+    /// Classification as scoring of label tokens: the prompt renders the text with <paramref name="template"/> (a
+    /// prompt template), the completion is the verbalised label followed by end-of-sequence, and only the completion
+    /// counts in the loss.
     /// </summary>
-    public static List<TokenizedExample> Classification(IEnumerable<LabeledExample> examples, PromptTemplate template, TextTokenizer tokenizer) =>
-        Completions(examples.Select(e => (template.Render(e.Text), template.Verbalizer.Verbalize(e.Label))), tokenizer);
+    public static List<TokenizedExample> Classification(IEnumerable<LabeledExample> examples, IClassificationFormat template, TextTokenizer tokenizer) =>
+        Completions(examples.Select(e => (template.Prompt(e.Text), template.Completion(e.Label))), tokenizer);
 
     /// <summary>
     /// Prompt/completion pairs in a format of your own: each prompt followed by its completion and end-of-sequence, with

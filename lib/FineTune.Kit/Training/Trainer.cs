@@ -43,15 +43,7 @@ public sealed record TrainingRun
 public sealed class Trainer
 {
     private readonly CausalLM _model;
-    private double _lr = 2e-4, _weightDecay = 0.01;
-    private int? _epochs, _steps;
-    private int _batchSize = 8, _gradAccum = 1, _maxLength = 256, _warmup, _evalEvery, _checkpointEvery, _keepCheckpoints = 2;
-    private LrScheduleKind _schedule = LrScheduleKind.Linear;
-    private double? _clip = 1.0;
-    private int? _patience;
-    private string? _checkpointDir;
-    private bool _resume, _packing;
-    private long _seed = 1;
+    private TrainerSettings _s = new();
     private Func<double>? _validationMetric;
     private Action<StepMetrics>? _onStep;
 
@@ -60,79 +52,97 @@ public sealed class Trainer
     /// <summary>Starts configuring a run on <paramref name="model"/>.</summary>
     public static Trainer For(CausalLM model) => new(model);
 
-    /// <summary>Peak learning rate.</summary>
-    public Trainer LearningRate(double lr) { _lr = lr; return this; }
-    /// <summary>Train for whole passes over the data.</summary>
-    public Trainer Epochs(int epochs) { _epochs = epochs; _steps = null; return this; }
-    /// <summary>Train for a number of optimizer steps.</summary>
-    public Trainer Steps(int steps) { _steps = steps; _epochs = null; return this; }
-    /// <summary>Examples per micro-batch.</summary>
-    public Trainer BatchSize(int size) { _batchSize = size; return this; }
+    /// <summary>The settings so far: what the fluent setters filled in, and what every checkpoint saves.</summary>
+    public TrainerSettings Settings => _s;
+
+    /// <summary>Takes all settings at once (as the command line fills them), checking each as its setter would.</summary>
+    public Trainer WithSettings(TrainerSettings settings)
+    {
+        var t = For(_model);
+        t.LearningRate(settings.LearningRate).BatchSize(settings.BatchSize).GradientAccumulation(settings.GradientAccumulation)
+            .MaxSequenceLength(settings.MaxSequenceLength).WeightDecay(settings.WeightDecay)
+            .Schedule(settings.Schedule, settings.WarmupSteps).ClipGradNorm(settings.ClipGradNorm).EvaluateEvery(settings.EvaluateEvery)
+            .Seed(settings.Seed);
+        if (settings.Steps is { } steps) t.Steps(steps);
+        if (settings.Epochs is { } epochs) t.Epochs(epochs);
+        if (settings.Patience is { } patience) t.EarlyStopping(patience);
+        if (settings.CheckpointDirectory is { } dir) t.CheckpointEvery(settings.CheckpointEvery, dir, settings.KeepCheckpoints);
+        _s = t._s with { Resume = settings.Resume, ForceResume = settings.ForceResume, Packing = settings.Packing };
+        return this;
+    }
+
+    /// <summary>Peak learning rate (a finite number above 0).</summary>
+    public Trainer LearningRate(double lr) { _s = _s with { LearningRate = TrainerSettings.Positive("LearningRate", lr) }; return this; }
+    /// <summary>Train for whole passes over the data (1 or more).</summary>
+    public Trainer Epochs(int epochs) { _s = _s with { Epochs = TrainerSettings.AtLeast("Epochs", epochs, 1), Steps = null }; return this; }
+    /// <summary>Train for a number of optimizer steps (1 or more).</summary>
+    public Trainer Steps(int steps) { _s = _s with { Steps = TrainerSettings.AtLeast("Steps", steps, 1), Epochs = null }; return this; }
+    /// <summary>Examples per micro-batch (1 or more).</summary>
+    public Trainer BatchSize(int size) { _s = _s with { BatchSize = TrainerSettings.AtLeast("BatchSize", size, 1) }; return this; }
     /// <summary>Micro-batches whose gradients add up to one step (the loss is normalised over all of their tokens, so this equals a larger batch).</summary>
-    public Trainer GradientAccumulation(int steps) { _gradAccum = steps; return this; }
-    /// <summary>Longest sequence; longer examples are cut.</summary>
-    public Trainer MaxSequenceLength(int tokens) { _maxLength = tokens; return this; }
-    /// <summary>Decoupled weight decay (not applied to biases and norms).</summary>
-    public Trainer WeightDecay(double wd) { _weightDecay = wd; return this; }
-    /// <summary>Learning-rate schedule and linear warm-up.</summary>
-    public Trainer Schedule(LrScheduleKind kind, int warmupSteps = 0) { _schedule = kind; _warmup = warmupSteps; return this; }
-    /// <summary>Clip the global gradient norm (null: no clipping).</summary>
-    public Trainer ClipGradNorm(double? maxNorm) { _clip = maxNorm; return this; }
-    /// <summary>Evaluate on the validation set every N steps (and at the end).</summary>
-    public Trainer EvaluateEvery(int steps) { _evalEvery = steps; return this; }
-    /// <summary>Stop when validation has not improved for <paramref name="patience"/> evaluations, and restore the best weights.</summary>
-    public Trainer EarlyStopping(int patience) { _patience = patience; return this; }
+    public Trainer GradientAccumulation(int steps) { _s = _s with { GradientAccumulation = TrainerSettings.AtLeast("GradientAccumulation", steps, 1) }; return this; }
+    /// <summary>Longest sequence (2 tokens or more); longer examples are cut.</summary>
+    public Trainer MaxSequenceLength(int tokens) { _s = _s with { MaxSequenceLength = TrainerSettings.AtLeast("MaxSequenceLength", tokens, 2) }; return this; }
+    /// <summary>Decoupled weight decay (0 or more; not applied to biases and norms).</summary>
+    public Trainer WeightDecay(double wd) { _s = _s with { WeightDecay = TrainerSettings.NonNegative("WeightDecay", wd) }; return this; }
+    /// <summary>Learning-rate schedule and linear warm-up (0 steps or more).</summary>
+    public Trainer Schedule(LrScheduleKind kind, int warmupSteps = 0)
+    {
+        if (!Enum.IsDefined(kind)) throw new ArgumentException($"Schedule must be one of {string.Join(", ", Enum.GetNames<LrScheduleKind>())}; got {(int)kind}.", nameof(kind));
+        _s = _s with { Schedule = kind, WarmupSteps = TrainerSettings.AtLeast("WarmupSteps", warmupSteps, 0) };
+        return this;
+    }
+    /// <summary>Clip the global gradient norm (a finite number above 0; null: no clipping).</summary>
+    public Trainer ClipGradNorm(double? maxNorm) { _s = _s with { ClipGradNorm = maxNorm is { } n ? TrainerSettings.Positive("ClipGradNorm", n) : null }; return this; }
+    /// <summary>Evaluate on the validation set every N steps (and at the end); 0 evaluates at the end only.</summary>
+    public Trainer EvaluateEvery(int steps) { _s = _s with { EvaluateEvery = TrainerSettings.AtLeast("EvaluateEvery", steps, 0) }; return this; }
+    /// <summary>Stop when validation has not improved for <paramref name="patience"/> evaluations (1 or more), and restore the best weights.</summary>
+    public Trainer EarlyStopping(int patience) { _s = _s with { Patience = TrainerSettings.AtLeast("EarlyStopping patience", patience, 1) }; return this; }
     /// <summary>A validation metric (higher is better) used for early stopping instead of validation loss.</summary>
-    public Trainer ValidationMetric(Func<double> metric) { _validationMetric = metric; return this; }
-    /// <summary>Write a checkpoint every N steps into <paramref name="directory"/>, keeping the newest <paramref name="keep"/>.</summary>
-    public Trainer CheckpointEvery(int steps, string directory, int keep = 2) { _checkpointEvery = steps; _checkpointDir = directory; _keepCheckpoints = keep; return this; }
-    /// <summary>Continue from the newest checkpoint in the checkpoint folder, if there is one.</summary>
-    public Trainer Resume(bool resume = true) { _resume = resume; return this; }
+    public Trainer ValidationMetric(Func<double> metric) { _validationMetric = metric ?? throw new ArgumentException("ValidationMetric needs a function.", nameof(metric)); return this; }
+    /// <summary>Write a checkpoint every N steps (1 or more) into <paramref name="directory"/>, keeping the newest <paramref name="keep"/> (1 or more).</summary>
+    public Trainer CheckpointEvery(int steps, string directory, int keep = 2)
+    {
+        if (string.IsNullOrWhiteSpace(directory)) throw new ArgumentException("CheckpointEvery needs a checkpoint folder.", nameof(directory));
+        _s = _s with
+        {
+            CheckpointEvery = TrainerSettings.AtLeast("CheckpointEvery", steps, 1), CheckpointDirectory = directory,
+            KeepCheckpoints = TrainerSettings.AtLeast("CheckpointEvery keep", keep, 1),
+        };
+        return this;
+    }
+    /// <summary>
+    /// Continue from the newest checkpoint in the checkpoint folder, if there is one. A checkpoint written with other
+    /// settings (learning rate, batch size, ...) is an error naming both values, unless <paramref name="force"/>.
+    /// </summary>
+    public Trainer Resume(bool resume = true, bool force = false) { _s = _s with { Resume = resume, ForceResume = force }; return this; }
     /// <summary>Concatenate short examples into sequences of up to the maximum length.</summary>
-    public Trainer Packing(bool on = true) { _packing = on; return this; }
+    public Trainer Packing(bool on = true) { _s = _s with { Packing = on }; return this; }
     /// <summary>Seed of data order and dropout.</summary>
-    public Trainer Seed(long seed) { _seed = seed; return this; }
+    public Trainer Seed(long seed) { _s = _s with { Seed = seed }; return this; }
     /// <summary>Called after every step (progress bars, notebooks).</summary>
     public Trainer OnStep(Action<StepMetrics> callback) { _onStep += callback; return this; }
     /// <summary>Reports every step to an <see cref="IProgress{T}"/>.</summary>
     public Trainer Progress(IProgress<StepMetrics> progress) { _onStep += progress.Report; return this; }
 
     /// <summary>The number of optimizer steps a run over <paramref name="examples"/> takes with the current settings.</summary>
-    public int TotalSteps(int examples) => _steps ?? (_epochs ?? 1) * (int)Math.Ceiling((double)MicroBatchesPerEpoch(examples) / _gradAccum);
+    public int TotalSteps(int examples) => _s.Steps ?? (_s.Epochs ?? 1) * (int)Math.Ceiling((double)MicroBatchesPerEpoch(examples) / _s.GradientAccumulation);
 
-    private int MicroBatchesPerEpoch(int examples) => (int)Math.Ceiling((double)examples / _batchSize);
+    private int MicroBatchesPerEpoch(int examples) => (int)Math.Ceiling((double)examples / _s.BatchSize);
 
     /// <summary>Runs the loop. Returns when the steps are done, early stopping fires, or throws if the loss diverges.</summary>
     public TrainingRun Fit(IReadOnlyList<TokenizedExample> train, IReadOnlyList<TokenizedExample>? validation = null)
     {
         var clock = Stopwatch.StartNew();
         _orders.Clear();                                   // data orders belong to one call (the data may differ next time)
-        var prepared = train.Select(e => e.Truncate(_maxLength)).ToList();
-        int withoutLoss = prepared.Count(e => e.LossTokens == 0);
-        prepared = prepared.Where(e => e.LossTokens > 0).ToList();
-        if (_packing) prepared = Pack(prepared, _maxLength);
-        if (prepared.Count == 0) throw new ArgumentException("No training example has a token that counts in the loss (all are empty, or truncation cut every completion).");
-        var val = validation?.Select(e => e.Truncate(_maxLength)).Where(e => e.LossTokens > 0).ToList();
-        if ((_patience is not null || _evalEvery > 0) && (val is null || val.Count == 0) && _validationMetric is null)
-            throw new ArgumentException("Evaluation and early stopping need validation examples.");
-
-        var trainable = _model.Module.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        if (trainable.Count == 0) throw new InvalidOperationException("No parameter requires gradients: add a LoRA adapter or unfreeze parameters first.");
-        using var optimizer = new AdamW(trainable.Select(p => (p.name, p.parameter)), weightDecay: _weightDecay);
-        int total = TotalSteps(prepared.Count);
-        var schedule = new LrSchedule(_schedule, _lr, _warmup, total);
-        int microPerEpoch = MicroBatchesPerEpoch(prepared.Count);
-        long padId = _model.Config.PadTokenId ?? 0;
-        var device = _model.Device;
-
+        var (data, withoutLoss) = PrepareTraining(train);
+        var val = PrepareValidation(validation);
+        var trainable = TrainableParameters();
+        using var optimizer = new AdamW(trainable.Select(p => (p.name, p.parameter)), weightDecay: _s.WeightDecay);
+        int total = TotalSteps(data.Count);
+        var schedule = new LrSchedule(_s.Schedule, _s.LearningRate, _s.WarmupSteps, total);
         var history = new TrainingHistory();
-        var state = new LoopState();
-        string? lastCheckpoint = null;
-        if (_resume && _checkpointDir is not null && Checkpoint.Latest(_checkpointDir) is { } latest)
-        {
-            state = Checkpoint.Load(latest, trainable, optimizer, history);
-            lastCheckpoint = latest;
-        }
+        var (state, lastCheckpoint) = ResumeOrStart(trainable, optimizer, history);
 
         bool stoppedEarly = false;
         _model.Module.train();
@@ -142,59 +152,31 @@ public sealed class Trainer
             {
                 using var scope = NewDisposeScope();
                 var stepClock = Stopwatch.StartNew();
-                manual_seed(_seed * 1_000_003 + step);        // dropout masks depend only on (seed, step): resumable
-                optimizer.ZeroGrad();
-                var micro = Enumerable.Range(step * _gradAccum, _gradAccum)
-                    .Select(m => MicroBatch(m, prepared, microPerEpoch)).Where(b => b.Count > 0).ToList();
-                long lossTokens = micro.Sum(b => b.Sum(e => (long)e.LossTokens));
-                double lossSum = 0;
-                long realTokens = 0;
-                foreach (var examples in micro)
-                {
-                    using var batch = TrainingBatch.Collate(examples, padId, device);
-                    var loss = SummedLoss(_model, batch);
-                    lossSum += loss.item<float>();
-                    (loss / lossTokens).backward();
-                    realTokens += batch.RealTokens;
-                }
-                double meanLoss = lossSum / lossTokens;
-                if (!double.IsFinite(meanLoss))
-                    throw new TrainingDivergedException(
-                        $"Training diverged at step {step + 1}: the loss is {meanLoss}. The model keeps the weights from before this step; " +
-                        $"the last good checkpoint is {lastCheckpoint ?? "none (use CheckpointEvery to keep some)"}. Lower the learning rate or clip gradients.");
-                double gradNorm = nn.utils.clip_grad_norm_(optimizer.Parameters, _clip ?? double.PositiveInfinity);
+                var (loss, realTokens) = ForwardBackward(step, data, optimizer);
+                if (!double.IsFinite(loss)) throw Diverged(step, loss, lastCheckpoint);
+                double gradNorm = nn.utils.clip_grad_norm_(optimizer.Parameters, _s.ClipGradNorm ?? double.PositiveInfinity);
                 double lr = schedule.At(step);
                 optimizer.Update(lr);
 
-                double? valLoss = null, valMetric = null;
                 bool last = step == total - 1;
-                if ((_evalEvery > 0 && (step + 1) % _evalEvery == 0) || (last && (val is { Count: > 0 } || _validationMetric is not null)))
-                {
-                    if (val is { Count: > 0 }) valLoss = Evaluate(val);
-                    if (_validationMetric is not null) { _model.Module.eval(); valMetric = _validationMetric(); _model.Module.train(); }
-                    double score = valMetric ?? -valLoss!.Value;
-                    if (state.BestScore is null || score > state.BestScore)
-                    {
-                        state.BestScore = score; state.BestStep = step + 1; state.BestValLoss = valLoss; state.BadEvals = 0;
-                        if (_patience is not null) state.SnapshotBest(trainable);
-                    }
-                    else if (_patience is not null && ++state.BadEvals >= _patience) stoppedEarly = true;
-                }
+                var (valLoss, valMetric) = IsValidationStep(step, last, val) ? Validate(val) : (null, null);
+                if (valLoss is not null || valMetric is not null)
+                    stoppedEarly = RecordValidation(state, step, valLoss, valMetric, trainable);
                 var metrics = new StepMetrics
                 {
-                    Step = step + 1, Epoch = (double)(step + 1) * _gradAccum / microPerEpoch, Loss = meanLoss, ValLoss = valLoss,
-                    ValMetric = valMetric, Lr = lr, GradNorm = gradNorm,
+                    Step = step + 1, Epoch = (double)(step + 1) * _s.GradientAccumulation / MicroBatchesPerEpoch(data.Count),
+                    Loss = loss, ValLoss = valLoss, ValMetric = valMetric, Lr = lr, GradNorm = gradNorm,
                     TokensPerSecond = realTokens / Math.Max(1e-9, stepClock.Elapsed.TotalSeconds),
                     RssMb = Environment.WorkingSet / (1024.0 * 1024.0),
                 };
                 history.Add(metrics);
                 state.Step = step + 1;
-                if (_checkpointDir is not null && _checkpointEvery > 0 && ((step + 1) % _checkpointEvery == 0 || last || stoppedEarly))
-                    lastCheckpoint = Checkpoint.Save(_checkpointDir, state, trainable, optimizer, history, _keepCheckpoints);
+                if (IsCheckpointStep(step, last || stoppedEarly))
+                    lastCheckpoint = Checkpoint.Save(_s.CheckpointDirectory!, state, trainable, optimizer, history, _s);
                 _onStep?.Invoke(metrics);
                 if (stoppedEarly) break;
             }
-            if (_patience is not null) state.RestoreBest(trainable);
+            if (_s.Patience is not null) state.RestoreBest(trainable);
         }
         finally
         {
@@ -209,11 +191,102 @@ public sealed class Trainer
         };
     }
 
+    /// <summary>Truncates, drops examples with nothing to learn (counted), and packs when asked.</summary>
+    private (List<TokenizedExample> Data, int WithoutLoss) PrepareTraining(IReadOnlyList<TokenizedExample> train)
+    {
+        var prepared = train.Select(e => e.Truncate(_s.MaxSequenceLength)).ToList();
+        int withoutLoss = prepared.Count(e => e.LossTokens == 0);
+        prepared = prepared.Where(e => e.LossTokens > 0).ToList();
+        if (_s.Packing) prepared = Pack(prepared, _s.MaxSequenceLength);
+        if (prepared.Count == 0) throw new ArgumentException("No training example has a token that counts in the loss (all are empty, or truncation cut every completion).");
+        return (prepared, withoutLoss);
+    }
+
+    private List<TokenizedExample>? PrepareValidation(IReadOnlyList<TokenizedExample>? validation)
+    {
+        var val = validation?.Select(e => e.Truncate(_s.MaxSequenceLength)).Where(e => e.LossTokens > 0).ToList();
+        if ((_s.Patience is not null || _s.EvaluateEvery > 0) && (val is null || val.Count == 0) && _validationMetric is null)
+            throw new ArgumentException("Evaluation and early stopping need validation examples.");
+        return val;
+    }
+
+    private List<(string name, Parameter parameter)> TrainableParameters()
+    {
+        var trainable = _model.Module.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        if (trainable.Count == 0) throw new InvalidOperationException("No parameter requires gradients: add a LoRA adapter or unfreeze parameters first.");
+        return trainable;
+    }
+
+    /// <summary>A fresh loop state, or the newest checkpoint's when resuming (after checking it was written with these settings).</summary>
+    private (LoopState State, string? Checkpoint) ResumeOrStart(List<(string name, Parameter parameter)> trainable, AdamW optimizer, TrainingHistory history)
+    {
+        if (!_s.Resume || _s.CheckpointDirectory is null || Checkpoint.Latest(_s.CheckpointDirectory) is not { } latest) return (new LoopState(), null);
+        if (!_s.ForceResume && Checkpoint.SettingsOf(latest) is { } saved && _s.ResumeConflicts(saved) is { Count: > 0 } conflicts)
+            throw new KitException($"{latest} was written with other settings ({string.Join("; ", conflicts)}): resume with the same settings, or force the resume.");
+        return (Checkpoint.Load(latest, trainable, optimizer, history), latest);
+    }
+
+    /// <summary>
+    /// One optimizer step's gradients: the step's micro-batches forward and backward, the loss normalised over all of
+    /// their loss tokens. Returns the mean loss per token and the real (non-padding) tokens seen.
+    /// </summary>
+    private (double Loss, long RealTokens) ForwardBackward(int step, List<TokenizedExample> data, AdamW optimizer)
+    {
+        manual_seed(_s.Seed * 1_000_003 + step);        // dropout masks depend only on (seed, step): resumable
+        optimizer.ZeroGrad();
+        int microPerEpoch = MicroBatchesPerEpoch(data.Count);
+        var micro = Enumerable.Range(step * _s.GradientAccumulation, _s.GradientAccumulation)
+            .Select(m => MicroBatch(m, data, microPerEpoch)).Where(b => b.Count > 0).ToList();
+        long lossTokens = micro.Sum(b => b.Sum(e => (long)e.LossTokens));
+        double lossSum = 0;
+        long realTokens = 0;
+        long padId = _model.Config.PadTokenId ?? 0;
+        foreach (var examples in micro)
+        {
+            using var batch = TrainingBatch.Collate(examples, padId, _model.Device);
+            var loss = SummedLoss(_model, batch);
+            lossSum += loss.item<float>();
+            (loss / lossTokens).backward();
+            realTokens += batch.RealTokens;
+        }
+        return (lossSum / lossTokens, realTokens);
+    }
+
+    private static TrainingDivergedException Diverged(int step, double loss, string? lastCheckpoint) => new(
+        $"Training diverged at step {step + 1}: the loss is {loss}. The model keeps the weights from before this step; " +
+        $"the last good checkpoint is {lastCheckpoint ?? "none (use CheckpointEvery to keep some)"}. Lower the learning rate or clip gradients.");
+
+    private bool IsValidationStep(int step, bool last, List<TokenizedExample>? val) =>
+        (_s.EvaluateEvery > 0 && (step + 1) % _s.EvaluateEvery == 0) || (last && (val is { Count: > 0 } || _validationMetric is not null));
+
+    private (double? Loss, double? Metric) Validate(List<TokenizedExample>? val)
+    {
+        double? valLoss = val is { Count: > 0 } ? Evaluate(val) : null, valMetric = null;
+        if (_validationMetric is not null) { _model.Module.eval(); valMetric = _validationMetric(); _model.Module.train(); }
+        return (valLoss, valMetric);
+    }
+
+    /// <summary>Keeps the best result (and its weights, for early stopping); true when patience has run out.</summary>
+    private bool RecordValidation(LoopState state, int step, double? valLoss, double? valMetric, List<(string name, Parameter parameter)> trainable)
+    {
+        double score = valMetric ?? -valLoss!.Value;
+        if (state.BestScore is null || score > state.BestScore)
+        {
+            state.BestScore = score; state.BestStep = step + 1; state.BestValLoss = valLoss; state.BadEvals = 0;
+            if (_s.Patience is not null) state.SnapshotBest(trainable);
+            return false;
+        }
+        return _s.Patience is not null && ++state.BadEvals >= _s.Patience;
+    }
+
+    private bool IsCheckpointStep(int step, bool final) =>
+        _s.CheckpointDirectory is not null && _s.CheckpointEvery > 0 && ((step + 1) % _s.CheckpointEvery == 0 || final);
+
     private List<TokenizedExample> MicroBatch(int m, List<TokenizedExample> data, int microPerEpoch)
     {
         int epoch = m / microPerEpoch, j = m % microPerEpoch;
         var order = EpochOrder(epoch, data.Count);
-        return order.Skip(j * _batchSize).Take(_batchSize).Select(i => data[i]).ToList();
+        return order.Skip(j * _s.BatchSize).Take(_s.BatchSize).Select(i => data[i]).ToList();
     }
 
     private readonly Dictionary<int, int[]> _orders = new();
@@ -222,12 +295,12 @@ public sealed class Trainer
     {
         if (_orders.TryGetValue(epoch, out var order)) return order;
         order = Enumerable.Range(0, n).ToArray();
-        new Random(unchecked((int)(_seed * 7919 + epoch))).Shuffle(order);
+        new Random(unchecked((int)(_s.Seed * 7919 + epoch))).Shuffle(order);
         return _orders[epoch] = order;
     }
 
     /// <summary>Mean loss per loss token over examples, without gradients, in evaluation mode.</summary>
-    public double Evaluate(IReadOnlyList<TokenizedExample> examples) => LossPerToken(_model, examples, _batchSize, _maxLength);
+    public double Evaluate(IReadOnlyList<TokenizedExample> examples) => LossPerToken(_model, examples, _s.BatchSize, _s.MaxSequenceLength);
 
     /// <summary>Mean loss per loss token of <paramref name="model"/> over examples.</summary>
     public static double LossPerToken(CausalLM model, IReadOnlyList<TokenizedExample> examples, int batchSize = 8, int maxLength = 1024)

@@ -1,3 +1,4 @@
+using FineTune.Kit.Prompting;
 namespace FineTune.Kit.Evaluation.Comparison;
 
 /// <summary>

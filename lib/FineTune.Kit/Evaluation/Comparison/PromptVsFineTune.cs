@@ -1,3 +1,4 @@
+using FineTune.Kit.Data;
 namespace FineTune.Kit.Evaluation.Comparison;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using FineTune.Kit.Text;
 namespace FineTune.Kit.Evaluation.Generation;
 
 /// <summary>SQuAD-style answer metrics: exact match and token-overlap F1 after normalisation, best over the gold answers.</summary>

@@ -1,3 +1,4 @@
+using FineTune.Kit.Text;
 namespace FineTune.Kit.Evaluation.Generation;
 
 /// <summary>How BLEU treats an n-gram order with no match (which would make the geometric mean 0).</summary>

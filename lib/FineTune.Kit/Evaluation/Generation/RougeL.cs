@@ -1,3 +1,4 @@
+using FineTune.Kit.Text;
 namespace FineTune.Kit.Evaluation.Generation;
 
 /// <summary>Precision, recall and F-measure of a ROUGE score.</summary>

@@ -1,8 +1,9 @@
 using System.Globalization;
 using FineTune.Kit.Evaluation;
-using FineTune.Kit.Evaluation.Comparison;
+using FineTune.Kit.Data;
+using FineTune.Kit.Prompting;
 
-namespace FineTune.Kit.Prompting;
+namespace FineTune.Kit.Evaluation.Comparison;
 
 /// <summary>One prompt design: a template, a shot selector and a shot count, under a name.</summary>
 public sealed record PromptVariant(string Name, PromptTemplate Template, IFewShotSelector Shots, int ShotCount);

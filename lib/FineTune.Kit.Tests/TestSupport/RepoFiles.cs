@@ -1,4 +1,4 @@
-namespace FineTune.Kit.Tests.Notebooks;
+namespace FineTune.Kit.Tests;
 
 /// <summary>Files of the repository the tests run from (found by walking up to FineTuneKit.sln).</summary>
 internal static class RepoFiles

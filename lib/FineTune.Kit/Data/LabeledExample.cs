@@ -1,6 +1,4 @@
-using FineTune.Kit.Data;
-
-namespace FineTune.Kit.Evaluation;
+namespace FineTune.Kit.Data;
 
 /// <summary>A text with its gold label, and optional extra columns (language, source, user group...) to slice metrics by.</summary>
 /// <param name="Text">The input text.</param>

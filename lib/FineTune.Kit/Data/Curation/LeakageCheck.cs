@@ -1,6 +1,4 @@
-using FineTune.Kit.Data.Curation;
-
-namespace FineTune.Kit.Data;
+namespace FineTune.Kit.Data.Curation;
 
 /// <summary>A row that appears (exactly or nearly) in two different splits.</summary>
 public sealed record Leak(string Kind, string SplitA, int LineA, string SplitB, int LineB, double Similarity);

@@ -1,4 +1,4 @@
-namespace FineTune.Kit.Evaluation;
+namespace FineTune.Kit.Prompting;
 
 /// <summary>
 /// Anything that puts a label on a text: a prompted base or chat model, a fine-tuned model with a classification head,

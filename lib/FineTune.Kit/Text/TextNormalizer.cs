@@ -1,8 +1,8 @@
 using System.Text;
 
-namespace FineTune.Kit.Evaluation.Generation;
+namespace FineTune.Kit.Text;
 
-/// <summary>Text normalisation and tokenisation used by the generation metrics.</summary>
+/// <summary>Text normalisation and tokenisation used by the generation metrics and TF-IDF few-shot selection.</summary>
 public static class TextNormalizer
 {
     private static readonly HashSet<string> Articles = new(StringComparer.Ordinal) { "a", "an", "the" };
