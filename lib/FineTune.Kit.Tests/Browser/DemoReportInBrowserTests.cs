@@ -11,10 +11,10 @@ public class DemoReportInBrowserTests(ChromiumFixture chromium) : IClassFixture<
     [BrowserFact]
     public async Task Demo_report_loads_offline_draws_every_chart_and_fits_the_window()
     {
-        var output = TinyModels.TempDir();
+        var output = TempFolder.Fresh();
         var result = LifeCycleDemo.Run(new DemoOptions
         {
-            DataDirectory = Path.Combine(LibStdCxxPatchTests.RepoRoot(), "data", "sample"), OutputDirectory = output,
+            DataDirectory = Path.Combine(RepoFiles.Root, "data", "sample"), OutputDirectory = output,
             TestExamples = 24, Epochs = 1, MaxTrainExamples = 64, Explanations = 1, Replies = 1, ReplyExamples = 8, HeldOutReplies = 4,
         });
         // a local model is not free: every approach has a cost from its measured latency

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FineTune.Kit.Prompting;
 using FineTune.Kit.Data;
 using FineTune.Kit.Evaluation;
 using FineTune.Kit.Evaluation.Comparison;
@@ -28,7 +29,7 @@ public class ReportPagesInBrowserTests(ChromiumFixture chromium) : IClassFixture
     [BrowserFact]
     public async Task Comparison_report_with_four_approaches_fits_the_page_and_draws_every_chart()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var report = new PromptVsFineTune(Test).WithCostModel(CostModel.ForHardware(0.5, 10_000))
             .Add(Approach.Named("zero-shot (pre-training format)").WithPredictions(Outputs(2, 24)))
             .Add(Approach.Named("zero-shot, instruction prompt").WithPredictions(Outputs(3, 19)))
@@ -43,7 +44,7 @@ public class ReportPagesInBrowserTests(ChromiumFixture chromium) : IClassFixture
     [BrowserFact]
     public async Task Curation_report_draws_its_charts_offline()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var rows = Enumerable.Range(0, 60).Select(i => $$"""{"text": "ticket {{i}} about {{Labels[i % 4]}} {{new string('x', 10 + i)}}", "label": "{{Labels[i % 4]}}"}""")
             .Append($$"""{"text": "{{new string('y', 15_000)}}", "label": "router_setup_help"}""")
             .Append("""{"text": "ticket 3 about router_setup_help, again!", "label": "router_setup_help"}""");
@@ -57,7 +58,7 @@ public class ReportPagesInBrowserTests(ChromiumFixture chromium) : IClassFixture
     [BrowserFact]
     public async Task Training_history_page_draws_its_charts_offline()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var steps = Enumerable.Range(1, 60).Select(s => new StepMetrics
         {
             Step = s, Epoch = s / 20.0, Loss = 3 * Math.Exp(-s / 20.0) + 0.2, ValLoss = s % 10 == 0 ? 3 * Math.Exp(-s / 25.0) + 0.3 : null,
@@ -71,7 +72,7 @@ public class ReportPagesInBrowserTests(ChromiumFixture chromium) : IClassFixture
     [BrowserFact]
     public async Task Attribution_heatmap_and_bars_load_offline()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var words = "my parcel never arrived and the tracking page has been empty for nine days now".Split(' ');
         var a = new Attribution("kernel_shap", words, words.Select((w, i) => Math.Sin(i) * 0.8).ToArray(), -4.2, -4.2 + words.Select((w, i) => Math.Sin(i) * 0.8).Sum())
         {

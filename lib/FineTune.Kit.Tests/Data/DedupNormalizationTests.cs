@@ -34,7 +34,7 @@ public class DedupNormalizationTests
     [Fact]
     public void Punctuation_only_variant_is_removed_by_the_default_pipeline()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var data = Dataset.FromJsonl(dir.File("raw.jsonl", string.Join("\n", Rows())));
         var result = CurationConfig.Default().Pipeline.Run(data);
         Assert.Equal([1, 2, 4], result.Data.Rows.Select(r => r.Line));
@@ -49,7 +49,7 @@ public class DedupNormalizationTests
     [Fact]
     public void Near_duplicate_rule_alone_catches_punctuation_variants_and_normalisation_is_configurable()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var data = Dataset.FromJsonl(dir.File("raw.jsonl", string.Join("\n", Rows())));
         // shingles of the normalised texts are identical
         var near = data.Curate(c => c.DropNearDuplicates());
@@ -85,7 +85,7 @@ public class DedupNormalizationTests
     [Fact]
     public void Ftk_curate_with_defaults_keeps_one_of_the_two()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var input = dir.File("in.jsonl", string.Join("\n", Rows()) + "\n");
         var (code, _, err) = FineTune.Kit.Tests.Cli.CliRunner.Run("curate", "--input", input, "--out", dir["out"]);
         Assert.True(code == 0, err);

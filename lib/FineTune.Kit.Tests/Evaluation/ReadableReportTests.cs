@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using FineTune.Kit.Prompting;
 using FineTune.Kit.Data;
 using FineTune.Kit.Data.Curation;
 using FineTune.Kit.Evaluation;
@@ -24,7 +25,7 @@ public class ReadableReportTests
         // 99 texts of 20..118 characters and one of 20,000: linear bins to the maximum put all 99 in the first bar
         var rows = Enumerable.Range(20, 99).Select(n => new string('a', n)).Append(new string('b', 20_000))
             .Select((t, i) => $$"""{"text": "{{t}}", "label": "{{(i % 2 == 0 ? "x" : "y")}}"}""");
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var data = Dataset.FromJsonl(dir.File("lengths.jsonl", string.Join("\n", rows)));
         var report = data.Curate(c => c.DropEmpty()).Report;
         var h = report.Lengths;
@@ -89,7 +90,7 @@ public class ReadableReportTests
     [Fact]
     public void Ftk_compare_prices_latency_per_hour_by_default_and_on_request()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var test = dir.File("test.jsonl", string.Join("\n", Test.Select(e => $$"""{"text": "{{e.Text}}", "label": "{{e.Label}}"}""")) + "\n");
         var prompted = dir["prompted.jsonl"];
         var tuned = dir["tuned.jsonl"];

@@ -15,7 +15,7 @@ public class EngineNotebookTests
 {
     private static readonly string Folder = RepoFiles.PathOf("notebooks");
 
-    public static TheoryData<string> Names() => new(ShippedNotebooksTests.TestSizes.Keys);
+    public static TheoryData<string> Names() => new(Notebooks.ShippedNotebooksTests.TestSizes.Keys);
 
     [Theory]
     [MemberData(nameof(Names))]
@@ -23,7 +23,7 @@ public class EngineNotebookTests
     {
         using var temp = new TempFolder();
         var notebook = Notebook.Load(Path.Combine(Folder, name));
-        var sizes = ShippedNotebooksTests.TestSizes[name].ToList();
+        var sizes = Notebooks.ShippedNotebooksTests.TestSizes[name].ToList();
         if (notebook.Cells.Any(c => c.Tags.Contains("parameters") && c.Source.Contains("string outputDir")))
             sizes.Add(new("outputDir", temp.File("out")));
         ParameterInjector.Inject(notebook, sizes);
@@ -48,7 +48,7 @@ public class EngineNotebookTests
         const string name = "00-quickstart.ipynb";
         using var temp = new TempFolder();
         var notebook = Notebook.Load(Path.Combine(Folder, name));
-        ParameterInjector.Inject(notebook, [.. ShippedNotebooksTests.TestSizes[name], new("outputDir", temp.File("out"))]);
+        ParameterInjector.Inject(notebook, [.. Notebooks.ShippedNotebooksTests.TestSizes[name], new("outputDir", temp.File("out"))]);
         // nbconvert runs a notebook in its own folder: the copy sits beside the original, under a name git ignores
         var copy = Path.Combine(Folder, $".ftk-test-{Guid.NewGuid():N}.ipynb");
         notebook.Save(copy);

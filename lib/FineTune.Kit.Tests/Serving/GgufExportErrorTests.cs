@@ -46,7 +46,7 @@ public class GgufExportErrorTests
     [Fact]
     public void VocabularyLargerThanTheEmbeddingIsRefused()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using (var small = TinyModels.Random(ModelConfig.Gpt2(100, 64, 1, 4, 128))) small.Save(dir);
         TinyExportModels.Tokenizer().Save(dir);   // 323 tokens
         using var model = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });
@@ -58,7 +58,7 @@ public class GgufExportErrorTests
     public void SlidingWindowAndRopeScalingAreRefused()
     {
         using var windowed = TinyModels.Random(ModelConfig.Llama(64, 32, 1, 2, 2, 32, maxPositions: 128, modelType: "mistral", slidingWindow: 16));
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         windowed.Save(dir);
         TinyExportModels.Tokenizer().Save(dir);
         using var loaded = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });
@@ -108,7 +108,7 @@ public class GgufExportErrorTests
     public void ExportMergesTheAdapterFirst()
     {
         var dir = TinyExportModels.Folder("llama");
-        var adapterDir = TinyModels.TempDir();
+        var adapterDir = TempFolder.Fresh();
         using (var model = CausalLM.Load(dir, new LoadOptions { Device = "cpu" }))
         {
             var adapter = model.AddLora(r: 2, alpha: 4, targets: ["q_proj", "v_proj", "down_proj"]);

@@ -50,8 +50,8 @@ public class GgufExportTests
     [Fact]
     public void SampleModelRunsInLlamaCppAsInTheKit()
     {
-        var source = Path.Combine(FineTune.Kit.Tests.Build.LibStdCxxPatchTests.RepoRoot(), "data", "sample", "base-model");
-        var dir = TinyModels.TempDir();
+        var source = Path.Combine(RepoFiles.Root, "data", "sample", "base-model");
+        var dir = TempFolder.Fresh();
         using var model = CausalLM.Load(source, new LoadOptions { Device = "cpu" });
         var tok = model.RequireTokenizer();
         var prompt = tok.Encode("<|im_start|>user\nMy parcel never arrived and the tracking page is empty.<|im_end|>\n<|im_start|>assistant\n").ToArray();
@@ -79,8 +79,8 @@ public class GgufExportTests
     [Fact]
     public void Q8LogitsOfLlamaCppAreThoseOfTheDequantisedWeights()
     {
-        var source = Path.Combine(FineTune.Kit.Tests.Build.LibStdCxxPatchTests.RepoRoot(), "data", "sample", "base-model");
-        var dir = TinyModels.TempDir();
+        var source = Path.Combine(RepoFiles.Root, "data", "sample", "base-model");
+        var dir = TempFolder.Fresh();
         using var model = CausalLM.Load(source, new LoadOptions { Device = "cpu" });
         var tok = model.RequireTokenizer();
         var prompt = tok.Encode("<|im_start|>user\nMy parcel never arrived and the tracking page is empty.<|im_end|>\n<|im_start|>assistant\n").ToArray();
@@ -141,7 +141,7 @@ public class GgufExportTests
     [Fact]
     public void SentencePieceModelsTokeniseAlikeInLlamaCpp()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using (var random = TinyModels.Random(ModelConfig.Llama(272, 64, 1, 4, 2, 96, maxPositions: 128) with { InitializerRange = 0.2 })) random.Save(dir);
         File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), FineTune.Kit.Tests.Text.SentencePieceTests.TinyModel());
         using var model = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });

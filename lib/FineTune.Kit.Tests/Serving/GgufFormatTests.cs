@@ -44,7 +44,7 @@ public class GgufFormatTests
     [Fact]
     public void MetadataAndTensorsRoundTripThroughTheReader()
     {
-        var path = Path.Combine(TinyModels.TempDir(), "t.gguf");
+        var path = Path.Combine(TempFolder.Fresh(), "t.gguf");
         var matrix = Enumerable.Range(0, 3 * 64).Select(i => (float)Math.Sin(i)).ToArray();
         new GgufWriter()
             .Set("general.architecture", GgufValue.String("llama"))
@@ -138,7 +138,7 @@ public class GgufFormatTests
     [Fact]
     public void ReaderNamesTheFileAndTheProblem()
     {
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         var notGguf = Path.Combine(dir, "x.gguf");
         File.WriteAllBytes(notGguf, new byte[64]);
         Assert.Contains("not a GGUF file", Assert.Throws<GgufFormatException>(() => GgufFile.Read(notGguf)).Message);

@@ -10,7 +10,7 @@ namespace FineTune.Kit.Tests.Serving;
 public class KitChatClientTests
 {
     private static readonly string SampleModel =
-        Path.Combine(FineTune.Kit.Tests.Build.LibStdCxxPatchTests.RepoRoot(), "data", "sample", "base-model");
+        Path.Combine(RepoFiles.Root, "data", "sample", "base-model");
 
     private static readonly AiChatMessage[] Conversation =
     [
@@ -26,7 +26,7 @@ public class KitChatClientTests
         var tok = model.RequireTokenizer();
 
         // what Generate gives for the same rendered prompt, stopping at the end of the assistant turn
-        var prompt = ChatTemplate.ChatMl.Encode(tok, Conversation.Select(m => new FineTune.Kit.Text.ChatMessage(m.Role.Value, m.Text)).ToList(), addGenerationPrompt: true);
+        var prompt = ChatTemplate.ChatMl.Encode(tok, Conversation.Select(m => new FineTune.Kit.Data.ChatMessage(m.Role.Value, m.Text)).ToList(), addGenerationPrompt: true);
         var expectedIds = model.Generate([prompt.Ids.Select(i => (long)i).ToList()],
             new GenerationOptions { MaxNewTokens = 24, StopTokens = [tok.TokenToId("<|im_end|>")!.Value] })[0];
         var expected = tok.Decode(expectedIds.Select(i => (int)i), skipSpecialTokens: true);
@@ -53,7 +53,7 @@ public class KitChatClientTests
     public async Task ExportedModelAnswersTheSameThroughLlamaCpp(GgufFileType type)
     {
         using var model = CausalLM.Load(SampleModel, new LoadOptions { Device = "cpu" });
-        var path = Path.Combine(FineTune.Kit.Tests.Models.TinyModels.TempDir(), "sample.gguf");
+        var path = Path.Combine(TempFolder.Fresh(), "sample.gguf");
         GgufExporter.Export(model, path, type);
         using IChatClient kit = new KitChatClient(model);
         using IChatClient cpp = new LlamaCppChatClient(path, ChatTemplate.ChatMl);

@@ -24,7 +24,7 @@ internal sealed class LlamaCppChatClient(string ggufPath, ChatTemplate template)
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (options?.Temperature is > 0) throw new NotSupportedException("this client decodes greedily");
-        var rendered = template.Render(messages.Select(m => new FineTune.Kit.Text.ChatMessage(m.Role.Value, m.Text)).ToList(), addGenerationPrompt: true);
+        var rendered = template.Render(messages.Select(m => new FineTune.Kit.Data.ChatMessage(m.Role.Value, m.Text)).ToList(), addGenerationPrompt: true);
         var ids = cpp.GreedyUntilEnd(cpp.Tokenize(rendered.Text), options?.MaxOutputTokens ?? 256);
         // detokenised as a whole and handed out in one piece per token boundary that ends on a whole character
         string emitted = "";

@@ -41,7 +41,7 @@ internal static class TinyExportModels
             _ => throw new ArgumentException(variant),
         };
         config = config with { InitializerRange = 0.2, EosTokenIds = [0], BosTokenId = 0, PadTokenId = 0 };
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         using (var model = TinyModels.Random(config, seed)) model.Save(dir);
         bpe.Save(dir, new TokenizerConfig
         {

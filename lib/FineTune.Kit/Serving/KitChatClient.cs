@@ -4,7 +4,7 @@ using FineTune.Kit.Models;
 using FineTune.Kit.Text;
 using Microsoft.Extensions.AI;
 using AiChatMessage = Microsoft.Extensions.AI.ChatMessage;
-using KitChatMessage = FineTune.Kit.Text.ChatMessage;
+using KitChatMessage = FineTune.Kit.Data.ChatMessage;
 
 namespace FineTune.Kit.Serving;
 
