@@ -143,27 +143,55 @@ public sealed class RewardModel
     }
 
     /// <summary>
-    /// Loads a folder written by <see cref="SaveForSequenceClassification"/> (or by Hugging Face for a model with tied
-    /// embeddings): the base weights and the score head.
+    /// Loads a folder written by <see cref="SaveForSequenceClassification"/> or by Hugging Face's
+    /// <c>*ForSequenceClassification</c> with one label: the base weights and the score head (the LM head, which such a
+    /// checkpoint lacks, is left at zero).
     /// </summary>
     public static RewardModel LoadForSequenceClassification(string directory, LoadOptions? options = null)
     {
-        var model = CausalLM.Load(directory, options);
+        options ??= new LoadOptions();
+        if (!Directory.Exists(directory)) throw new ModelFormatException($"{directory}: reward model folder not found.");
+        var config = ModelConfig.Load(directory);
         var folder = SafeTensorFolder.Open(directory);
         if (!folder.Contains(HeadName + ".weight"))
-        {
-            model.Dispose();
             throw new ModelFormatException($"{directory}: no '{HeadName}.weight' tensor, so this is not a *ForSequenceClassification reward model.");
+        // the checkpoint has no LM head (a classifier does not use one); it stays zero in the model built here
+        var model = CausalLM.Create(config, seed: 0, device: "cpu");
+        try
+        {
+            var byCanonical = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var key in folder.Names)
+                if (model.Module.CanonicalKey(key) is { } canonical) byCanonical[canonical] = key;
+            using (no_grad())
+            {
+                foreach (var (name, p) in model.Module.named_parameters())
+                {
+                    if (!byCanonical.TryGetValue(name, out var key))
+                    {
+                        if (name == "lm_head.weight") { p.zero_(); continue; }
+                        throw new ModelFormatException($"{directory}: tensor '{model.Module.CheckpointKey(name)}' is missing from the checkpoint (expected shape [{string.Join(", ", p.shape)}] for {config.ModelType}).");
+                    }
+                    if (!folder.Entry(key).Shape.SequenceEqual(p.shape))
+                        throw new ModelFormatException($"{folder.FileOf(key)}: tensor '{key}' has shape [{string.Join(", ", folder.Entry(key).Shape)}] but {config.ModelType} with this config.json expects [{string.Join(", ", p.shape)}].");
+                    using var t = folder.Read(key);
+                    p.copy_(t);
+                }
+            }
+            var rm = Attach(model);
+            using var stored = folder.Read(HeadName + ".weight");
+            if (!stored.shape.SequenceEqual(rm.Head.weight!.shape))
+                throw new ModelFormatException($"{folder.FileOf(HeadName + ".weight")}: '{HeadName}.weight' has shape [{string.Join(", ", stored.shape)}] but a reward model (num_labels 1) needs [1, {config.HiddenSize}].");
+            using (no_grad()) rm.Head.weight!.copy_(stored);
+            model.Module.to(CausalLM.ResolveDevice(options.Device));
+            if (new[] { "tokenizer.json", "vocab.json", "tokenizer.model" }.Any(f => File.Exists(Path.Combine(directory, f))))
+                model.Tokenizer = Text.TextTokenizer.Load(directory);
+            return rm;
         }
-        var rm = Attach(model);
-        using var stored = folder.Read(HeadName + ".weight");
-        if (!stored.shape.SequenceEqual(rm.Head.weight!.shape))
+        catch
         {
             model.Dispose();
-            throw new ModelFormatException($"{folder.FileOf(HeadName + ".weight")}: '{HeadName}.weight' has shape [{string.Join(", ", stored.shape)}] but a reward model (num_labels 1) needs [1, {model.Config.HiddenSize}].");
+            throw;
         }
-        using (no_grad()) rm.Head.weight!.copy_(stored);
-        return rm;
     }
 
     private static string SequenceClassificationArchitecture(ModelConfig config)
