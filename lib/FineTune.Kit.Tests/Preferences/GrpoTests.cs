@@ -67,6 +67,26 @@ public class GrpoTests
     }
 
     [Fact]
+    public void A_reused_batch_starts_at_ratio_one_then_clips()
+    {
+        using var model = TinyModels.Random(TinyModels.Llama(tied: true), seed: 2);
+        using (no_grad()) model.Module.EmbeddingMatrix.mul_(10);
+        model.AddLora(r: 4, alpha: 8, targets: ["all-linear"], dropout: 0, seed: 1);
+        var prompts = Enumerable.Range(1, 4).Select(i => new long[] { i, i + 1 }).ToList();
+        var run = GrpoTrainer.For(model).Reward((_, completion) => completion.Count(t => t == 5))
+            .GroupSize(4).BatchSize(2).MaxNewTokens(4).Iterations(2).ClipEpsilon(0.05).LearningRate(0.2).Schedule(LrScheduleKind.Constant)
+            .Steps(4).Seed(3).Fit(prompts);
+        var steps = run.History.Steps;
+        // steps 1 and 2 share one sampled batch, as do 3 and 4: same rewards; the first use has ratio 1 everywhere
+        Assert.Equal(steps[0]["reward"], steps[1]["reward"]);
+        Assert.Equal(steps[2]["reward"], steps[3]["reward"]);
+        Assert.Equal(0, steps[0]["clip_ratio"]);
+        Assert.Equal(0, steps[2]["clip_ratio"]);
+        Assert.True(steps[1]["clip_ratio"] > 0, $"clip ratio {steps[1]["clip_ratio"]}");
+        Assert.All(steps, s => Assert.True(s["best_of_n_reward"] >= s["reward"]));
+    }
+
+    [Fact]
     public void Settings_out_of_range_are_refused()
     {
         using var model = TinyModels.Random(TinyModels.Llama(), seed: 3);

@@ -13,7 +13,8 @@ namespace FineTune.Kit.Preferences;
 /// Token losses are averaged per completion, then over completions. A completion that stops ends with the
 /// end-of-sequence token, which is trained like any other token (so the policy learns when to stop); one cut at the
 /// token limit has none. Rewards are whatever the function and reward model say about the completion text; no length
-/// penalty is added.
+/// penalty is added. Beside the mean reward each step logs best_of_n_reward, the mean over prompts of the best of
+/// the group's rewards: what reranking n samples would get without training, so a run shows whether RL beat it.
 /// </summary>
 public sealed class GrpoTrainer : PreferenceTrainerBase<GrpoTrainer>
 {
@@ -121,6 +122,8 @@ public sealed class GrpoTrainer : PreferenceTrainerBase<GrpoTrainer>
             ["reward"] = r.Rewards.Average(),
             ["reward_std"] = Std(r.Rewards),
             ["completion_length"] = r.Lengths.Average(),
+            // the best-of-n baseline on the same samples: keep each prompt's highest-rewarded completion
+            ["best_of_n_reward"] = r.Rewards.Chunk(_groupSize).Average(g => g.Max()),
         };
         if (r.Sequences.Count == 0)
         {
