@@ -87,6 +87,23 @@ public class GrpoTests
     }
 
     [Fact]
+    public void A_kl_past_the_bound_stops_the_run_before_the_update()
+    {
+        using var model = TinyModels.Random(TinyModels.Llama(tied: true), seed: 2);
+        using (no_grad()) model.Module.EmbeddingMatrix.mul_(10);
+        var adapter = model.AddLora(r: 4, alpha: 8, targets: ["all-linear"], dropout: 0, seed: 1);
+        var steps = new List<PreferenceStep>();
+        float[] Weights() => adapter.StateDict().SelectMany(kv => kv.Value.data<float>().ToArray()).ToArray();
+        float[]? afterFirst = null;
+        var e = Assert.Throws<TrainingDivergedException>(() => GrpoTrainer.For(model).Reward((_, c) => c.Contains(5L) ? 1 : 0)
+            .GroupSize(4).BatchSize(2).MaxNewTokens(4).MaxKl(1e-6).LearningRate(0.2).Schedule(LrScheduleKind.Constant)
+            .Steps(5).Seed(3).OnStep(s => { steps.Add(s); afterFirst ??= Weights(); }).Fit([[1L, 2L], [3L, 4L]]));
+        Assert.Contains("RL stopped at step 2: the mean KL to the reference", e.Message);
+        Assert.Single(steps);                                  // step 1 starts at the reference (KL 0) and updates
+        Assert.Equal(afterFirst, Weights());                   // step 2 was refused before its update
+    }
+
+    [Fact]
     public void Settings_out_of_range_are_refused()
     {
         using var model = TinyModels.Random(TinyModels.Llama(), seed: 3);
