@@ -16,6 +16,7 @@ internal static class CommandList
         TokenizerCommand.Create(),
         PretrainCommand.Create(),
         TrainCommand.Create(),
+        PreferencesCommand.Create(),
         MergeCommand.Create(),
         ExportCommand.Create(),
         ExplainCommand.Create(),

@@ -39,8 +39,12 @@ internal static class TrainCommand
         foreach (var o in new Option[] { m.Model, m.Device, data, output, r, alpha, dropout, targets, full, steps, epochs, lr, batch, accum, seqLen, seed, resume })
             command.Options.Add(o);
         foreach (var o in prompt.All) command.Options.Add(o);
+        var objectives = new TrainObjectives();
+        foreach (var o in objectives.All) command.Options.Add(o);
         command.Handle(parse =>
         {
+            if (objectives.Chosen(parse) != "sft")
+                return objectives.Run(parse, new(m, data, output, r, alpha, dropout, targets, full, steps, epochs, lr, batch, seqLen, seed, resume));
             var outDir = parse.GetValue(output)!;
             var (trainPath, valPath) = ResolveData(parse.GetValue(data)!);
             // the data is read and checked before the model loads, so a bad file fails fast

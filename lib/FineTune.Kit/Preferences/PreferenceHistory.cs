@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FineTune.Kit.Plots;
+using Plotly.NET;
+using Plotly.NET.CSharp;
+using PChart = Plotly.NET.CSharp.Chart;
+
+namespace FineTune.Kit.Preferences;
+
+/// <summary>
+/// What happened at one optimizer step of a preference or RL run: the loss, learning rate and gradient norm, plus the
+/// objective's own figures under the names TRL logs them (e.g. "rewards/chosen", "rewards/margins", "kl").
+/// </summary>
+public sealed record PreferenceStep
+{
+    /// <summary>1-based optimizer step.</summary>
+    public required int Step { get; init; }
+    /// <summary>Mean loss over the step's pairs or completions.</summary>
+    public required double Loss { get; init; }
+    /// <summary>Learning rate used.</summary>
+    public required double Lr { get; init; }
+    /// <summary>Global gradient norm before clipping.</summary>
+    public required double GradNorm { get; init; }
+    /// <summary>The objective's figures by name.</summary>
+    public required IReadOnlyDictionary<string, double> Values { get; init; }
+
+    /// <summary>A figure by name (NaN when this objective does not log it).</summary>
+    public double this[string name] => Values.TryGetValue(name, out var v) ? v : double.NaN;
+
+    /// <summary>The step as one flat JSON object.</summary>
+    public JsonObject ToJsonObject()
+    {
+        var o = new JsonObject { ["step"] = Step, ["loss"] = Finite(Loss), ["lr"] = Lr, ["grad_norm"] = Finite(GradNorm) };
+        foreach (var (k, v) in Values) o[k] = Finite(v);
+        return o;
+    }
+
+    private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+}
+
+/// <summary>The per-step figures of a preference or RL run, as data, JSON (history.json) and charts.</summary>
+public sealed class PreferenceHistory
+{
+    private readonly List<PreferenceStep> _steps = [];
+
+    /// <summary>Every step so far.</summary>
+    public IReadOnlyList<PreferenceStep> Steps => _steps;
+
+    internal void Add(PreferenceStep step) => _steps.Add(step);
+
+    /// <summary>The history as a JSON array of flat objects.</summary>
+    public string ToJson() => new JsonArray(_steps.Select(s => (JsonNode)s.ToJsonObject()).ToArray())
+        .ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>One figure against steps.</summary>
+    public GenericChart Chart(string name = "loss")
+    {
+        var y = _steps.Select(s => name == "loss" ? s.Loss : s[name]).ToArray();
+        return PChart.Line<int, double, string>(x: _steps.Select(s => s.Step), y: y, Name: name).WithTitle(name)
+            .WithXAxisStyle<double, double, string>(TitleText: "step");
+    }
+
+    /// <summary>The loss and every logged figure, one chart each.</summary>
+    public IReadOnlyList<GenericChart> Charts() =>
+        [Chart(), .. (_steps.FirstOrDefault()?.Values.Keys ?? []).Select(Chart)];
+
+    /// <summary>An HTML page with the charts (plotly.js embedded).</summary>
+    public string ToHtml() => Charts().Aggregate(new HtmlPage("Preference training history"), (p, c) => p.Chart(c)).ToHtml();
+}
