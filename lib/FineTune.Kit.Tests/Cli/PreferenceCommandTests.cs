@@ -34,7 +34,7 @@ public class PreferenceCommandTests
     {
         var dir = CliData.SavedTinyModel();
         var data = Pairs();
-        var outDir = Path.Combine(TinyModels.TempDir(), "dpo");
+        var outDir = Path.Combine(TempFolder.Fresh(), "dpo");
         var (exit, output, err) = CliRunner.Run("train", "--objective", "dpo", "--model", dir, "--data", data, "--out", outDir,
             "--steps", "2", "--lr", "0.01", "--beta", "0.2", "--targets", "all-linear", "--lora-dropout", "0", "--device", "cpu");
         Assert.True(exit == 0, err);
@@ -69,7 +69,7 @@ public class PreferenceCommandTests
     {
         var dir = CliData.SavedTinyModel();
         var data = Pairs();
-        var rmDir = Path.Combine(TinyModels.TempDir(), "rm");
+        var rmDir = Path.Combine(TempFolder.Fresh(), "rm");
         var (exit, _, err) = CliRunner.Run("train", "--objective", "reward", "--model", dir, "--data", data, "--out", rmDir,
             "--steps", "3", "--lr", "0.01", "--lora-dropout", "0", "--device", "cpu");
         Assert.True(exit == 0, err);
@@ -86,7 +86,7 @@ public class PreferenceCommandTests
         Assert.Equal(scoreMargins.Average(), report["mean_margin"]!.GetValue<double>(), 5);
 
         var prompts = CliData.Jsonl([new JsonObject { ["prompt"] = "my parcel" }, new JsonObject { ["prompt"] = "please refund" }]);
-        var policyDir = Path.Combine(TinyModels.TempDir(), "grpo");
+        var policyDir = Path.Combine(TempFolder.Fresh(), "grpo");
         (exit, _, err) = CliRunner.Run("train", "--objective", "grpo", "--model", dir, "--data", prompts, "--out", policyDir,
             "--reward-model", seqCls, "--group-size", "2", "--kl", "0.1", "--max-new-tokens", "3", "--steps", "2", "--batch-size", "2", "--device", "cpu");
         Assert.True(exit == 0, err);

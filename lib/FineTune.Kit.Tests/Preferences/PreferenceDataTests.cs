@@ -1,3 +1,4 @@
+using FineTune.Kit.Data;
 using FineTune.Kit.Models;
 using FineTune.Kit.Preferences;
 using FineTune.Kit.Tests.Models;
@@ -10,7 +11,7 @@ public class PreferenceDataTests
 {
     private static string Write(params string[] lines)
     {
-        var path = Path.Combine(TinyModels.TempDir(), "prefs.jsonl");
+        var path = Path.Combine(TempFolder.Fresh(), "prefs.jsonl");
         File.WriteAllLines(path, lines);
         return path;
     }

@@ -63,7 +63,7 @@ public class RewardModelTests
         Assert.Equal(16, after.Margins.Count);
 
         // the adapter carries the head (PEFT modules_to_save) and loads back to the same scores
-        var dir = TinyModels.TempDir();
+        var dir = TempFolder.Fresh();
         adapter.Save(dir);
         using var again = TinyModels.Random(TinyModels.Llama(), seed: 3);
         using (no_grad()) again.Module.EmbeddingMatrix.mul_(25);
@@ -72,7 +72,7 @@ public class RewardModelTests
         Assert.Equal(after.Margins, rm2.Evaluate(pairs).Margins);
 
         // and merged, as a Hugging Face *ForSequenceClassification folder
-        var seqCls = Path.Combine(TinyModels.TempDir(), "rm");
+        var seqCls = Path.Combine(TempFolder.Fresh(), "rm");
         adapter.MergeAndUnload();
         rm.SaveForSequenceClassification(seqCls);
         var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(seqCls, "config.json")))!;
