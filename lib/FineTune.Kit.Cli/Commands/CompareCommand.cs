@@ -14,42 +14,43 @@ internal static class CompareCommand
 {
     public static Command Create()
     {
-        var test = Cli.Optional<string?>("--test", "Test set, JSON Lines with \"text\" and \"label\" fields (with --approach).", null);
         var approaches = new Option<string[]>("--approach")
         {
             Description = "One approach from saved predictions: NAME=PREDICTIONS.jsonl[;params=N][;train_seconds=S]. Repeatable.",
             AllowMultipleArgumentsPerToken = false,
         };
         var model = new ModelOptions(modelRequired: false);
-        var data = Cli.Optional<string?>("--data", "With --model: a test JSONL (text, label), or a folder with test.jsonl and train.jsonl (the few-shot pool)", null);
+        var data = Cli.Optional<string?>("--data", "The test set: JSON Lines with \"text\" and \"label\" fields; with --model also a folder with test.jsonl and train.jsonl (the few-shot pool)", null, "--test");
         var prompt = new PromptOptions();
         var shots = Cli.Optional("--shots", "With --model: prompting approaches to run, as numbers of examples in the prompt", "0,4");
-        var pricePerTokens = Cli.Optional("--price-per-1k-tokens", "Price of 1,000 prompt tokens.", 0.0);
-        var pricePerSecond = Cli.Optional("--price-per-second", "Price of one second of inference compute.", 0.0);
-        var trainingPrice = Cli.Optional("--training-price-per-second", "Price of one second of training compute.", 0.0);
-        var amortize = Cli.Optional("--amortize-over", "Requests the training cost is spread over.", 1_000_000L);
+        var pricePerTokens = Cli.Optional("--price-per-1k-tokens", "Price of 1,000 prompt tokens.", 0.0).NonNegative();
+        var pricePerSecond = Cli.Optional("--price-per-second", "Price of one second of inference compute.", 0.0).NonNegative();
+        var trainingPrice = Cli.Optional("--training-price-per-second", "Price of one second of training compute.", 0.0).NonNegative();
+        var amortize = Cli.Optional("--amortize-over", "Requests the training cost is spread over.", 1_000_000L).AtLeast(1);
         var currency = Cli.Optional("--currency", "Currency symbol for the report.", "$");
-        var resamples = Cli.Optional("--resamples", "Bootstrap resamples.", 2000);
-        var level = Cli.Optional("--level", "Confidence level of the intervals.", 0.95);
-        var seed = Cli.Optional("--seed", "Bootstrap seed.", 12345);
-        var outDir = Cli.Optional<string?>("--out", "Folder for report.html and report.json.", null);
+        var resamples = Cli.Optional("--resamples", "Bootstrap resamples.", 2000).AtLeast(1);
+        var level = Cli.Optional("--level", "Confidence level of the intervals.", 0.95).Between(0, 1, minOpen: true, maxOpen: true);
+        var seed = Cli.Optional("--seed", "Bootstrap seed.", 12345).AtLeast(0);
+        var outDir = Cli.Optional<string?>("--out", "Folder for report.html and report.json.", null).FolderToWrite();
         var json = Cli.Optional("--json", "Print the JSON summary instead of the table.", false);
         var sliceBy = Cli.Optional<string?>("--slice-by", "Also report accuracy per value of this test-set column.", null);
 
         var command = new Command("compare", "Compare prompting and fine-tuning approaches from saved predictions on the same test set.")
         {
-            test, approaches, model.Model, model.Adapters, model.Device, data, shots,
+            approaches, model.Model, model.Adapters, model.Device, data, shots,
             pricePerTokens, pricePerSecond, trainingPrice, amortize, currency, resamples, level, seed, outDir, json, sliceBy,
         };
         foreach (var o in prompt.All) command.Options.Add(o);
         command.Handle(parse =>
         {
             bool fromModel = parse.GetValue(model.Model) is not null;
-            if (fromModel == (parse.GetValue(test) is not null))
-                throw new ArgumentException("give either --model with --data (approaches run live) or --test with --approach (saved predictions)");
+            if (parse.GetValue(data) is null)
+                throw new ArgumentException("--data is required: the test set (with --model, approaches run live; with --approach, from saved predictions)");
+            if (fromModel == (parse.GetValue(approaches) is { Length: > 0 }))
+                throw new ArgumentException("give either --model (approaches run live) or --approach (saved predictions), not both and not neither");
             if (!fromModel && prompt.AnyGiven(parse))
                 throw new ArgumentException("the prompt options (--instruction, --input-prefix, --separator, --output-prefix, --labels-as) apply with --model only");
-            var (testSet, pool) = fromModel ? ModelApproaches.ReadData(parse.GetValue(data)) : (EvaluationFiles.ReadTestSet(parse.GetValue(test)!), null);
+            var (testSet, pool) = fromModel ? ModelApproaches.ReadData(parse.GetValue(data)) : (EvaluationFiles.ReadTestSet(parse.GetValue(data)!), null);
             var comparison = new PromptVsFineTune(testSet)
                 .WithCostModel(new CostModel
                 {

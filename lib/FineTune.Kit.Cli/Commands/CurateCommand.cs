@@ -14,11 +14,12 @@ internal static class CurateCommand
 {
     public static Command Create()
     {
-        var input = Cli.Required<string>("--input", "Input file: .jsonl (default) or .csv/.tsv with a header row");
-        var output = Cli.Required<string>("--out", "Output folder for train/validation/test.jsonl and report.json/html");
+        var input = Cli.Required<string>("--data", "Input file: .jsonl (default) or .csv/.tsv with a header row", "--input").ExistingFile();
+        var output = Cli.Required<string>("--out", "Output folder for train/validation/test.jsonl and report.json/html").FolderToWrite();
         var config = Cli.Optional<string?>("--config", "curation.json: rules and their parameters (default pipeline without it)", null);
         var onError = Cli.Optional("--on-error", "Malformed rows: 'fail' stops naming the line, 'skip' lists them in the report", "fail");
-        var seed = Cli.Optional("--seed", "Seed of the split (rules that sample take their own seed in curation.json)", 42);
+        onError.AcceptOnlyFromAmong("fail", "skip");
+        var seed = Cli.Optional("--seed", "Seed of the split (rules that sample take their own seed in curation.json)", 42).AtLeast(0);
         var split = Cli.Optional("--split", "Train,validation,test fractions", "0.8,0.1,0.1");
         var stratify = Cli.Optional<string?>("--stratify", "Column whose value shares every split keeps (e.g. label)", null);
         var group = Cli.Optional<string?>("--group", "Column whose rows must stay in one split (e.g. customer_id)", null);
@@ -69,7 +70,10 @@ internal static class CurateCommand
         var parts = text.Split(',');
         if (parts.Length != 3 || !parts.All(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
             throw new ArgumentException($"--split needs three comma-separated fractions like 0.8,0.1,0.1, got '{text}'");
-        return parts.Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        var fractions = parts.Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        if (fractions.Any(f => !(f >= 0 && f <= 1)) || Math.Abs(fractions.Sum() - 1) > 1e-6)
+            throw new ArgumentException($"--split needs three fractions in [0, 1] that add up to 1, like 0.8,0.1,0.1, got '{text}'");
+        return fractions;
     }
 
     private static void Print(CurationReport report, DatasetSplits splits, int leaks, string outDir)
