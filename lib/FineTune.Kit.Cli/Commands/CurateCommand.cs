@@ -39,7 +39,7 @@ internal static class CurateCommand
             var outDir = parse.GetValue(output)!;
             int seedValue = parse.GetValue(seed);
 
-            var data = Dataset.Load(parse.GetValue(input)!, mode);
+            var data = RequireTextValues(Dataset.Load(parse.GetValue(input)!, mode), mode);
             var settings = configPath is null ? CurationConfig.Default(data.Shape) : CurationConfig.Load(configPath);
             if (configPath is null && data.Count > 0 && data.Rows.All(r => Dataset.ShapeOf(r) == DatasetShape.Unknown))
                 throw new DataFormatException($"{data.Source}: no text column found ({string.Join(", ", Example.DefaultTextColumns)}); " +
@@ -63,6 +63,22 @@ internal static class CurateCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Rows whose text or label is a number or true/false: an error naming the line (or, with --on-error skip, listed
+    /// in the report with the malformed rows). The pipeline would drop a number text as empty, and keep a number
+    /// label as a class of its own.
+    /// </summary>
+    private static Dataset RequireTextValues(Dataset data, OnError mode)
+    {
+        string[] columns = [.. Example.DefaultTextColumns, "label"];
+        var bad = data.Rows.Select(r => (Row: r, Problem: Dataset.NonTextValue(r, columns))).Where(x => x.Problem is not null).ToList();
+        if (bad.Count == 0) return data;
+        if (mode == OnError.Fail) throw new DataFormatException($"{data.Source}:{bad[0].Row.Line}: {bad[0].Problem} (or pass --on-error skip to list such rows in the report)");
+        var skipped = bad.Select(x => x.Row).ToHashSet();
+        return new Dataset(data.Rows.Where(r => !skipped.Contains(r)),
+            data.InvalidRows.Concat(bad.Select(x => new InvalidRow(x.Row.Line, x.Problem!, data.Source))).OrderBy(i => i.Line), data.Source);
     }
 
     private static double[] ParseSplit(string text)

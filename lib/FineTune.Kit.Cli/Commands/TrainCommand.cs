@@ -60,7 +60,17 @@ internal static class TrainCommand
             {
                 valRows = valData is null ? null : ValidationRows(valData, valPath!);
                 var labels = trainRows.Concat(valRows ?? []).Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
-                template = prompt.Build(parse, labels);
+                try
+                {
+                    template = prompt.Build(parse, labels);
+                }
+                catch (LabelCollisionException e)
+                {
+                    // name where each spelling occurs, so that the data can be fixed (or curated: `ftk curate` unifies spellings)
+                    string Where(string label) => FirstLine(trainRows, trainData, trainPath, label) ?? FirstLine(valRows, valData, valPath, label) ?? "?";
+                    throw new DataFormatException($"{e.Message} ('{e.First}' first at {Where(e.First)}, '{e.Second}' at {Where(e.Second)}); " +
+                                                  "use one spelling per label (`ftk curate` unifies them) or --labels-as identity");
+                }
                 Console.WriteLine($"classification: {labels.Length} labels, loss on the label tokens only; {PromptOptions.Describe(template)}");
             }
             else if (prompt.AnyGiven(parse))
@@ -123,6 +133,14 @@ internal static class TrainCommand
         throw new DataFormatException(data.Shape == DatasetShape.Text
             ? $"{file}:{first}: the row has no \"label\"; the training rows are labelled, so every validation row needs one too"
             : $"{file}:{first}: expected a \"text\" and \"label\" row like the training rows (found {data.Shape})");
+    }
+
+    /// <summary>"file:line" of the first row with <paramref name="label"/>, or null.</summary>
+    private static string? FirstLine(List<LabeledExample>? rows, Dataset? data, string? file, string label)
+    {
+        if (rows is null || data is null) return null;
+        var i = rows.FindIndex(r => r.Label == label);
+        return i < 0 ? null : $"{file}:{data.Rows[i].Line}";
     }
 
     private static bool HasCheckpoint(string dir) => Checkpoint.Latest(dir) is not null;
