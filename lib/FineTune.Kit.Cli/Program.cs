@@ -28,7 +28,8 @@ public static class Program
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
         {
-            var first = parse.Errors[0].Message;
+            // "Unrecognized command or argument 'trian'" says more than the "Required command was not provided" it causes
+            var first = parse.Errors.Select(e => e.Message).OrderBy(m => m.StartsWith("Required command", StringComparison.Ordinal)).First();
             var more = parse.Errors.Count > 1 ? $" (and {parse.Errors.Count - 1} more problem{(parse.Errors.Count > 2 ? "s" : "")})" : "";
             var hint = parse.CommandResult.Command == root ? "; `ftk --help` lists the commands" : "";
             Console.Error.WriteLine($"{CommandPath(parse)}: {OneLine(first).TrimEnd('.')}{more}{hint}");

@@ -18,10 +18,14 @@ internal sealed class ModelShapeOptions(int layers, int hidden, int heads, int k
 
     public IEnumerable<Option> All => [Layers, Hidden, Heads, KvHeads, Ffn, VocabSize];
 
+    private static int? Given(System.CommandLine.Parsing.CommandResult c, Option<int> option) =>
+        c.GetResult(option) is { Implicit: false } r && !r.Errors.Any() ? r.GetValueOrDefault<int>() : null;
+
     /// <summary>Refuses head counts the attention cannot split evenly, naming both values.</summary>
     public void CheckHeads(Command command) => command.Validators.Add(c =>
     {
-        int h = c.GetValue(Hidden), q = c.GetValue(Heads), kv = c.GetValue(KvHeads);
+        // defaults are not in the parse tree yet while it is checked, so they come from here
+        int h = Given(c, Hidden) ?? hidden, q = Given(c, Heads) ?? heads, kv = Given(c, KvHeads) ?? kvHeads;
         if (q < 1 || kv < 1 || h < 1) return;
         if (h % q != 0) c.AddError($"--hidden {h} must be a multiple of --heads {q} (each head gets hidden / heads dimensions)");
         else if (q % kv != 0) c.AddError($"--heads {q} must be a multiple of --kv-heads {kv} (query heads share key/value heads in equal groups)");
