@@ -22,10 +22,8 @@ public static class Program
     /// </summary>
     public static int Run(string[] args)
     {
-        var root = new RootCommand("FineTune.Kit: curate, prompt, fine-tune, evaluate, explain and ship language models.");
-        foreach (var command in CommandList.All()) root.Subcommands.Add(command);
-        HideOldNames(root);
-        var parse = root.Parse(args);
+        var parse = Parse(args);
+        var root = parse.RootCommandResult.Command;
         if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
         {
             // "Unrecognized command or argument 'trian'" says more than the "Required command was not provided" it causes
@@ -44,6 +42,15 @@ public static class Program
             Console.Error.WriteLine($"{CommandPath(parse)}: {Describe(e)}");
             return Failure;
         }
+    }
+
+    /// <summary>Parses a command line against every command, without running it.</summary>
+    internal static ParseResult Parse(string[] args)
+    {
+        var root = new RootCommand("FineTune.Kit: curate, prompt, fine-tune, evaluate, explain and ship language models.");
+        foreach (var command in CommandList.All()) root.Subcommands.Add(command);
+        HideOldNames(root);
+        return root.Parse(args);
     }
 
     /// <summary>`ftk` followed by the names of the (sub)command being run: `ftk notebook run`.</summary>
