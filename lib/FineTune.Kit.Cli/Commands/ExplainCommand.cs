@@ -16,7 +16,7 @@ internal static class ExplainCommand
         var text = Cli.Required<string>("--text", "The text to explain");
         var target = Cli.Required<string>("--target", "The continuation whose log-probability is explained (e.g. \" billing\")");
         var method = Cli.Optional("--method", "exact, shap, lime, ig, occlusion or attention", "shap");
-        method.AcceptOnlyFromAmong("exact", "shap", "lime", "ig", "occlusion", "attention");
+        method.OneOf("exact", "shap", "lime", "ig", "occlusion", "attention");
         var samples = Cli.Optional("--samples", "Coalitions (shap) or samples (lime); 0: default", 0).AtLeast(0);
         var steps = Cli.Optional("--steps", "Integration points (ig)", 64).AtLeast(1);
         var seed = Cli.Optional("--seed", "Sampling seed", 0).AtLeast(0);

@@ -20,6 +20,10 @@ internal static class OptionChecks
     public static Option<T?> AtLeast<T>(this Option<T?> option, T min) where T : struct, INumber<T> =>
         option.Check(v => v is null || v >= min, $"a whole number >= {min}");
 
+    /// <summary>One of the given words.</summary>
+    public static Option<string> OneOf(this Option<string> option, params string[] allowed) =>
+        option.Check(v => allowed.Contains(v), $"one of {string.Join(", ", allowed)}");
+
     /// <summary>A finite number greater than zero.</summary>
     public static Option<double> Positive(this Option<double> option) =>
         option.Check(v => double.IsFinite(v) && v > 0, "a number > 0");
