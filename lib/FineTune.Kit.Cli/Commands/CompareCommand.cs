@@ -23,15 +23,15 @@ internal static class CompareCommand
         var data = Cli.Optional<string?>("--data", "The test set: JSON Lines with \"text\" and \"label\" fields; with --model also a folder with test.jsonl and train.jsonl (the few-shot pool)", null, "--test");
         var prompt = new PromptOptions();
         var shots = Cli.Optional("--shots", "With --model: prompting approaches to run, as numbers of examples in the prompt", "0,4");
-        var pricePerTokens = Cli.Optional("--price-per-1k-tokens", "Price of 1,000 prompt tokens.", 0.0).NonNegative();
-        var pricePerSecond = Cli.Optional("--price-per-second", "Price of one second of inference compute.", 0.0).NonNegative();
-        var trainingPrice = Cli.Optional("--training-price-per-second", "Price of one second of training compute.", 0.0).NonNegative();
-        var amortize = Cli.Optional("--amortize-over", "Requests the training cost is spread over.", 1_000_000L).AtLeast(1);
+        var pricePerTokens = Cli.Optional("--price-per-1k-tokens", "Price of 1,000 prompt tokens.", 0.0);
+        var pricePerSecond = Cli.Optional("--price-per-second", "Price of one second of inference compute.", 0.0);
+        var trainingPrice = Cli.Optional("--training-price-per-second", "Price of one second of training compute.", 0.0);
+        var amortize = Cli.Optional("--amortize-over", "Requests the training cost is spread over.", 1_000_000L);
         var currency = Cli.Optional("--currency", "Currency symbol for the report.", "$");
-        var resamples = Cli.Optional("--resamples", "Bootstrap resamples.", 2000).AtLeast(1);
-        var level = Cli.Optional("--level", "Confidence level of the intervals.", 0.95).Between(0, 1, minOpen: true, maxOpen: true);
-        var seed = Cli.Optional("--seed", "Bootstrap seed.", 12345).AtLeast(0);
-        var outDir = Cli.Optional<string?>("--out", "Folder for report.html and report.json.", null).FolderToWrite();
+        var resamples = Cli.Optional("--resamples", "Bootstrap resamples.", 2000);
+        var level = Cli.Optional("--level", "Confidence level of the intervals.", 0.95);
+        var seed = Cli.Optional("--seed", "Bootstrap seed.", 12345);
+        var outDir = Cli.Optional<string?>("--out", "Folder for report.html and report.json.", null);
         var json = Cli.Optional("--json", "Print the JSON summary instead of the table.", false);
         var sliceBy = Cli.Optional<string?>("--slice-by", "Also report accuracy per value of this test-set column.", null);
 
@@ -96,6 +96,9 @@ internal static class CompareCommand
             if (parse.GetValue(outDir) is { } written) console.WriteLine($"report: {Path.Combine(written, "report.html")}, {Path.Combine(written, "report.json")}");
             return 0;
         });
+        // refused while parsing, before anything is read or written (see OptionChecks)
+        foreach (var price in new[] { pricePerTokens, pricePerSecond, trainingPrice }) price.NonNegative();
+        amortize.AtLeast(1); resamples.AtLeast(1); level.Between(0, 1, minOpen: true, maxOpen: true); seed.AtLeast(0); outDir.FolderToWrite();
         return command;
     }
 

@@ -11,11 +11,11 @@ internal static class DemoCommand
     public static Command Create()
     {
         var d = new DemoOptions();
-        var output = Cli.Optional("--out", "Folder for report.html, metrics.json, the adapter and the merged model", d.OutputDirectory).FolderToWrite();
+        var output = Cli.Optional("--out", "Folder for report.html, metrics.json, the adapter and the merged model", d.OutputDirectory);
         var data = Cli.Optional("--data", "Folder with the sample data and base-model/", d.DataDirectory);
-        var test = Cli.Optional("--test-examples", "Held-out tickets to score every approach on", d.TestExamples).AtLeast(1);
-        var epochs = Cli.Optional("--epochs", "LoRA training epochs", d.Epochs).AtLeast(1);
-        var seed = Cli.Optional("--seed", "Seed", d.Seed).AtLeast(0);
+        var test = Cli.Optional("--test-examples", "Held-out tickets to score every approach on", d.TestExamples);
+        var epochs = Cli.Optional("--epochs", "LoRA training epochs", d.Epochs);
+        var seed = Cli.Optional("--seed", "Seed", d.Seed);
         var command = new Command("demo", "Run the whole life cycle on the embedded sample: curate, prompt, fine-tune, compare, explain, merge, generate");
         foreach (var o in new Option[] { output, data, test, epochs, seed }) command.Options.Add(o);
         command.Handle(parse =>
@@ -52,6 +52,8 @@ internal static class DemoCommand
             Console.WriteLine($"\nfinished in {result.Elapsed.TotalMinutes:F1} min; wrote {Path.GetFullPath(result.ReportPath)} and {Path.GetFullPath(result.MetricsPath)}");
             return 0;
         });
+        // refused while parsing, before anything is written (see OptionChecks)
+        output.FolderToWrite(); test.AtLeast(1); epochs.AtLeast(1); seed.AtLeast(0);
         return command;
     }
 }
