@@ -19,11 +19,6 @@ public sealed record GenerationOptions
     public double RepetitionPenalty { get; init; } = 1.0;
     /// <summary>Tokens that end a sequence (in addition to the config's eos ids).</summary>
     public IReadOnlyList<long> StopTokens { get; init; } = [];
-    /// <summary>Seed of the sampler.</summary>
-    public long Seed { get; init; } = 0;
-    /// <summary>Reuse keys and values of past positions (on by default; off recomputes every step, for checks).</summary>
-    public bool UseCache { get; init; } = true;
-
     /// <summary>
     /// Throws an <see cref="ArgumentException"/> naming the first setting out of range: a negative MaxNewTokens or
     /// TopK, a negative or non-finite Temperature, TopP outside (0, 1], a RepetitionPenalty that is not a positive
@@ -41,6 +36,11 @@ public sealed record GenerationOptions
         Require(double.IsFinite(TopP) && TopP > 0 && TopP <= 1, nameof(TopP), "a number in (0, 1]", TopP);
         Require(double.IsFinite(RepetitionPenalty) && RepetitionPenalty > 0, nameof(RepetitionPenalty), "a number > 0 (1: none)", RepetitionPenalty);
     }
+
+    /// <summary>Seed of the sampler.</summary>
+    public long Seed { get; init; } = 0;
+    /// <summary>Reuse keys and values of past positions (on by default; off recomputes every step, for checks).</summary>
+    public bool UseCache { get; init; } = true;
 }
 
 /// <summary>Why a generated sequence ended.</summary>
