@@ -14,14 +14,13 @@ internal static class CompareCommand
 {
     public static Command Create()
     {
-        var test = Cli.Optional<string?>("--test", "Test set, JSON Lines with \"text\" and \"label\" fields (with --approach).", null);
         var approaches = new Option<string[]>("--approach")
         {
             Description = "One approach from saved predictions: NAME=PREDICTIONS.jsonl[;params=N][;train_seconds=S]. Repeatable.",
             AllowMultipleArgumentsPerToken = false,
         };
         var model = new ModelOptions(modelRequired: false);
-        var data = Cli.Optional<string?>("--data", "With --model: a test JSONL (text, label), or a folder with test.jsonl and train.jsonl (the few-shot pool)", null);
+        var data = Cli.Optional<string?>("--data", "The test set: JSON Lines with \"text\" and \"label\" fields; with --model also a folder with test.jsonl and train.jsonl (the few-shot pool)", null, "--test");
         var prompt = new PromptOptions();
         var shots = Cli.Optional("--shots", "With --model: prompting approaches to run, as numbers of examples in the prompt", "0,4");
         var pricePerTokens = Cli.Optional("--price-per-1k-tokens", "Price of 1,000 prompt tokens.", 0.0);
@@ -41,18 +40,20 @@ internal static class CompareCommand
 
         var command = new Command("compare", "Compare prompting and fine-tuning approaches from saved predictions on the same test set.")
         {
-            test, approaches, model.Model, model.Adapters, model.Device, data, shots,
+            approaches, model.Model, model.Adapters, model.Device, data, shots,
             pricePerTokens, pricePerHour, pricePerSecond, trainingPrice, amortize, currency, resamples, level, seed, outDir, json, sliceBy,
         };
         foreach (var o in prompt.All) command.Options.Add(o);
         command.Handle(parse =>
         {
             bool fromModel = parse.GetValue(model.Model) is not null;
-            if (fromModel == (parse.GetValue(test) is not null))
-                throw new ArgumentException("give either --model with --data (approaches run live) or --test with --approach (saved predictions)");
+            if (parse.GetValue(data) is null)
+                throw new ArgumentException("--data is required: the test set (with --model, approaches run live; with --approach, from saved predictions)");
+            if (fromModel == (parse.GetValue(approaches) is { Length: > 0 }))
+                throw new ArgumentException("give either --model (approaches run live) or --approach (saved predictions), not both and not neither");
             if (!fromModel && prompt.AnyGiven(parse))
                 throw new ArgumentException("the prompt options (--instruction, --input-prefix, --separator, --output-prefix, --labels-as) apply with --model only");
-            var (testSet, pool) = fromModel ? ModelApproaches.ReadData(parse.GetValue(data)) : (EvaluationFiles.ReadTestSet(parse.GetValue(test)!), null);
+            var (testSet, pool) = fromModel ? ModelApproaches.ReadData(parse.GetValue(data)) : (EvaluationFiles.ReadTestSet(parse.GetValue(data)!), null);
             var comparison = new PromptVsFineTune(testSet)
                 .WithCostModel(CostModelOf(parse, pricePerTokens, pricePerHour, pricePerSecond, trainingPrice, amortize, currency))
                 .WithBootstrap(new Bootstrap(parse.GetValue(resamples), parse.GetValue(level), parse.GetValue(seed)));
@@ -91,6 +92,9 @@ internal static class CompareCommand
             if (parse.GetValue(outDir) is { } written) console.WriteLine($"report: {Path.Combine(written, "report.html")}, {Path.Combine(written, "report.json")}");
             return 0;
         });
+        // refused while parsing, before anything is read or written (see OptionChecks)
+        foreach (var price in new[] { pricePerTokens, pricePerSecond, trainingPrice }) price.NonNegative();
+        amortize.AtLeast(1); resamples.AtLeast(1); level.Between(0, 1, minOpen: true, maxOpen: true); seed.AtLeast(0); outDir.FolderToWrite();
         return command;
     }
 

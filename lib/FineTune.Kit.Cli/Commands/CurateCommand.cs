@@ -14,11 +14,12 @@ internal static class CurateCommand
 {
     public static Command Create()
     {
-        var input = Cli.Required<string>("--input", "Input file: .jsonl (default) or .csv/.tsv with a header row");
-        var output = Cli.Required<string>("--out", "Output folder for train/validation/test.jsonl and report.json/html");
+        var input = Cli.Required<string>("--data", "Input file: .jsonl (default) or .csv/.tsv with a header row", "--input").ExistingFile();
+        var output = Cli.Required<string>("--out", "Output folder for train/validation/test.jsonl and report.json/html").FolderToWrite();
         var config = Cli.Optional<string?>("--config", "curation.json: rules and their parameters (default pipeline without it)", null);
         var onError = Cli.Optional("--on-error", "Malformed rows: 'fail' stops naming the line, 'skip' lists them in the report", "fail");
-        var seed = Cli.Optional("--seed", "Seed of the split (rules that sample take their own seed in curation.json)", 42);
+        onError.OneOf("fail", "skip");
+        var seed = Cli.Optional("--seed", "Seed of the split (rules that sample take their own seed in curation.json)", 42).AtLeast(0);
         var split = Cli.Optional("--split", "Train,validation,test fractions", "0.8,0.1,0.1");
         var stratify = Cli.Optional<string?>("--stratify", "Column whose value shares every split keeps (e.g. label)", null);
         var group = Cli.Optional<string?>("--group", "Column whose rows must stay in one split (e.g. customer_id)", null);
@@ -38,7 +39,7 @@ internal static class CurateCommand
             var outDir = parse.GetValue(output)!;
             int seedValue = parse.GetValue(seed);
 
-            var data = Dataset.Load(parse.GetValue(input)!, mode);
+            var data = RequireTextValues(Dataset.Load(parse.GetValue(input)!, mode), mode);
             var settings = configPath is null ? CurationConfig.Default(data.Shape) : CurationConfig.Load(configPath);
             if (configPath is null && data.Count > 0 && data.Rows.All(r => Dataset.ShapeOf(r) == DatasetShape.Unknown))
                 throw new DataFormatException($"{data.Source}: no text column found ({string.Join(", ", Example.DefaultTextColumns)}); " +
@@ -64,12 +65,31 @@ internal static class CurateCommand
         return command;
     }
 
+    /// <summary>
+    /// Rows whose text or label is a number or true/false: an error naming the line (or, with --on-error skip, listed
+    /// in the report with the malformed rows). The pipeline would drop a number text as empty, and keep a number
+    /// label as a class of its own.
+    /// </summary>
+    private static Dataset RequireTextValues(Dataset data, OnError mode)
+    {
+        string[] columns = [.. Example.DefaultTextColumns, "label"];
+        var bad = data.Rows.Select(r => (Row: r, Problem: Dataset.NonTextValue(r, columns))).Where(x => x.Problem is not null).ToList();
+        if (bad.Count == 0) return data;
+        if (mode == OnError.Fail) throw new DataFormatException($"{data.Source}:{bad[0].Row.Line}: {bad[0].Problem} (or pass --on-error skip to list such rows in the report)");
+        var skipped = bad.Select(x => x.Row).ToHashSet();
+        return new Dataset(data.Rows.Where(r => !skipped.Contains(r)),
+            data.InvalidRows.Concat(bad.Select(x => new InvalidRow(x.Row.Line, x.Problem!, data.Source))).OrderBy(i => i.Line), data.Source);
+    }
+
     private static double[] ParseSplit(string text)
     {
         var parts = text.Split(',');
         if (parts.Length != 3 || !parts.All(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
             throw new ArgumentException($"--split needs three comma-separated fractions like 0.8,0.1,0.1, got '{text}'");
-        return parts.Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        var fractions = parts.Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        if (fractions.Any(f => !(f >= 0 && f <= 1)) || Math.Abs(fractions.Sum() - 1) > 1e-6)
+            throw new ArgumentException($"--split needs three fractions in [0, 1] that add up to 1, like 0.8,0.1,0.1, got '{text}'");
+        return fractions;
     }
 
     private static void Print(CurationReport report, DatasetSplits splits, int leaks, string outDir)

@@ -58,6 +58,8 @@ internal static class DemoCommand
             Console.WriteLine($"\nfinished in {result.Elapsed.TotalMinutes:F1} min; wrote {Path.GetFullPath(result.ReportPath)} and {Path.GetFullPath(result.MetricsPath)}");
             return 0;
         });
+        // refused while parsing, before anything is written (see OptionChecks)
+        output.FolderToWrite(); test.AtLeast(1); epochs.AtLeast(1); seed.AtLeast(0);
         return command;
     }
 }

@@ -16,12 +16,13 @@ internal static class ExplainCommand
         var text = Cli.Required<string>("--text", "The text to explain");
         var target = Cli.Required<string>("--target", "The continuation whose log-probability is explained (e.g. \" billing\")");
         var method = Cli.Optional("--method", "exact, shap, lime, ig, occlusion or attention", "shap");
-        var samples = Cli.Optional("--samples", "Coalitions (shap) or samples (lime); 0: default", 0);
-        var steps = Cli.Optional("--steps", "Integration points (ig)", 64);
-        var seed = Cli.Optional("--seed", "Sampling seed", 0);
+        method.OneOf("exact", "shap", "lime", "ig", "occlusion", "attention");
+        var samples = Cli.Optional("--samples", "Coalitions (shap) or samples (lime); 0: default", 0).AtLeast(0);
+        var steps = Cli.Optional("--steps", "Integration points (ig)", 64).AtLeast(1);
+        var seed = Cli.Optional("--seed", "Sampling seed", 0).AtLeast(0);
         var prefix = Cli.Optional("--prefix", "Text before the explained text (not attributed)", "");
         var suffix = Cli.Optional("--suffix", "Text after the explained text (not attributed)", "");
-        var output = new Option<string?>("--out") { Description = "Folder for explanation.json and explanation.html" };
+        var output = new Option<string?>("--out") { Description = "Folder for explanation.json and explanation.html" }.FolderToWrite();
         var json = Cli.Optional("--json", "Print the result as JSON", false);
         var command = new Command("explain", "Explain which words drive the model's log-probability of a target");
         foreach (var o in m.All().Concat<Option>([text, target, method, samples, steps, seed, prefix, suffix, output, json])) command.Options.Add(o);

@@ -8,9 +8,18 @@ internal static class MergeCommand
     public static Command Create()
     {
         var m = new ModelOptions();
-        var output = Cli.Required<string>("--out", "Folder for the merged model");
+        var output = Cli.Required<string>("--out", "Folder for the merged model (not the base model's or an adapter's folder)").FolderToWrite();
         var command = new Command("merge", "Merge a LoRA adapter into its base model and save a plain model folder");
         foreach (var o in m.All().Append(output)) command.Options.Add(o);
+        // the merged model replaces what is in --out: the base model or an adapter there would be overwritten in place
+        command.Validators.Add(c =>
+        {
+            if (c.GetValue(output) is not { } outDir) return;
+            if (SameFolder(outDir, c.GetValue(m.Model)))
+                c.AddError($"--out {outDir} is the --model folder; the merged model would overwrite the base model, so give another folder");
+            else if ((c.GetValue(m.Adapters) ?? []).FirstOrDefault(a => SameFolder(outDir, a)) is { } adapter)
+                c.AddError($"--out {outDir} is the --adapter folder {adapter}; the merged model would overwrite the adapter, so give another folder");
+        });
         command.Handle(parse =>
         {
             if ((parse.GetValue(m.Adapters) ?? []).Length == 0) throw new ArgumentException("--adapter is required for merge");
@@ -28,4 +37,8 @@ internal static class MergeCommand
         });
         return command;
     }
+
+    private static bool SameFolder(string a, string? b) => b is not null &&
+        string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(a)), Path.TrimEndingDirectorySeparator(Path.GetFullPath(b)),
+            OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 }

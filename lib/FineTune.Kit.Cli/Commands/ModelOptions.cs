@@ -7,8 +7,8 @@ namespace FineTune.Kit.Cli.Commands;
 /// <summary>The options every model command shares: --model, --adapter and --device.</summary>
 internal sealed class ModelOptions
 {
-    public Option<string> Model { get; } = Cli.Required<string>("--model", "Hugging Face model folder (config.json + *.safetensors + tokenizer)");
-    public Option<string[]> Adapters { get; } = new("--adapter") { Description = "PEFT LoRA adapter folder(s) to apply", AllowMultipleArgumentsPerToken = false };
+    public Option<string> Model { get; } = Cli.Required<string>("--model", "Hugging Face model folder (config.json + *.safetensors + tokenizer)").ExistingFolder();
+    public Option<string[]> Adapters { get; } = new Option<string[]>("--adapter") { Description = "PEFT LoRA adapter folder(s) to apply", AllowMultipleArgumentsPerToken = false }.ExistingFolders();
     public Option<string> Device { get; } = Cli.Optional("--device", "auto, cpu or cuda", "auto");
 
     /// <summary>Creates the options; <paramref name="modelRequired"/> false for commands that can also work without a model.</summary>

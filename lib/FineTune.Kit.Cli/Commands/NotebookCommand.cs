@@ -15,7 +15,7 @@ internal static class NotebookCommand
             Description = "Notebook files (.ipynb), or folders whose notebooks run in name order",
             Arity = ArgumentArity.OneOrMore,
         };
-        var outDir = new Option<string?>("--out") { Description = "Folder for the executed notebooks (and --html pages)", HelpName = "dir" };
+        var outDir = new Option<string?>("--out") { Description = "Folder for the executed notebooks (and --html pages)", HelpName = "dir" }.FolderToWrite();
         var parameters = new Option<string[]>("-p", "--parameter")
         {
             Description = "name=value overriding a variable of the cell tagged 'parameters' (repeatable)",
@@ -54,6 +54,10 @@ internal static class NotebookCommand
                 var notebook = Notebook.Load(path);
                 var result = runner.Run(notebook);
                 if (!result.Succeeded) failed++;
+                // the cause of each failure goes to stderr with the notebook and cell, not only to the log on stdout
+                foreach (var cell in result.Errors)
+                    Console.Error.WriteLine($"{Program.CommandPath(parse)}: {Path.GetFileName(path)}: cell {cell.CellNumber} " +
+                                            $"{(cell.Status == CellStatus.TimedOut ? "timed out" : "failed")}: {Program.OneLine(cell.Error ?? "no message")}");
                 var target = inPlace ? path : outFolder is null ? null : Path.Combine(outFolder, Path.GetFileName(path));
                 if (target is not null)
                 {
@@ -67,7 +71,7 @@ internal static class NotebookCommand
                     Console.WriteLine($"  wrote {page}");
                 }
             }
-            if (failed > 0) Console.Error.WriteLine($"ftk notebook run: {failed} of {notebooks.Count} notebook(s) had errors");
+            if (failed > 0) Console.Error.WriteLine($"{Program.CommandPath(parse)}: {failed} of {notebooks.Count} notebook(s) had errors");
             return failed > 0 ? 1 : 0;
         });
 

@@ -11,34 +11,24 @@ internal static class PretrainCommand
     public static Command Create()
     {
         var corpus = Cli.Required<string>("--corpus", "Text corpus; documents separated by lines holding <|endoftext|>");
-        var output = Cli.Required<string>("--out", "Model folder to write");
+        var corpusFile = corpus.ExistingFile();
+        var output = Cli.Required<string>("--out", "Model folder to write").FolderToWrite();
         var d = new PretrainOptions();
-        var layers = Cli.Optional("--layers", "Transformer blocks", d.Layers);
-        var hidden = Cli.Optional("--hidden", "Residual width", d.Hidden);
-        var heads = Cli.Optional("--heads", "Query heads", d.Heads);
-        var kvHeads = Cli.Optional("--kv-heads", "Key/value heads", d.KvHeads);
-        var ffn = Cli.Optional("--ffn", "MLP width", d.Ffn);
-        var vocab = Cli.Optional("--vocab-size", "BPE vocabulary trained on the corpus", d.VocabSize);
-        var seq = Cli.Optional("--seq-len", "Training sequence length", d.SeqLen);
-        var steps = Cli.Optional("--steps", "Optimizer steps", d.Steps);
-        var batch = Cli.Optional("--batch-size", "Sequences per step", d.BatchSize);
-        var lr = Cli.Optional("--lr", "Peak learning rate", d.LearningRate);
-        var seed = Cli.Optional("--seed", "Seed", d.Seed);
-        var command = new Command("pretrain", "Pre-train a small Llama-family model from scratch on a corpus")
-        {
-            corpus, output, layers, hidden, heads, kvHeads, ffn, vocab, seq, steps, batch, lr, seed,
-        };
+        var shape = new ModelShapeOptions(d.Layers, d.Hidden, d.Heads, d.KvHeads, d.Ffn, d.VocabSize);
+        var t = new TrainingOptions(d.Steps, d.LearningRate, d.BatchSize, d.SeqLen, d.Seed);
+        var command = new Command("pretrain", "Pre-train a small Llama-family model from scratch on a corpus") { corpusFile, output };
+        foreach (var o in shape.All.Concat<Option>([t.SeqLen, t.Steps, t.BatchSize, t.LearningRate, t.Seed])) command.Options.Add(o);
+        shape.CheckHeads(command);
         command.Handle(parse =>
         {
             var path = parse.GetValue(corpus)!;
-            if (!File.Exists(path)) throw new FileNotFoundException($"corpus {path} not found (make the sample one with `ftk sample`).");
             var documents = SampleData.ReadCorpusDocuments(path).ToList();
             var options = new PretrainOptions
             {
-                Layers = parse.GetValue(layers), Hidden = parse.GetValue(hidden), Heads = parse.GetValue(heads),
-                KvHeads = parse.GetValue(kvHeads), Ffn = parse.GetValue(ffn), VocabSize = parse.GetValue(vocab),
-                SeqLen = parse.GetValue(seq), Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch),
-                LearningRate = parse.GetValue(lr), Seed = parse.GetValue(seed),
+                Layers = parse.GetValue(shape.Layers), Hidden = parse.GetValue(shape.Hidden), Heads = parse.GetValue(shape.Heads),
+                KvHeads = parse.GetValue(shape.KvHeads), Ffn = parse.GetValue(shape.Ffn), VocabSize = parse.GetValue(shape.VocabSize),
+                SeqLen = parse.GetValue(t.SeqLen), Steps = parse.GetValue(t.Steps)!.Value, BatchSize = parse.GetValue(t.BatchSize),
+                LearningRate = parse.GetValue(t.LearningRate), Seed = parse.GetValue(t.Seed),
                 Command = "ftk " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             };
             PretrainResult? result = null;

@@ -9,8 +9,8 @@ internal static class SampleCommand
 {
     public static Command Create()
     {
-        var output = Cli.Optional("--out", "Folder to write the sample files into", "data/sample");
-        var seed = Cli.Optional("--seed", "Random seed (the committed files use 7)", SampleData.DefaultSeed);
+        var output = Cli.Optional("--out", "Folder to write the sample files into", "data/sample").FolderToWrite();
+        var seed = Cli.Optional("--seed", "Random seed (the committed files use 7)", SampleData.DefaultSeed).AtLeast(0);
         var noCorpus = Cli.Optional("--no-corpus", "Skip the ~3 MB pre-training corpus", false);
         var command = new Command("sample", "Generate the sample customer-support data set (tickets, chat, preferences, held-out set, corpus)")
         {

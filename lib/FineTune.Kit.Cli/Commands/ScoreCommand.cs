@@ -24,8 +24,9 @@ internal static class ScoreCommand
                 : throw new ArgumentException($"--ids: '{s}' is not a token id")).ToArray();
             if (parsed.Length == 0) throw new ArgumentException("--ids: give at least one token id");
             using var model = m.Load(parse);
-            var bad = parsed.FirstOrDefault(i => i < 0 || i >= model.Config.VocabSize, -1);
-            if (bad != -1) throw new ArgumentException($"--ids: token id {bad} is outside the vocabulary [0, {model.Config.VocabSize})");
+            // an index, not the id itself, says whether one is out of range: -1 is an id a user can type
+            var at = Array.FindIndex(parsed, i => i < 0 || i >= model.Config.VocabSize);
+            if (at >= 0 && parsed[at] is var bad) throw new ArgumentException($"--ids: token id {bad} is outside the vocabulary [0, {model.Config.VocabSize})");
             var logits = model.Logits(parsed);
             var sb = new StringBuilder(parse.GetValue(json) ? "{\"logits\": [" : "");
             for (int t = 0; t < logits.Length; t++)

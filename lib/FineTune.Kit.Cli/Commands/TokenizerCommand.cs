@@ -17,10 +17,10 @@ internal static class TokenizerCommand
 
     private static Command Train()
     {
-        var corpus = Cli.Required<string>("--corpus", "UTF-8 text file to train on");
-        var output = Cli.Required<string>("--out", "Folder to write tokenizer.json, vocab.json, merges.txt, tokenizer_config.json");
-        var vocabSize = Cli.Optional("--vocab-size", "Vocabulary size, special tokens and 256 byte symbols included", 4096);
-        var minFrequency = Cli.Optional("--min-frequency", "Stop when the best pair occurs fewer times", 2);
+        var corpus = Cli.Required<string>("--corpus", "UTF-8 text file to train on").ExistingFile();
+        var output = Cli.Required<string>("--out", "Folder to write tokenizer.json, vocab.json, merges.txt, tokenizer_config.json").FolderToWrite();
+        var vocabSize = Cli.Optional("--vocab-size", "Vocabulary size, special tokens and 256 byte symbols included", 4096, "--vocab").AtLeast(260);
+        var minFrequency = Cli.Optional("--min-frequency", "Stop when the best pair occurs fewer times", 2).AtLeast(1);
         var special = Cli.Optional("--special", "Comma-separated special tokens (ids 0, 1, ...)", "<|endoftext|>,<|im_start|>,<|im_end|>");
         var chatTemplate = Cli.Optional("--chat-template", "Chat template written to tokenizer_config.json (chatml, llama3, plain, none)", "chatml");
         var command = new Command("train", "Train a byte-level BPE tokenizer on a corpus")
@@ -57,7 +57,7 @@ internal static class TokenizerCommand
 
     private static Command Encode()
     {
-        var tokenizer = Cli.Required<string>("--tokenizer", "Tokenizer folder");
+        var tokenizer = Cli.Required<string>("--tokenizer", "Tokenizer folder").ExistingFolder();
         var text = Cli.Required<string>("--text", "Text to encode");
         var command = new Command("encode", "Show the tokens and ids of a text") { tokenizer, text };
         command.Handle(parse =>

@@ -20,35 +20,43 @@ internal static class TrainCommand
     {
         var m = new ModelOptions();
         var data = Cli.Required<string>("--data", "Training JSONL (text, text + label for a classifier, prompt/completion or messages), or a folder with train.jsonl [+ validation.jsonl]");
-        var output = Cli.Required<string>("--out", "Folder for the adapter (or the full model with --full) and history.json");
-        var r = Cli.Optional("--lora-r", "LoRA rank", 8);
-        var alpha = Cli.Optional("--lora-alpha", "LoRA alpha", 16.0);
-        var dropout = Cli.Optional("--lora-dropout", "LoRA dropout", 0.05);
+        var output = Cli.Required<string>("--out", "Folder for the adapter (or the full model with --full) and history.json").FolderToWrite();
+        var r = Cli.Optional("--lora-r", "LoRA rank", 8).AtLeast(1);
+        var alpha = Cli.Optional("--lora-alpha", "LoRA alpha", 16.0).Positive();
+        var dropout = Cli.Optional("--lora-dropout", "LoRA dropout", 0.05).Between(0, 1, maxOpen: true);
         var targets = Cli.Optional("--targets", "Modules to adapt, comma separated, or all-linear", "q_proj,v_proj");
         var full = Cli.Optional("--full", "Full fine-tuning instead of LoRA", false);
-        var steps = new Option<int?>("--steps") { Description = "Optimizer steps" };
-        var epochs = new Option<int?>("--epochs") { Description = "Passes over the data (default 1)" };
-        var lr = Cli.Optional("--lr", "Peak learning rate", 2e-4);
-        var batch = Cli.Optional("--batch-size", "Examples per micro-batch", 8);
-        var accum = Cli.Optional("--grad-accum", "Micro-batches per step", 1);
-        var seqLen = Cli.Optional("--seq-len", "Longest sequence", 256);
-        var seed = Cli.Optional("--seed", "Seed", 1L);
+        var t = new TrainingOptions();
         var resume = Cli.Optional("--resume", "Continue from the newest checkpoint in OUT/checkpoints", false);
         var prompt = new PromptOptions();
         var command = new Command("train", "Fine-tune a model with LoRA or in full");
-        foreach (var o in new Option[] { m.Model, m.Device, data, output, r, alpha, dropout, targets, full, steps, epochs, lr, batch, accum, seqLen, seed, resume })
+        foreach (var o in new Option[] { m.Model, m.Device, data, output, r, alpha, dropout, targets, full, t.Steps, t.Epochs,
+                     t.LearningRate, t.BatchSize, t.GradientAccumulation, t.SeqLen, t.Seed, resume })
             command.Options.Add(o);
         foreach (var o in prompt.All) command.Options.Add(o);
         var objectives = new TrainObjectives();
         foreach (var o in objectives.All) command.Options.Add(o);
+        command.Validators.Add(c =>
+        {
+            if (c.GetResult(t.Steps) is { Implicit: false } && c.GetResult(t.Epochs) is { Implicit: false })
+                c.AddError("give --steps or --epochs, not both");
+        });
         command.Handle(parse =>
         {
             if (objectives.Chosen(parse) != "sft")
-                return objectives.Run(parse, new(m, data, output, r, alpha, dropout, targets, full, steps, epochs, lr, batch, seqLen, seed, resume));
+                return objectives.Run(parse, new(m, data, output, r, alpha, dropout, targets, full, t.Steps, t.Epochs, t.LearningRate, t.BatchSize, t.SeqLen, t.Seed, resume));
             var outDir = parse.GetValue(output)!;
+            var checkpoints = Path.Combine(outDir, "checkpoints");
+            if (parse.GetValue(resume) && !HasCheckpoint(checkpoints))
+                Cli.Note(parse, $"--resume: no checkpoint in {checkpoints}, so training starts from step 0");
             var (trainPath, valPath) = ResolveData(parse.GetValue(data)!);
             // the data is read and checked before the model loads, so a bad file fails fast
             var trainData = Dataset.Load(trainPath);
+            if (trainData.Count == 0)
+                throw new DataFormatException($"{trainPath}: the file has no rows; expected JSON Lines with \"text\" (and \"label\"), \"prompt\" and \"completion\", or \"messages\"");
+            if (trainData.Shape == DatasetShape.Unknown)
+                throw new DataFormatException($"{trainPath}:{trainData.Rows[0].Line}: the row has the fields {string.Join(", ", trainData.Rows[0].Columns)}; " +
+                                              "expected \"text\" (and \"label\"), \"prompt\" and \"completion\", or \"messages\"");
             var valData = valPath is null ? null : Dataset.Load(valPath);
             PromptTemplate? template = null;
             List<LabeledExample>? trainRows = ClassificationRows(trainData, trainPath), valRows = null;
@@ -56,7 +64,17 @@ internal static class TrainCommand
             {
                 valRows = valData is null ? null : ValidationRows(valData, valPath!);
                 var labels = trainRows.Concat(valRows ?? []).Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
-                template = prompt.Build(parse, labels);
+                try
+                {
+                    template = prompt.Build(parse, labels);
+                }
+                catch (LabelCollisionException e)
+                {
+                    // name where each spelling occurs, so that the data can be fixed (or curated: `ftk curate` unifies spellings)
+                    string Where(string label) => FirstLine(trainRows, trainData, trainPath, label) ?? FirstLine(valRows, valData, valPath, label) ?? "?";
+                    throw new DataFormatException($"{e.Message} ('{e.First}' first at {Where(e.First)}, '{e.Second}' at {Where(e.Second)}); " +
+                                                  "use one spelling per label (`ftk curate` unifies them) or --labels-as identity");
+                }
                 Console.WriteLine($"classification: {labels.Length} labels, loss on the label tokens only; {PromptOptions.Describe(template)}");
             }
             else if (prompt.AnyGiven(parse))
@@ -70,19 +88,19 @@ internal static class TrainCommand
             if (parse.GetValue(full)) model.UnfreezeAll();
             else adapter = model.AddLora(parse.GetValue(r), parse.GetValue(alpha),
                 parse.GetValue(targets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                parse.GetValue(dropout), seed: parse.GetValue(seed));
+                parse.GetValue(dropout), seed: parse.GetValue(t.Seed));
             Console.WriteLine(adapter?.Summary() ?? $"full fine-tuning: {model.TrainableParameterCount:N0} parameters");
-            var trainer = Trainer.For(model).LearningRate(parse.GetValue(lr)).BatchSize(parse.GetValue(batch))
-                .GradientAccumulation(parse.GetValue(accum)).MaxSequenceLength(parse.GetValue(seqLen)).Seed(parse.GetValue(seed))
-                .CheckpointEvery(100, Path.Combine(outDir, "checkpoints")).Resume(parse.GetValue(resume));
-            if (parse.GetValue(steps) is { } s) trainer.Steps(s); else trainer.Epochs(parse.GetValue(epochs) ?? 1);
+            var trainer = Trainer.For(model).LearningRate(parse.GetValue(t.LearningRate)).BatchSize(parse.GetValue(t.BatchSize))
+                .GradientAccumulation(parse.GetValue(t.GradientAccumulation)).MaxSequenceLength(parse.GetValue(t.SeqLen)).Seed(parse.GetValue(t.Seed))
+                .CheckpointEvery(100, checkpoints).Resume(parse.GetValue(resume));
+            if (parse.GetValue(t.Steps) is { } s) trainer.Steps(s); else trainer.Epochs(parse.GetValue(t.Epochs) ?? 1);
             if (val is { Count: > 0 }) trainer.EvaluateEvery(Math.Max(1, trainer.TotalSteps(train.Count) / 5));
             TrainingRun? run = null;
             Progress.Run(adapter is null ? "full fine-tuning" : $"LoRA r={parse.GetValue(r)}", trainer.TotalSteps(train.Count),
                 report => run = trainer.OnStep(report).Fit(train, val));
             if (run!.ExamplesWithoutLossTokens > 0)
                 Console.Error.WriteLine($"ftk train: note: {run.ExamplesWithoutLossTokens} examples had no token left to learn from " +
-                                        $"after cutting to --seq-len {parse.GetValue(seqLen)} and were left out");
+                                        $"after cutting to --seq-len {parse.GetValue(t.SeqLen)} and were left out");
             if (adapter is not null) adapter.Save(outDir);
             else model.Save(outDir);
             if (template is not null) PromptFile.Save(template, outDir);
@@ -120,6 +138,16 @@ internal static class TrainCommand
             ? $"{file}:{first}: the row has no \"label\"; the training rows are labelled, so every validation row needs one too"
             : $"{file}:{first}: expected a \"text\" and \"label\" row like the training rows (found {data.Shape})");
     }
+
+    /// <summary>"file:line" of the first row with <paramref name="label"/>, or null.</summary>
+    private static string? FirstLine(List<LabeledExample>? rows, Dataset? data, string? file, string label)
+    {
+        if (rows is null || data is null) return null;
+        var i = rows.FindIndex(r => r.Label == label);
+        return i < 0 ? null : $"{file}:{data.Rows[i].Line}";
+    }
+
+    private static bool HasCheckpoint(string dir) => Checkpoint.Latest(dir) is not null;
 
     private static bool HasLabel(TextRow row) => !string.IsNullOrWhiteSpace(row.Label);
 

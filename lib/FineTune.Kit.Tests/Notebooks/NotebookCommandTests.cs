@@ -50,7 +50,7 @@ public class NotebookCommandTests
 
         var (badParameter, _, parameterErr) = Ftk("notebook", "run", folder.File("good.ipynb"), "-p", "steps=many");
         Assert.Equal(1, badParameter);
-        Assert.Contains("ftk run: ", parameterErr);
+        Assert.Contains("ftk notebook run: ", parameterErr);
         Assert.Contains("'many' is not a valid int", parameterErr);
     }
 }

@@ -57,7 +57,7 @@ public class PromptFileTests
         e = Assert.Throws<DataFormatException>(() => PromptTemplate.FromJson("""{"labels": ["a"]}""", "p"));
         Assert.StartsWith("p: \"labels\" must be an object", e.Message);
         e = Assert.Throws<DataFormatException>(() => PromptTemplate.FromJson("""{"labels": {"a": " x", "b": " x"}}""", "p"));
-        Assert.Contains("two labels are verbalised as \" x\"", e.Message);
+        Assert.Contains("are both verbalised as \" x\"", e.Message);
         e = Assert.Throws<DataFormatException>(() => PromptTemplate.FromJson("[1", "p"));
         Assert.StartsWith("p: not ", e.Message);
 

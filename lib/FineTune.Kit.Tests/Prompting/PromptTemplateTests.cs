@@ -49,7 +49,8 @@ public class PromptTemplateTests
         Assert.Equal([" billing", " technical"], v.Continuations);
         Assert.Equal("bug", v.Parse("  Technical issue, clearly"));
         Assert.Null(v.Parse("something else"));
-        Assert.Throws<ArgumentException>(() => LabelVerbalizer.Identity(["a", "b"]).Map("b", " a"));
+        var collision = Assert.Throws<LabelCollisionException>(() => LabelVerbalizer.Identity(["a", "b"]).Map("b", " a"));
+        Assert.Equal(("a", "b", " a"), (collision.First, collision.Second, collision.Text));
         var e = Assert.Throws<ArgumentException>(() => v.Verbalize("other"));
         Assert.Contains("billing, bug", e.Message);
     }

@@ -54,7 +54,8 @@ public class SampleCommandTests
     public void MissingCorpusIsOneLineOnStderr()
     {
         var (code, _, err) = Run("tokenizer", "train", "--corpus", "/nonexistent/corpus.txt", "--out", Path.GetTempPath());
-        Assert.Equal(1, code);
+        Assert.Equal(FineTune.Kit.Cli.Program.UsageError, code);
+        Assert.Single(err.Trim().Split('\n'));
         Assert.Contains("/nonexistent/corpus.txt", err);
     }
 }

@@ -120,9 +120,43 @@ public sealed class Dataset
         : row.Has("text") ? DatasetShape.Text
         : DatasetShape.Unknown;
 
-    /// <summary>Rows as text/label pairs; a row without a string <c>text</c> is an error naming its line.</summary>
+    /// <summary>
+    /// Rows as text/label pairs; a row without a string <c>text</c>, or with a label that is not a string (a number or
+    /// true/false would silently become a class of its own), is an error naming its line.
+    /// </summary>
     public IReadOnlyList<TextRow> AsText(string textColumn = "text", string labelColumn = "label") =>
-        Rows.Select(r => new TextRow(Require(r, textColumn), r[labelColumn], r.Line)).ToList();
+        Rows.Select(r => new TextRow(Require(r, textColumn), Label(r, labelColumn), r.Line)).ToList();
+
+    private string? Label(Example r, string column) => r.Fields[column] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        var node => throw new DataFormatException($"{Where(r)}: '{column}' is {Describe(node)}; expected a string " +
+                                                  $"(write \"{Example.AsText(node)}\" in quotes if it is the name of a class)"),
+    };
+
+    /// <summary>A JSON value's kind and value for messages: "the number 7", "true", "a list".</summary>
+    internal static string Describe(JsonNode node) => node.GetValueKind() switch
+    {
+        System.Text.Json.JsonValueKind.Number => $"the number {node.ToJsonString()}",
+        System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False => $"the boolean {node.ToJsonString()}",
+        System.Text.Json.JsonValueKind.Array => "a list",
+        System.Text.Json.JsonValueKind.Object => "an object",
+        _ => node.ToJsonString(),
+    };
+
+    /// <summary>
+    /// What is wrong with a row whose <paramref name="columns"/> hold a number, a boolean or an object instead of text
+    /// (a list is allowed, for chat messages), as "'label' is the number 7; expected a string"; null when nothing is.
+    /// Curation would otherwise treat a number text as empty and a number label as a class of its own.
+    /// </summary>
+    public static string? NonTextValue(Example row, IEnumerable<string> columns)
+    {
+        foreach (var c in columns)
+            if (row.Fields[c] is { } node && node.GetValueKind() is not (System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Array))
+                return $"'{c}' is {Describe(node)}; expected a string";
+        return null;
+    }
 
     /// <summary>Rows as prompt/completion pairs.</summary>
     public IReadOnlyList<PromptCompletionRow> AsPromptCompletion() =>
@@ -148,7 +182,8 @@ public sealed class Dataset
     private string Require(Example r, string column) =>
         r.Fields[column] is JsonValue v && v.TryGetValue<string>(out var s)
             ? s
-            : throw new DataFormatException($"{Where(r)}: expected a string column '{column}'");
+            : throw new DataFormatException($"{Where(r)}: expected a string column '{column}'" +
+                                            (r.Fields[column] is { } node ? $", got {Describe(node)}" : ", but the row has none"));
 
     private string Where(Example r) => $"{Source ?? "dataset"}:{r.Line}";
 

@@ -29,7 +29,16 @@ public static class JsonlReader
         foreach (var bytes in Utf8LineReader.ByteLines(stream, keepNewline: false))
         {
             lineNo++;
+            if (bytes is null)
+            {
+                // too long to parse: an error for this line (skippable), and its bytes were never held in memory
+                var tooLong = Utf8LineReader.TooLong(lineNo);
+                if (onError == OnError.Fail) throw new DataFormatException($"{source}:{lineNo}: {tooLong}");
+                invalid?.Invoke(new InvalidRow(lineNo, tooLong, source));
+                continue;
+            }
             var span = bytes.AsSpan();
+            if (lineNo == 1) Utf8LineReader.RejectUtf16(span, source);
             if (lineNo == 1 && span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) span = span[3..];
             if (span.Length > 0 && span[^1] == '\r') span = span[..^1];
             string? error = null;

@@ -45,7 +45,8 @@ public static class AtomicFile
         var full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
         var parent = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(parent);
-        var tmp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        RecoverStale(full);
+        var tmp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         var old = tmp + ".old";
         Directory.CreateDirectory(tmp);
         try
@@ -72,6 +73,51 @@ public static class AtomicFile
         {
             if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Tidies what an earlier write of <paramref name="full"/> left when its process died (kill -9, power loss): a
+    /// half-built temporary folder is deleted, and a previous version parked as ".old" goes back where it was, or, when
+    /// the new version is already in place, hands back what it still held (checkpoints, notes) before it is deleted.
+    /// Folders of a process that is still running are left alone.
+    /// </summary>
+    private static void RecoverStale(string full)
+    {
+        var parent = Path.GetDirectoryName(full)!;
+        var prefix = $".{Path.GetFileName(full)}.";
+        foreach (var dir in Directory.EnumerateDirectories(parent, prefix + "*.tmp*"))
+        {
+            var rest = Path.GetFileName(dir)[prefix.Length..];
+            bool isOld = rest.EndsWith(".tmp.old", StringComparison.Ordinal);
+            var id = rest[..^(isOld ? ".tmp.old".Length : ".tmp".Length)].Split('.');
+            // ".{name}.{pid}.{guid}.tmp" since temporary folders carry the writer's process id; ".{name}.{guid}.tmp" before
+            if (!(id.Length == 2 && IsGuid(id[1]) && int.TryParse(id[0], out var pid) && !IsRunning(pid)) && !(id.Length == 1 && IsGuid(id[0])))
+                continue;
+            if (!isOld) { Directory.Delete(dir, recursive: true); continue; }
+            if (!Directory.Exists(full)) { Directory.Move(dir, full); continue; }
+            foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
+            {
+                var target = Path.Combine(full, Path.GetFileName(entry));
+                if (File.Exists(target) || Directory.Exists(target) || (File.Exists(entry) && IsArtefactFile(Path.GetFileName(entry)))) continue;
+                if (Directory.Exists(entry)) Directory.Move(entry, target);
+                else File.Move(entry, target);
+            }
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static bool IsGuid(string s) => s.Length == 32 && Guid.TryParseExact(s, "N", out _);
+
+    private static bool IsRunning(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     /// <summary>

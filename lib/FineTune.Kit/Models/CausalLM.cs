@@ -211,6 +211,7 @@ public sealed partial class CausalLM : IDisposable
     /// <summary>Float32 logits [time, vocab] for one sequence of ids, computed without gradients.</summary>
     public float[][] Logits(IReadOnlyList<long> ids)
     {
+        CheckTokenIds(ids);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var input = tensor(ids.ToArray(), device: Device).unsqueeze(0);

@@ -19,6 +19,24 @@ public sealed record GenerationOptions
     public double RepetitionPenalty { get; init; } = 1.0;
     /// <summary>Tokens that end a sequence (in addition to the config's eos ids).</summary>
     public IReadOnlyList<long> StopTokens { get; init; } = [];
+    /// <summary>
+    /// Throws an <see cref="ArgumentException"/> naming the first setting out of range: a negative MaxNewTokens or
+    /// TopK, a negative or non-finite Temperature, TopP outside (0, 1], a RepetitionPenalty that is not a positive
+    /// number. Sampling with such values would fail deep in a tensor operation or quietly ignore them.
+    /// </summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string name, string expected, object value)
+        {
+            if (!ok) throw new ArgumentException($"{name} must be {expected}, got {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)}", name);
+        }
+        Require(MaxNewTokens >= 0, nameof(MaxNewTokens), "a whole number >= 0", MaxNewTokens);
+        Require(double.IsFinite(Temperature) && Temperature >= 0, nameof(Temperature), "a number >= 0 (0: greedy)", Temperature);
+        Require(TopK >= 0, nameof(TopK), "a whole number >= 0 (0: all tokens)", TopK);
+        Require(double.IsFinite(TopP) && TopP > 0 && TopP <= 1, nameof(TopP), "a number in (0, 1]", TopP);
+        Require(double.IsFinite(RepetitionPenalty) && RepetitionPenalty > 0, nameof(RepetitionPenalty), "a number > 0 (1: none)", RepetitionPenalty);
+    }
+
     /// <summary>Seed of the sampler.</summary>
     public long Seed { get; init; } = 0;
     /// <summary>Reuse keys and values of past positions (on by default; off recomputes every step, for checks).</summary>
@@ -30,17 +48,47 @@ public sealed record GenerationOptions
     public Func<IReadOnlyList<long?>, bool>? OnStep { get; init; }
 }
 
+/// <summary>Why a generated sequence ended.</summary>
+public enum FinishReason
+{
+    /// <summary>The model produced a stop token (an eos id or one of <see cref="GenerationOptions.StopTokens"/>).</summary>
+    Stop,
+    /// <summary><see cref="GenerationOptions.MaxNewTokens"/> tokens were generated.</summary>
+    Length,
+    /// <summary>The prompt and the new tokens filled the model's context (<see cref="ModelConfig.MaxPositions"/>).</summary>
+    Context,
+}
+
+/// <summary>The new tokens of one prompt and why generation ended.</summary>
+public sealed record GeneratedTokens(long[] Tokens, FinishReason Reason);
+
+/// <summary>The new text of one prompt, why generation ended, and the token counts.</summary>
+public sealed record GeneratedText(string Text, FinishReason Reason, int PromptTokens, int NewTokens);
+
 public sealed partial class CausalLM
 {
     /// <summary>
     /// Generates continuations for a batch of prompts (token ids). Prompts of different lengths are left-padded and
     /// masked. Returns the new tokens of each prompt, without the stop token.
     /// </summary>
-    public IReadOnlyList<long[]> Generate(IReadOnlyList<IReadOnlyList<long>> prompts, GenerationOptions? options = null)
+    public IReadOnlyList<long[]> Generate(IReadOnlyList<IReadOnlyList<long>> prompts, GenerationOptions? options = null) =>
+        GenerateWithReasons(prompts, options).Select(g => g.Tokens).ToList();
+
+    /// <summary>
+    /// As <see cref="Generate(IReadOnlyList{IReadOnlyList{long}}, GenerationOptions?)"/>, with the reason each sequence
+    /// ended. Options out of range and a prompt longer than the model's context are refused with an
+    /// <see cref="ArgumentException"/> (such a prompt would otherwise produce nothing, silently).
+    /// </summary>
+    public IReadOnlyList<GeneratedTokens> GenerateWithReasons(IReadOnlyList<IReadOnlyList<long>> prompts, GenerationOptions? options = null)
     {
         options ??= new GenerationOptions();
+        options.Validate();
         if (prompts.Count == 0) return [];
         if (prompts.Any(p => p.Count == 0)) throw new ArgumentException("Every prompt needs at least one token.");
+        foreach (var p in prompts) CheckTokenIds(p);
+        if (prompts.Select((p, i) => (p.Count, i)).FirstOrDefault(p => p.Count > Config.MaxPositions) is { Count: > 0 } tooLong)
+            throw new ArgumentException($"prompt {(prompts.Count > 1 ? $"{tooLong.i} " : "")}has {tooLong.Count} tokens, but the model reads at most " +
+                                        $"{Config.MaxPositions} positions; shorten it");
         var stops = Config.EosTokenIds.Select(i => (long)i).Concat(options.StopTokens).ToHashSet();
         int batch = prompts.Count, maxLen = prompts.Max(p => p.Count);
         long pad = Config.PadTokenId ?? (stops.Count > 0 ? stops.First() : 0);
@@ -62,6 +110,7 @@ public sealed partial class CausalLM
         var seen = prompts.Select(p => p.ToList()).ToList();
         var results = Enumerable.Range(0, batch).Select(_ => new List<long>()).ToList();
         var done = new bool[batch];
+        bool contextFull = false;
         bool wasTraining = Module.training;
         Module.eval();
         using var noGrad = no_grad();
@@ -74,7 +123,7 @@ public sealed partial class CausalLM
             for (int step = 0; step < options.MaxNewTokens && done.Contains(false); step++)
             {
                 using var scope = NewDisposeScope();
-                if (fullMask.shape[1] > Config.MaxPositions) break;
+                if (fullMask.shape[1] > Config.MaxPositions) { contextFull = true; break; }
                 Tensor logits;
                 if (cache is not null)
                 {
@@ -112,7 +161,19 @@ public sealed partial class CausalLM
             fullIds.Dispose(); fullMask.Dispose(); stepIds.Dispose();
             Module.train(wasTraining);
         }
-        return results.Select(r => r.ToArray()).ToList();
+        return results.Select((r, b) => new GeneratedTokens(r.ToArray(),
+            done[b] ? FinishReason.Stop : contextFull ? FinishReason.Context : FinishReason.Length)).ToList();
+    }
+
+    /// <summary>
+    /// Refuses a token id outside [0, vocabulary) with an <see cref="ArgumentException"/> naming it; the embedding
+    /// lookup would fail with a native "index out of range in self" that says neither which id nor why.
+    /// </summary>
+    internal void CheckTokenIds(IReadOnlyList<long> ids)
+    {
+        for (int i = 0; i < ids.Count; i++)
+            if (ids[i] < 0 || ids[i] >= Config.VocabSize)
+                throw new ArgumentException($"token id {ids[i]} at position {i} is outside the vocabulary [0, {Config.VocabSize})");
     }
 
     private static long[] PickNext(Tensor logits, List<List<long>> seen, GenerationOptions o, Generator generator)

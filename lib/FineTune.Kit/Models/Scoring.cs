@@ -60,12 +60,19 @@ public sealed partial class CausalLM
     }
 
     /// <summary>Generates text after a prompt and returns only the new text.</summary>
-    public string Generate(string prompt, GenerationOptions? options = null)
+    public string Generate(string prompt, GenerationOptions? options = null) => GenerateText(prompt, options).Text;
+
+    /// <summary>
+    /// Generates text after a prompt: the new text, why generation ended (a stop token, the token limit, or the
+    /// model's context), and the token counts. A prompt longer than the context is refused.
+    /// </summary>
+    public GeneratedText GenerateText(string prompt, GenerationOptions? options = null)
     {
         var tok = RequireTokenizer();
         var ids = tok.Encode(prompt).Select(i => (long)i).ToArray();
-        var newIds = Generate([ids], options)[0];
-        return tok.Decode(newIds.Select(i => (int)i), skipSpecialTokens: true);
+        var generated = GenerateWithReasons([ids], options)[0];
+        return new GeneratedText(tok.Decode(generated.Tokens.Select(i => (int)i), skipSpecialTokens: true), generated.Reason,
+            ids.Length, generated.Tokens.Length);
     }
 
     /// <summary>Mean-pooled final hidden states of texts (for similarity search over examples).</summary>

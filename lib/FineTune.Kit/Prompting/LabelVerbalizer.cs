@@ -38,8 +38,8 @@ public sealed class LabelVerbalizer
         var i = map.FindIndex(p => p.Key == label);
         if (i >= 0) map[i] = new(label, text);
         else map.Add(new(label, text));
-        if (map.Count(p => p.Value == text) > 1)
-            throw new ArgumentException($"two labels are verbalised as \"{text}\": the model could not tell them apart");
+        if (map.FirstOrDefault(p => p.Value == text && p.Key != label) is { Key: { } other })
+            throw new LabelCollisionException(other, label, text);
         return new LabelVerbalizer(map);
     }
 
@@ -68,4 +68,16 @@ public sealed class LabelVerbalizer
             if (g.StartsWith(p.Value.Trim(), StringComparison.OrdinalIgnoreCase)) return p.Key;
         return null;
     }
+}
+
+/// <summary>Two labels would be verbalised as the same text, so a model could not tell them apart.</summary>
+public sealed class LabelCollisionException(string first, string second, string text)
+    : ArgumentException($"labels '{first}' and '{second}' are both verbalised as \"{text}\": the model could not tell them apart")
+{
+    /// <summary>The label that had the text first.</summary>
+    public string First { get; } = first;
+    /// <summary>The label that was given the same text.</summary>
+    public string Second { get; } = second;
+    /// <summary>The shared verbalisation.</summary>
+    public string Text { get; } = text;
 }

@@ -14,9 +14,9 @@ internal static class BenchExplain
 {
     public static Command Create()
     {
-        var model = Cli.Optional("--model", "Model folder", Path.Combine("data", "sample", "base-model"));
-        var samples = Cli.Optional("--samples", "KernelSHAP coalitions", 2048);
-        var batch = Cli.Optional("--batch", "Coalitions per forward pass in the batched run", 64);
+        var model = Cli.Optional("--model", "Model folder", Path.Combine("data", "sample", "base-model")).ExistingFolder();
+        var samples = Cli.Optional("--samples", "KernelSHAP coalitions", 2048).AtLeast(1);
+        var batch = Cli.Optional("--batch-size", "Coalitions per forward pass in the batched run", 64, "--batch").AtLeast(1);
         var command = new Command("explain", "KernelSHAP model evaluations per second, batched against one at a time");
         foreach (var o in new Option[] { model, samples, batch }) command.Options.Add(o);
         command.Handle(p =>

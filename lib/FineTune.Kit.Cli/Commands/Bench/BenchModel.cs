@@ -15,31 +15,40 @@ namespace FineTune.Kit.Cli.Commands.Bench;
 /// </summary>
 internal static class BenchModel
 {
-    private sealed record Shape(Option<int> Layers, Option<int> Hidden, Option<int> Heads, Option<int> KvHeads, Option<int> Ffn,
-        Option<int> Vocab, Option<int> Seq, Option<int> Batch, Option<int> Steps)
+    /// <summary>The model shape and the run size: the same options, names and checks as `ftk pretrain`'s.</summary>
+    private sealed class Shape
     {
-        public static Shape Create() => new(
-            Cli.Optional("--layers", "Blocks", 4), Cli.Optional("--hidden", "Width", 256), Cli.Optional("--heads", "Query heads", 8),
-            Cli.Optional("--kv-heads", "Key/value heads", 4), Cli.Optional("--ffn", "MLP width", 688), Cli.Optional("--vocab", "Vocabulary", 4096),
-            Cli.Optional("--seq", "Sequence length", 128), Cli.Optional("--batch", "Sequences per step", 8), Cli.Optional("--steps", "Timed steps", 20));
+        public ModelShapeOptions Model { get; } = new(layers: 4, hidden: 256, heads: 8, kvHeads: 4, ffn: 688, vocabSize: 4096);
+        public TrainingOptions Run { get; } = new(steps: 20, batchSize: 8, seqLen: 128);
 
-        public IEnumerable<Option> All => [Layers, Hidden, Heads, KvHeads, Ffn, Vocab, Seq, Batch, Steps];
+        public Option<int> Seq => Run.SeqLen;
+        public Option<int> Batch => Run.BatchSize;
 
-        public ModelConfig Config(ParseResult p) => ModelConfig.Llama(p.GetValue(Vocab), p.GetValue(Hidden), p.GetValue(Layers),
-            p.GetValue(Heads), p.GetValue(KvHeads), p.GetValue(Ffn), maxPositions: Math.Max(512, p.GetValue(Seq) + 300), tied: true);
+        public IEnumerable<Option> All => Model.All.Concat<Option>([Run.SeqLen, Run.BatchSize, Run.Steps]);
+
+        public int Steps(ParseResult p) => p.GetValue(Run.Steps)!.Value;
+
+        public void AddTo(Command command)
+        {
+            foreach (var o in All) command.Options.Add(o);
+            Model.CheckHeads(command);
+        }
+
+        public ModelConfig Config(ParseResult p) => ModelConfig.Llama(p.GetValue(Model.VocabSize), p.GetValue(Model.Hidden), p.GetValue(Model.Layers),
+            p.GetValue(Model.Heads), p.GetValue(Model.KvHeads), p.GetValue(Model.Ffn), maxPositions: Math.Max(512, p.GetValue(Seq) + 300), tied: true);
     }
 
     public static Command Forward()
     {
-        var shape = Shape.Create();
-        var newTokens = Cli.Optional("--new-tokens", "Tokens generated in the cache comparison", 256);
-        var command = new Command("forward", "Forward+backward tokens/s and MFU; KV-cache generation against recomputation");
-        foreach (var o in shape.All.Append(newTokens)) command.Options.Add(o);
+        var shape = new Shape();
+        var newTokens = Cli.Optional("--max-new-tokens", "Tokens generated in the cache comparison", 256, "--new-tokens").AtLeast(1);
+        var command = new Command("forward", "Forward+backward tokens/s and MFU; KV-cache generation against recomputation") { newTokens };
+        shape.AddTo(command);
         command.Handle(p =>
         {
             using var model = CausalLM.Create(shape.Config(p), seed: 1, device: "cpu");
             model.UnfreezeAll();
-            var (tps, stepMs, mfu, peak) = TrainSteps(model, p.GetValue(shape.Seq), p.GetValue(shape.Batch), p.GetValue(shape.Steps), lora: false);
+            var (tps, stepMs, mfu, peak) = TrainSteps(model, p.GetValue(shape.Seq), p.GetValue(shape.Batch), shape.Steps(p), lora: false);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"forward+backward: {tps:F0} tokens/s, {stepMs:F0} ms/step, MFU {mfu:P1} of a {peak / 1e9:F1} GFLOP/s matmul peak"));
             int n = p.GetValue(newTokens);
@@ -61,18 +70,18 @@ internal static class BenchModel
 
     public static Command Train()
     {
-        var shape = Shape.Create();
-        var r = Cli.Optional("--lora-r", "LoRA rank", 8);
+        var shape = new Shape();
+        var r = Cli.Optional("--lora-r", "LoRA rank", 8).AtLeast(1);
         var full = Cli.Optional("--full", "Full fine-tuning instead of LoRA (q_proj, v_proj)", false);
         var json = Cli.Optional("--json", "Print the figures as JSON", false);
-        var command = new Command("train", "Training step throughput, memory and MFU for LoRA or full fine-tuning (one per process)");
-        foreach (var o in shape.All.Concat<Option>([r, full, json])) command.Options.Add(o);
+        var command = new Command("train", "Training step throughput, memory and MFU for LoRA or full fine-tuning (one per process)") { r, full, json };
+        shape.AddTo(command);
         command.Handle(p =>
         {
             using var model = CausalLM.Create(shape.Config(p), seed: 1, device: "cpu");
             if (p.GetValue(full)) model.UnfreezeAll();
             else model.AddLora(r: p.GetValue(r), targets: ["q_proj", "v_proj"], dropout: 0);
-            var (tps, stepMs, mfu, _) = TrainSteps(model, p.GetValue(shape.Seq), p.GetValue(shape.Batch), p.GetValue(shape.Steps), lora: !p.GetValue(full));
+            var (tps, stepMs, mfu, _) = TrainSteps(model, p.GetValue(shape.Seq), p.GetValue(shape.Batch), shape.Steps(p), lora: !p.GetValue(full));
             var result = new JsonObject
             {
                 ["tokens_per_second"] = Math.Round(tps, 1), ["step_ms"] = Math.Round(stepMs, 1),

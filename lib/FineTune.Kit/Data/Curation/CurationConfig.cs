@@ -29,6 +29,7 @@ public sealed class CurationConfig
         Pipeline = (shape == DatasetShape.Chat ? new CurationPipeline().ValidateChat() : new CurationPipeline())
             .NormalizeUnicode().StripHtml().CollapseWhitespace()
             .DropEmpty()
+            .UnifyLabelSpellings()
             .ResolveLabelConflicts()
             .DropDuplicates(nearThreshold: 0.8)
             .RedactPii()
@@ -85,7 +86,7 @@ public sealed class CurationConfig
     [
         "normalize_unicode", "strip_html", "collapse_whitespace", "drop_empty", "drop_exact_duplicates", "drop_near_duplicates",
         "redact_pii", "filter_length", "filter_tokens", "normalize_labels", "label_conflicts", "cap_class_size",
-        "filter_language", "label_noise", "validate_chat",
+        "filter_language", "label_noise", "validate_chat", "unify_label_spellings",
     ];
 
     private static ICurationRule BuildRule(string name, Reader r, IReadOnlyList<string>? textColumns, string labelColumn, Func<string, int>? countTokens)
@@ -152,6 +153,8 @@ public sealed class CurationConfig
                 },
                 r.Int("folds") ?? 5, r.Int("seed") ?? 42, columns),
             "validate_chat" => new ValidateChatRule(),
+            "unify_label_spellings" => new UnifyLabelSpellingsRule(r.String("column") ?? labelColumn, r.Int("max_edit_distance") ?? 2,
+                r.Double("rare_share") ?? 0.05),
             _ => throw new DataFormatException($"{r.Where}: unknown rule '{name}'; known rules: {string.Join(", ", RuleNames)}"),
         };
     }

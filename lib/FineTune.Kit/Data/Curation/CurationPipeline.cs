@@ -83,6 +83,9 @@ public sealed class CurationPipeline
         string column = "label", int maxEditDistance = 2, bool dropUnknown = true) =>
         Add(new NormalizeLabelsRule(canonical, mapping, column, maxEditDistance, dropUnknown));
 
+    /// <summary>Unifies spellings of the same label without a list of labels, see <see cref="UnifyLabelSpellingsRule"/>.</summary>
+    public CurationPipeline UnifyLabelSpellings(string column = "label") => Add(new UnifyLabelSpellingsRule(column));
+
     /// <summary>Resolves rows with the same text but different labels, see <see cref="LabelConflictRule"/>.</summary>
     public CurationPipeline ResolveLabelConflicts(ConflictResolution resolution = ConflictResolution.DropAll, string column = "label") =>
         Add(new LabelConflictRule(column, resolution));
