@@ -114,6 +114,7 @@ internal static class HfTokenizerFiles
                               ?? throw new TokenizerFormatException($"{path}: added_tokens_decoder[\"{idText}\"] has no \"content\"");
                 added[content] = id;
             }
+        var namedTemplates = ReadNamedChatTemplates(obj["chat_template"], path);
         return new TokenizerConfig
         {
             BosToken = TokenString(obj["bos_token"]),
@@ -122,10 +123,30 @@ internal static class HfTokenizerFiles
             UnkToken = TokenString(obj["unk_token"]),
             AddBosToken = obj["add_bos_token"]?.GetValueKind() is JsonValueKind.True,
             AddEosToken = obj["add_eos_token"]?.GetValueKind() is JsonValueKind.True,
-            ChatTemplate = obj["chat_template"]?.GetValueKind() is JsonValueKind.String ? obj["chat_template"]!.GetValue<string>() : null,
+            ChatTemplate = obj["chat_template"]?.GetValueKind() is JsonValueKind.String ? obj["chat_template"]!.GetValue<string>()
+                           : namedTemplates.GetValueOrDefault("default"),
+            NamedChatTemplates = namedTemplates,
             ModelMaxLength = obj["model_max_length"] is JsonValue v && v.TryGetValue<long>(out var n) && n is > 0 and < int.MaxValue ? (int)n : null,
             AddedTokens = added,
         };
+    }
+
+    // chat_template may be a list of {"name": ..., "template": ...} (a default one plus e.g. "tool_use", "rag").
+    private static Dictionary<string, string> ReadNamedChatTemplates(JsonNode? node, string path)
+    {
+        var named = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (node is null || node.GetValueKind() is JsonValueKind.String or JsonValueKind.Null) return named;
+        if (node is not JsonArray list)
+            throw new TokenizerFormatException($"{path}: chat_template must be a string or a list of {{\"name\", \"template\"}} objects, found {node.GetValueKind()}");
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not JsonObject o || o["name"] is not JsonValue n || n.GetValueKind() != JsonValueKind.String
+                || o["template"] is not JsonValue t || t.GetValueKind() != JsonValueKind.String)
+                throw new TokenizerFormatException($"{path}: chat_template[{i}] must be an object with string \"name\" and \"template\"");
+            if (!named.TryAdd(n.GetValue<string>(), t.GetValue<string>()))
+                throw new TokenizerFormatException($"{path}: chat_template[{i}]: the name '{n.GetValue<string>()}' appears twice");
+        }
+        return named;
     }
 
     private static string? TokenString(JsonNode? node) => node switch

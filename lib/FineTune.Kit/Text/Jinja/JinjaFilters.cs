@@ -17,7 +17,7 @@ internal static class JinjaFilters
     public static object? Apply(string name, object? v, List<object?> args, Dictionary<string, object?> kwargs, JinjaInterpreter interp, Scope scope)
     {
         object? Arg(int i, string key, object? dflt) =>
-            i < args.Count ? args[i] : kwargs.TryGetValue(key, out var k) ? k : dflt;
+            i >= 0 && i < args.Count ? args[i] : kwargs.TryGetValue(key, out var k) ? k : dflt;
         string Text(string what) => v switch
         {
             string s => s,
@@ -43,7 +43,7 @@ internal static class JinjaFilters
             case "length" or "count":
                 return v switch
                 {
-                    string s => (long)s.Length,
+                    string s => (long)JinjaValues.CodePoints(s).Count,
                     List<object?> l => (long)l.Count,
                     Dictionary<string, object?> d => (long)d.Count,
                     JinjaUndefined => 0L,
@@ -74,7 +74,7 @@ internal static class JinjaFilters
             case "list": return JinjaInterpreter.Iterate(v, "list").ToList();
             case "first": { var l = JinjaInterpreter.Iterate(v, "first"); return l.Count > 0 ? l[0] : new JinjaUndefined("first of an empty sequence"); }
             case "last": { var l = JinjaInterpreter.Iterate(v, "last"); return l.Count > 0 ? l[^1] : new JinjaUndefined("last of an empty sequence"); }
-            case "reverse": return v is string rs ? new string(rs.Reverse().ToArray()) : JinjaInterpreter.Iterate(v, "reverse").AsEnumerable().Reverse().ToList();
+            case "reverse": return v is string rs ? string.Concat(JinjaValues.CodePoints(rs).AsEnumerable().Reverse()) : JinjaInterpreter.Iterate(v, "reverse").AsEnumerable().Reverse().ToList();
             case "sort":
             {
                 var reverse = JinjaValues.Truthy(Arg(0, "reverse", false));
@@ -157,7 +157,7 @@ internal static class JinjaFilters
                     string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var f) => f,
                     _ => Arg(0, "default", 0.0),
                 };
-            case "abs": return v is long al ? Math.Abs(al) : Math.Abs(JinjaValues.ToDouble(v));
+            case "abs": return v is long al ? (object)Math.Abs(al) : Math.Abs(JinjaValues.ToDouble(v));
             case "round":
             {
                 var precision = (int)(Arg(0, "precision", 0L) as long? ?? 0);

@@ -128,7 +128,7 @@ internal sealed class JinjaInterpreter
     private static void Bind(List<string> targets, object? value, Scope scope)
     {
         if (targets.Count == 1) { scope.Set(targets[0], value); return; }
-        var parts = value as List<object?> ?? (value is string s ? s.Select(c => (object?)c.ToString()).ToList() : null)
+        var parts = value as List<object?> ?? (value is string s ? JinjaValues.CodePoints(s) : null)
                     ?? throw new JinjaRuntimeError($"cannot unpack {JinjaValues.TypeName(value)} into {string.Join(", ", targets)}");
         if (parts.Count != targets.Count)
             throw new JinjaRuntimeError($"cannot unpack {parts.Count} values into {targets.Count} names ({string.Join(", ", targets)})");
@@ -228,7 +228,7 @@ internal sealed class JinjaInterpreter
                 return u.Op switch
                 {
                     "not" => !JinjaValues.Truthy(v),
-                    "-" => v is long l ? -l : v is double d ? -d : v is bool b ? (b ? -1L : 0L) : throw new JinjaRuntimeError($"cannot negate {JinjaValues.TypeName(v)}"),
+                    "-" => v is long l ? (object)(-l) : v is double d ? -d : v is bool b ? (b ? -1L : 0L) : throw new JinjaRuntimeError($"cannot negate {JinjaValues.TypeName(v)}"),
                     _ => JinjaValues.IsNumber(v) ? v is bool bb ? (bb ? 1L : 0L) : v : throw new JinjaRuntimeError($"unary '+' needs a number, got {JinjaValues.TypeName(v)}"),
                 };
             }
@@ -281,9 +281,10 @@ internal sealed class JinjaInterpreter
             }
             case string s when key is long or bool:
             {
+                var chars = JinjaValues.CodePoints(s);
                 var i = (long)JinjaValues.ToDouble(key);
-                if (i < 0) i += s.Length;
-                return i >= 0 && i < s.Length ? s[(int)i].ToString() : new JinjaUndefined($"{what.Trim('\'')}[{key}]");
+                if (i < 0) i += chars.Count;
+                return i >= 0 && i < chars.Count ? chars[(int)i] : new JinjaUndefined($"{what.Trim('\'')}[{key}]");
             }
             case JinjaNamespace ns when key is string k:
                 return ns.Values.TryGetValue(k, out var nv) ? nv : new JinjaUndefined($"{what.Trim('\'')}[{JinjaValues.Repr(key)}]");
@@ -305,7 +306,7 @@ internal sealed class JinjaInterpreter
         var items = target switch
         {
             List<object?> l => l,
-            string str => str.Select(c => (object?)c.ToString()).ToList(),
+            string str => JinjaValues.CodePoints(str),
             _ => throw new JinjaRuntimeError($"cannot slice {JinjaValues.TypeName(target)}"),
         };
         var picked = PySlice(items.Count, start, stop, step).Select(i => items[i]).ToList();
@@ -336,7 +337,7 @@ internal sealed class JinjaInterpreter
     {
         List<object?> l => l,
         Dictionary<string, object?> d => d.Keys.Cast<object?>().ToList(),
-        string s => s.Select(c => (object?)c.ToString()).ToList(),
+        string s => JinjaValues.CodePoints(s),
         JinjaUndefined => [],
         _ => throw new JinjaRuntimeError($"{construct}: {JinjaValues.TypeName(v)} is not iterable"),
     };

@@ -41,7 +41,7 @@ internal static class JinjaOperators
                 case "/": if (y == 0) throw new JinjaRuntimeError("division by zero"); return (double)x / y;
                 case "//": if (y == 0) throw new JinjaRuntimeError("division by zero"); return (long)Math.Floor((double)x / y);
                 case "%": if (y == 0) throw new JinjaRuntimeError("modulo by zero"); return ((x % y) + y) % y;
-                case "**": return y >= 0 ? (long)Math.Pow(x, y) : Math.Pow(x, y);
+                case "**": return y >= 0 ? (object)(long)Math.Pow(x, y) : Math.Pow(x, y);
             }
         }
         double p = JinjaValues.ToDouble(a), q = JinjaValues.ToDouble(b);

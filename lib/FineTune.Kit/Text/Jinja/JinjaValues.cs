@@ -37,6 +37,9 @@ internal static class JinjaValues
 {
     public static bool IsUndefined(object? v) => v is JinjaUndefined;
 
+    /// <summary>A string's characters as Python sees them: code points (an emoji is one, not two UTF-16 halves).</summary>
+    public static List<object?> CodePoints(string s) => s.EnumerateRunes().Select(r => (object?)r.ToString()).ToList();
+
     public static bool Truthy(object? v) => v switch
     {
         null or JinjaUndefined => false,
@@ -247,7 +250,7 @@ internal static class JinjaValues
             JsonValueKind.String => v.GetValue<string>(),
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            JsonValueKind.Number => v.TryGetValue<long>(out var l) ? l : v.GetValue<double>(),
+            JsonValueKind.Number => long.TryParse(v.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? (object)l : v.GetValue<double>(),
             _ => null,
         },
         _ => null,
