@@ -15,7 +15,7 @@ const results = cases.map(({ tokenizer, config, texts, addSpecialTokens }) => {
   return texts.map((text) => {
     try {
       const enc = tok.encode(text, { add_special_tokens: !!addSpecialTokens });
-      return { ids: enc.ids, tokens: enc.tokens, decoded: tok.decode(enc.ids, { skip_special_tokens: false }) };
+      return { ids: enc.ids, tokens: enc.tokens, decoded: enc.ids.length === 0 ? "" : tok.decode(enc.ids, { skip_special_tokens: false }) };
     } catch (e) {
       return { error: String(e && e.message ? e.message : e) };
     }
