@@ -138,3 +138,48 @@ public class TokenizerConformanceTests
 
     private static string Json(string? s) => System.Text.Json.JsonSerializer.Serialize(s);
 }
+
+/// <summary>tokenizer.json components the kit does not implement are refused by name, not approximated.</summary>
+public class UnsupportedTokenizerComponentTests
+{
+    private static string Mutated(Action<JsonObject> change)
+    {
+        var dir = TestCorpus.SaveToTemp();
+        var path = Path.Combine(dir, "tokenizer.json");
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        change(json);
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    [Theory]
+    [InlineData("""{"model": {"byte_fallback": true}}""", "byte_fallback")]
+    [InlineData("""{"model": {"dropout": 0.1}}""", "dropout")]
+    [InlineData("""{"pre_tokenizer": {"type": "Digits", "individual_digits": true}}""", "'Digits'")]
+    [InlineData("""{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\s+"}, "behavior": "Removed", "invert": false}, {"type": "ByteLevel", "use_regex": false}]}}""", "behavior 'Removed'")]
+    [InlineData("""{"pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "Isolated", "invert": false}}""", "Split without")]
+    [InlineData("""{"decoder": {"type": "Sequence", "decoders": [{"type": "ByteLevel"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}}""", "decoder 'Strip'")]
+    [InlineData("""{"post_processor": {"type": "RobertaProcessing"}}""", "'RobertaProcessing'")]
+    [InlineData("""{"post_processor": {"type": "TemplateProcessing", "single": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "<|endoftext|>", "type_id": 0}}]}}""", "TemplateProcessing single")]
+    public void RefusedByName(string patch, string named)
+    {
+        var path = Mutated(json =>
+        {
+            foreach (var (key, value) in JsonNode.Parse(patch)!.AsObject())
+                if (key == "model")
+                    foreach (var (k, v) in value!.AsObject()) json["model"]![k] = v?.DeepClone();
+                else json[key] = value?.DeepClone();
+        });
+        var e = Assert.ThrowsAny<TokenizerFormatException>(() => TextTokenizer.FromTokenizerJson(path));
+        Assert.Contains(named, e.Message);
+        Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void AddedTokenStripFlagsAreRefusedByName()
+    {
+        var path = Mutated(json => json["added_tokens"]![1]!["rstrip"] = true);
+        var e = Assert.ThrowsAny<TokenizerFormatException>(() => TextTokenizer.FromTokenizerJson(path));
+        Assert.Contains("added_tokens[1] ('<|im_start|>') has rstrip = true", e.Message);
+    }
+}

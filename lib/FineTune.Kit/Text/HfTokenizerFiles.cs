@@ -49,6 +49,15 @@ internal static class HfTokenizerFiles
         if (type != "BPE")
             throw new NotByteLevelBpeException($"{path}: model type '{type ?? "(missing)"}' is not supported; only byte-level BPE tokenizer.json files are (use tokenizer.model for SentencePiece)");
 
+        // Model switches the kit's BPE does not implement: refused by name rather than approximated.
+        if (model["byte_fallback"]?.GetValueKind() is JsonValueKind.True)
+            throw new NotByteLevelBpeException($"{path}: model.byte_fallback = true (SentencePiece-style <0x..> byte tokens) is not supported from tokenizer.json");
+        if (model["dropout"] is JsonValue dropout && dropout.GetValueKind() == JsonValueKind.Number && dropout.GetValue<double>() != 0)
+            throw new TokenizerFormatException($"{path}: model.dropout = {dropout} (BPE dropout) is not supported; set it to null for inference and fine-tuning");
+        foreach (var key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+            if (model[key] is JsonValue affix && affix.GetValueKind() == JsonValueKind.String && affix.GetValue<string>().Length > 0)
+                throw new TokenizerFormatException($"{path}: model.{key} = \"{affix.GetValue<string>()}\" is not supported");
+
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         if (model["vocab"] is not JsonObject vocabObj) throw new TokenizerFormatException($"{path}: expected \"model.vocab\" to be an object of token to id");
         foreach (var (token, idNode) in vocabObj)
@@ -66,11 +75,16 @@ internal static class HfTokenizerFiles
                 var at = addedArr[i] as JsonObject ?? throw new TokenizerFormatException($"{path}: added_tokens[{i}] is not an object");
                 var content = Str(at, "content", path) ?? throw new TokenizerFormatException($"{path}: added_tokens[{i}] has no \"content\"");
                 added[content] = Int(at["id"], $"{path}: added_tokens[{i}].id");
+                foreach (var flag in new[] { "lstrip", "rstrip", "single_word" })
+                    if (at[flag]?.GetValueKind() is JsonValueKind.True)
+                        throw new TokenizerFormatException($"{path}: added_tokens[{i}] ('{content}') has {flag} = true, which is not supported");
                 if (at["special"]?.GetValueKind() is JsonValueKind.True) special.Add(content);
             }
 
         var (byteLevel, pattern) = ReadPreTokenizer(root["pre_tokenizer"], path);
         var decoderByteLevel = ContainsType(root["decoder"], "ByteLevel");
+        CheckDecoder(root["decoder"], path);
+        CheckPostProcessor(root["post_processor"], path);
         if (!byteLevel && !decoderByteLevel)
             throw new NotByteLevelBpeException($"{path}: the BPE model is not byte-level (no ByteLevel pre-tokenizer or decoder); only byte-level BPE is supported from tokenizer.json");
         var nfc = ReadNormalizer(root["normalizer"], path);
@@ -184,7 +198,12 @@ internal static class HfTokenizerFiles
                     throw new NotByteLevelBpeException($"{path}: pre_tokenizer.add_prefix_space = true is not supported");
                 return (true, useRegex ? ByteLevel.Gpt2Pattern : null);
             case "Split":
-                var pattern = (obj["pattern"] as JsonObject)?["Regex"]?.GetValue<string>();
+                var pattern = (obj["pattern"] as JsonObject)?["Regex"] is JsonValue rx && rx.GetValueKind() == JsonValueKind.String ? rx.GetValue<string>()
+                    : throw new NotByteLevelBpeException($"{path}: pre_tokenizer Split without a \"pattern\": {{\"Regex\": ...}} is not supported");
+                if (obj["behavior"] is JsonValue behavior && behavior.GetValue<string>() != "Isolated")
+                    throw new NotByteLevelBpeException($"{path}: pre_tokenizer Split behavior '{behavior.GetValue<string>()}' is not supported (only Isolated)");
+                if (obj["invert"]?.GetValueKind() is JsonValueKind.True)
+                    throw new NotByteLevelBpeException($"{path}: pre_tokenizer Split with invert = true is not supported");
                 return (false, pattern);
             case "Sequence":
                 var byteLevel = false;
@@ -192,12 +211,14 @@ internal static class HfTokenizerFiles
                 foreach (var child in obj["pretokenizers"] as JsonArray ?? [])
                 {
                     var (b, p) = ReadPreTokenizer(child, path);
+                    if (p is not null && found is not null)
+                        throw new NotByteLevelBpeException($"{path}: a pre_tokenizer Sequence that splits twice (two regexes) is not supported");
                     byteLevel |= b;
                     found ??= p;
                 }
                 return (byteLevel, found);
-            default:
-                return (false, null);
+            case var other:
+                throw new NotByteLevelBpeException($"{path}: pre_tokenizer '{other ?? "(no type)"}' is not supported; only byte-level BPE is (pre-tokenizers ByteLevel, Split with a regex, Sequence of them)");
         }
     }
 
@@ -211,6 +232,43 @@ internal static class HfTokenizerFiles
             "Sequence" when (node["normalizers"] as JsonArray)?.Count == 0 => false,
             _ => throw new NotByteLevelBpeException($"{path}: normalizer '{type}' is not supported (only none or NFC)"),
         };
+    }
+
+    private static void CheckDecoder(JsonNode? node, string path)
+    {
+        if (node is not JsonObject obj) return;
+        switch (Str(obj, "type", path))
+        {
+            case "ByteLevel": return;
+            case "Sequence":
+                foreach (var d in obj["decoders"] as JsonArray ?? []) CheckDecoder(d, path);
+                return;
+            case var other:
+                throw new NotByteLevelBpeException($"{path}: decoder '{other}' is not supported with byte-level BPE (only ByteLevel)");
+        }
+    }
+
+    // Post-processors the kit applies: ByteLevel (offsets only), and TemplateProcessing that puts at most one special
+    // token before the text (BOS). Anything else would add tokens the kit does not.
+    private static void CheckPostProcessor(JsonNode? node, string path)
+    {
+        if (node is not JsonObject obj) return;
+        switch (Str(obj, "type", path))
+        {
+            case "ByteLevel": return;
+            case "Sequence":
+                foreach (var p in obj["processors"] as JsonArray ?? []) CheckPostProcessor(p, path);
+                return;
+            case "TemplateProcessing":
+                var single = obj["single"] as JsonArray ?? throw new TokenizerFormatException($"{path}: post_processor TemplateProcessing has no \"single\" list");
+                var shape = string.Join(" ", single.Select(p => p is JsonObject o && o.ContainsKey("SpecialToken") ? "special" : "text"));
+                if (shape is not ("text" or "special text"))
+                    throw new TokenizerFormatException(
+                        $"{path}: post_processor TemplateProcessing single = [{string.Join(", ", single.Select(p => p?.ToJsonString()))}] is not supported (only an optional BOS before the text)");
+                return;
+            case var other:
+                throw new TokenizerFormatException($"{path}: post_processor '{other}' is not supported (supported: ByteLevel, TemplateProcessing with a BOS)");
+        }
     }
 
     private static string? ReadTemplateBos(JsonNode? node)
