@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # What the test suite needs beyond the .NET SDK, installed by the project itself (idempotent):
 #  - the notebook engine's tools (dotnet-repl, dotnet-interactive), pinned in .config/dotnet-tools.json;
-#  - Jupyter's nbconvert and kernel client, to run a notebook the Jupyter way (Debian/Ubuntu packages).
+#  - Jupyter's nbconvert and kernel client, to run a notebook the Jupyter way (Debian/Ubuntu packages);
+#  - the JavaScript conformance oracles for tokenizers and chat templates (npm ci, versions pinned in the lock file).
 # Debian packages are installed when missing and apt-get can be used (root, or sudo without a password).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dotnet tool restore
+if command -v npm >/dev/null 2>&1; then npm ci --prefix lib/FineTune.Kit.Tests/Text/Oracle --no-audit --no-fund; fi
 
 missing=()
 [ -x /usr/bin/jupyter-nbconvert ] || missing+=(jupyter-nbconvert python3-nbconvert jupyter-client python3-ipykernel)
