@@ -47,6 +47,7 @@ public class TokenizerConformanceTests
                 json["pre_tokenizer"] = ByteLevel(true);
                 break;
             case "llama3":
+                json["model"]!["ignore_merges"] = true;
                 json["pre_tokenizer"] = new JsonObject { ["type"] = "Sequence", ["pretokenizers"] = new JsonArray(Split(Llama3Regex), ByteLevel(false)) };
                 json["post_processor"] = new JsonObject
                 {
@@ -173,6 +174,21 @@ public class UnsupportedTokenizerComponentTests
         var e = Assert.ThrowsAny<TokenizerFormatException>(() => TextTokenizer.FromTokenizerJson(path));
         Assert.Contains(named, e.Message);
         Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void IgnoreMergesIsRefusedOnlyWhereItWouldChangeTokens()
+    {
+        var fine = Mutated(json => json["model"]!["ignore_merges"] = true);
+        Assert.NotNull(TextTokenizer.FromTokenizerJson(fine)); // a trained vocabulary merges to each of its entries
+        var path = Mutated(json =>
+        {
+            json["model"]!["ignore_merges"] = true;
+            var vocab = json["model"]!["vocab"]!.AsObject();
+            vocab["zq"] = vocab.Select(kv => kv.Value!.GetValue<int>()).Max() + 10; // no merge builds it
+        });
+        var e = Assert.ThrowsAny<TokenizerFormatException>(() => TextTokenizer.FromTokenizerJson(path));
+        Assert.Contains("ignore_merges = true changes how 'zq' tokenizes", e.Message);
     }
 
     [Fact]

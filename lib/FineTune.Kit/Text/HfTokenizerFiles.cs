@@ -15,7 +15,8 @@ internal sealed record HfBpeSpec(
     HashSet<string> SpecialTokens,
     string PreTokenizerPattern,
     bool NfcNormalize,
-    string? TemplateBosToken);
+    string? TemplateBosToken,
+    bool IgnoreMerges = false);
 
 /// <summary>A tokenizer.json that is well formed but describes something other than byte-level BPE.</summary>
 internal sealed class NotByteLevelBpeException(string message) : TokenizerFormatException(message);
@@ -88,7 +89,8 @@ internal static class HfTokenizerFiles
         if (!byteLevel && !decoderByteLevel)
             throw new NotByteLevelBpeException($"{path}: the BPE model is not byte-level (no ByteLevel pre-tokenizer or decoder); only byte-level BPE is supported from tokenizer.json");
         var nfc = ReadNormalizer(root["normalizer"], path);
-        return new HfBpeSpec(vocab, merges, added, special, pattern ?? ByteLevel.Gpt2Pattern, nfc, ReadTemplateBos(root["post_processor"]));
+        return new HfBpeSpec(vocab, merges, added, special, pattern ?? ByteLevel.Gpt2Pattern, nfc, ReadTemplateBos(root["post_processor"]),
+                             model["ignore_merges"]?.GetValueKind() is JsonValueKind.True);
     }
 
     public static Dictionary<string, int> ReadVocabJson(string path)
