@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using FineTune.Kit.Tests.Build;
 using FineTune.Kit.Tests.Text.Oracle;
 using FineTune.Kit.Text;
 using FineTune.Kit.Text.Jinja;
@@ -13,7 +12,7 @@ namespace FineTune.Kit.Tests.Text;
 /// </summary>
 public class ChatTemplateConformanceTests
 {
-    private static string Fixtures => Path.Combine(LibStdCxxPatchTests.RepoRoot(), "lib", "FineTune.Kit.Tests", "Text", "Fixtures", "ChatTemplates");
+    private static string Fixtures => TextFixtures.ChatTemplates;
 
     private static readonly (string Template, string[] Conversations, Dictionary<string, string> Tokens)[] Matrix =
     [

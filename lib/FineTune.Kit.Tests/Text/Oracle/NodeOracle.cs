@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using FineTune.Kit.Tests.Build;
 
 namespace FineTune.Kit.Tests.Text.Oracle;
 
@@ -14,7 +13,7 @@ internal static class NodeOracle
     private static readonly Lazy<string> Installed = new(Install);
 
     /// <summary>The folder holding package.json and the scripts.</summary>
-    public static string Folder => Path.Combine(LibStdCxxPatchTests.RepoRoot(), "lib", "FineTune.Kit.Tests", "Text", "Oracle");
+    public static string Folder => Path.Combine(TextFixtures.RepoRoot, "lib", "FineTune.Kit.Tests", "Text", "Oracle");
 
     /// <summary>The node executable on PATH, or null.</summary>
     public static string? Node => Which("node");
@@ -79,5 +78,20 @@ public sealed class NodeOracleFactAttribute : FactAttribute
     {
         if (NodeOracle.Unavailable is { } reason && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
             Skip = reason;
+    }
+}
+
+/// <summary>Where the text tests' fixture files live in the repository.</summary>
+internal static class TextFixtures
+{
+    public static string RepoRoot { get; } = FindRoot();
+
+    public static string ChatTemplates => Path.Combine(RepoRoot, "lib", "FineTune.Kit.Tests", "Text", "Fixtures", "ChatTemplates");
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "FineTuneKit.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"FineTuneKit.sln not found above {AppContext.BaseDirectory}");
     }
 }
