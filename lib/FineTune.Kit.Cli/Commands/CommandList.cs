@@ -14,6 +14,7 @@ internal static class CommandList
         SampleCommand.Create(),
         CurateCommand.Create(),
         TokenizerCommand.Create(),
+        ChatTemplateCommand.Create(),
         PretrainCommand.Create(),
         TrainCommand.Create(),
         PreferencesCommand.Create(),

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using FineTune.Kit.Text;
 
 namespace FineTune.Kit.Cli.Commands;
@@ -59,11 +61,20 @@ internal static class TokenizerCommand
     {
         var tokenizer = Cli.Required<string>("--tokenizer", "Tokenizer folder").ExistingFolder();
         var text = Cli.Required<string>("--text", "Text to encode");
-        var command = new Command("encode", "Show the tokens and ids of a text") { tokenizer, text };
+        var json = new Option<bool>("--json") { Description = "Print {\"ids\": [...], \"tokens\": [...]} as JSON" };
+        var addSpecial = new Option<bool>("--add-special-tokens") { Description = "Add BOS/EOS as the tokenizer's configuration asks" };
+        var command = new Command("encode", "Show the tokens and ids of a text") { tokenizer, text, json, addSpecial };
         command.Handle(parse =>
         {
             var tok = TextTokenizer.Load(parse.GetValue(tokenizer)!);
-            var ids = tok.Encode(parse.GetValue(text)!);
+            var ids = tok.Encode(parse.GetValue(text)!, parse.GetValue(addSpecial));
+            if (parse.GetValue(json))
+            {
+                var relaxed = new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+                var tokens = ids.Select(id => JsonSerializer.Serialize(tok.IdToToken(id), relaxed));
+                Console.WriteLine($"{{\"ids\": [{string.Join(", ", ids)}], \"tokens\": [{string.Join(", ", tokens)}]}}");
+                return 0;
+            }
             Console.WriteLine(string.Join(" ", ids.Select(id => $"{tok.IdToToken(id)}:{id}")));
             Console.WriteLine($"{ids.Count} tokens; decodes back exactly: {tok.Decode(ids) == parse.GetValue(text)}");
             return 0;

@@ -1,5 +1,7 @@
 using System.Text;
 using FineTune.Kit.Data;
+using System.Text.Json.Nodes;
+using FineTune.Kit.Text.Jinja;
 
 namespace FineTune.Kit.Text;
 
@@ -15,7 +17,8 @@ public sealed record RenderedChat(string Text, IReadOnlyList<Range> AssistantSpa
 public sealed record EncodedChat(IReadOnlyList<int> Ids, IReadOnlyList<bool> LossMask);
 
 /// <summary>
-/// Renders (role, content) messages into the text a chat model was trained on. Named templates:
+/// Renders (role, content) messages into the text a chat model was trained on: the model's own Jinja template
+/// (<see cref="FromTokenizerFolder"/>, <see cref="FromJinja"/>), or a named one for models without one:
 /// <see cref="ChatMl"/>, <see cref="Llama3"/>, <see cref="Plain"/>.
 /// </summary>
 public sealed class ChatTemplate
@@ -24,6 +27,15 @@ public sealed class ChatTemplate
     private readonly Func<string, string> header;
     private readonly string turnEnd;
     private readonly bool trimContent;
+    private readonly JinjaTemplate? model;
+    private readonly IReadOnlyDictionary<string, object?> specialTokenVariables = new Dictionary<string, object?>();
+
+    private ChatTemplate(string name, JinjaTemplate template, IReadOnlyDictionary<string, object?> specialTokenVariables)
+        : this(name, "", _ => "", "", false, [], template.Source)
+    {
+        model = template;
+        this.specialTokenVariables = specialTokenVariables;
+    }
 
     private ChatTemplate(string name, string prefix, Func<string, string> header, string turnEnd, bool trimContent,
                          IReadOnlyList<string> specialTokens, string? jinja)
@@ -70,9 +82,80 @@ public sealed class ChatTemplate
         All.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"unknown chat template '{name}'; expected one of: {string.Join(", ", All.Select(t => t.Name))}");
 
+    /// <summary>Whether this is a model's own Jinja template (rather than a named built-in one).</summary>
+    public bool IsFromModel => model is not null;
+
+    /// <summary>
+    /// A template from Jinja source, as tokenizer_config.json or chat_template.jinja hold it.
+    /// <paramref name="specialTokens"/> are the variables the template may use besides the messages (bos_token,
+    /// eos_token, ...). Syntax errors are reported here, naming the line and construct.
+    /// </summary>
+    public static ChatTemplate FromJinja(string source, string name = "chat template", IReadOnlyDictionary<string, string>? specialTokens = null) =>
+        new(name, JinjaTemplate.Parse(source, name),
+            (specialTokens ?? new Dictionary<string, string>()).ToDictionary(kv => kv.Key, kv => (object?)kv.Value, StringComparer.Ordinal));
+
+    /// <summary>
+    /// The chat template of a tokenizer folder: chat_template.jinja when present, else tokenizer_config.json's
+    /// chat_template (a string, or a list of named templates of which <paramref name="name"/> picks one, "default" when
+    /// not given). A <paramref name="name"/> the folder does not define may name a built-in template (chatml, llama3,
+    /// plain). Throws when the folder has no template and no name is given.
+    /// </summary>
+    public static ChatTemplate FromTokenizerFolder(string dir, string? name = null)
+    {
+        if (!Directory.Exists(dir)) throw new TokenizerFormatException($"tokenizer folder '{dir}' does not exist");
+        var configPath = Path.Combine(dir, "tokenizer_config.json");
+        var config = File.Exists(configPath) ? HfTokenizerFiles.ReadTokenizerConfig(configPath) : new TokenizerConfig();
+        var tokens = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in new[] { ("bos_token", config.BosToken), ("eos_token", config.EosToken), ("pad_token", config.PadToken), ("unk_token", config.UnkToken) })
+            if (value is not null) tokens[key] = value;
+
+        var jinjaPath = Path.Combine(dir, "chat_template.jinja");
+        if (name is not null && config.NamedChatTemplates.TryGetValue(name, out var namedSource))
+            return FromJinja(namedSource, $"{configPath} chat_template '{name}'", tokens);
+        if (name is not null)
+        {
+            if (All.FirstOrDefault(t => string.Equals(t.Name, name, StringComparison.OrdinalIgnoreCase)) is { } builtIn) return builtIn;
+            var known = config.NamedChatTemplates.Keys.Concat(All.Select(t => t.Name));
+            throw new ArgumentException($"'{dir}' has no chat template named '{name}'; expected one of: {string.Join(", ", known)}");
+        }
+        if (File.Exists(jinjaPath)) return FromJinja(File.ReadAllText(jinjaPath), jinjaPath, tokens);
+        if (config.ChatTemplate is not null) return FromJinja(config.ChatTemplate, $"{configPath} chat_template", tokens);
+        if (config.NamedChatTemplates.Count > 0)
+            throw new ArgumentException($"{configPath}: chat_template lists {string.Join(", ", config.NamedChatTemplates.Keys)} but no 'default'; name one");
+        throw new ArgumentException($"'{dir}' has no chat template (chat_template.jinja, or chat_template in tokenizer_config.json); name a built-in one: {string.Join(", ", All.Select(t => t.Name))}");
+    }
+
+    /// <summary>
+    /// Renders a conversation given as JSON, the form chat templates are written for: <paramref name="messages"/> is an
+    /// array of message objects (role, content, and whatever else the template reads, such as tool_calls), and
+    /// <paramref name="variables"/> holds extra variables (tools, documents, ...). Built-in templates take only role and
+    /// string content.
+    /// </summary>
+    public RenderedChat Render(JsonArray messages, bool addGenerationPrompt = false, JsonObject? variables = null)
+    {
+        if (model is null)
+        {
+            var plain = new List<ChatMessage>();
+            for (var i = 0; i < messages.Count; i++)
+            {
+                var m = messages[i] as JsonObject;
+                if (m?["role"] is not JsonValue r || r.GetValueKind() != System.Text.Json.JsonValueKind.String
+                    || m["content"] is not JsonValue c || c.GetValueKind() != System.Text.Json.JsonValueKind.String)
+                    throw new ArgumentException($"messages[{i}]: the built-in '{Name}' template needs string \"role\" and \"content\"");
+                plain.Add(new ChatMessage(r.GetValue<string>(), c.GetValue<string>()));
+            }
+            return Render(plain, addGenerationPrompt);
+        }
+        var list = messages.Select(JinjaValues.FromJson).ToList();
+        var extra = variables?.Where(kv => kv.Key != "messages").ToDictionary(kv => kv.Key, kv => JinjaValues.FromJson(kv.Value), StringComparer.Ordinal);
+        return RenderModel(list, addGenerationPrompt, extra);
+    }
+
     /// <summary>Renders messages; with <paramref name="addGenerationPrompt"/> it ends with the header of an assistant turn.</summary>
     public RenderedChat Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = false)
     {
+        if (model is not null)
+            return RenderModel(messages.Select(m => (object?)MessageValue(m)).ToList(), addGenerationPrompt, null);
         var sb = new StringBuilder(prefix);
         var spans = new List<Range>();
         foreach (var m in messages)
@@ -121,6 +204,48 @@ public sealed class ChatTemplate
         }
         Add(at, rendered.Text.Length, false);
         return new EncodedChat(ids, mask);
+    }
+
+    private static Dictionary<string, object?> MessageValue(ChatMessage m)
+    {
+        var d = new Dictionary<string, object?>(StringComparer.Ordinal) { ["role"] = m.Role, ["content"] = m.Content };
+        if (m.Name is not null) d["name"] = m.Name;
+        return d;
+    }
+
+    // The model's template: text, and assistant spans from its {% generation %} blocks when it has them, otherwise
+    // by rendering prefixes: message i (an assistant turn) spans from the end of messages[..i] with a generation prompt
+    // to the end of messages[..(i+1)].
+    private RenderedChat RenderModel(List<object?> messages, bool addGenerationPrompt, Dictionary<string, object?>? extra)
+    {
+        var full = RenderJinja(messages, addGenerationPrompt, extra);
+        if (model!.HasGenerationBlocks) return new RenderedChat(full.Text, full.GenerationSpans.Where(r => r.GetOffsetAndLength(full.Text.Length).Length > 0).ToList());
+        var spans = new List<Range>();
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (messages[i] is not Dictionary<string, object?> m || m.GetValueOrDefault("role") as string != "assistant") continue;
+            var before = RenderJinja(messages[..i], true, extra).Text;
+            var through = RenderJinja(messages[..(i + 1)], false, extra).Text;
+            if (!through.StartsWith(before, StringComparison.Ordinal) || !full.Text.StartsWith(through, StringComparison.Ordinal))
+                throw new JinjaException(
+                    $"{model.Name}: cannot find where assistant message {i} lies: the template renders the conversation so far differently " +
+                    "depending on what follows it; mark assistant output with {% generation %} ... {% endgeneration %}");
+            spans.Add(before.Length..through.Length);
+        }
+        return new RenderedChat(full.Text, spans);
+    }
+
+    private JinjaOutput RenderJinja(List<object?> messages, bool addGenerationPrompt, Dictionary<string, object?>? extra)
+    {
+        var variables = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (k, v) in specialTokenVariables) variables[k] = v;
+        // transformers always passes these two, as None when the caller has none
+        variables["tools"] = null;
+        variables["documents"] = null;
+        if (extra is not null) foreach (var (k, v) in extra) variables[k] = v;
+        variables["messages"] = messages;
+        variables["add_generation_prompt"] = addGenerationPrompt;
+        return model!.Render(variables);
     }
 
     private static bool Overlaps(TokenSpan t, int offset, int length) =>

@@ -15,7 +15,8 @@ internal sealed record HfBpeSpec(
     HashSet<string> SpecialTokens,
     string PreTokenizerPattern,
     bool NfcNormalize,
-    string? TemplateBosToken);
+    string? TemplateBosToken,
+    bool IgnoreMerges = false);
 
 /// <summary>A tokenizer.json that is well formed but describes something other than byte-level BPE.</summary>
 internal sealed class NotByteLevelBpeException(string message) : TokenizerFormatException(message);
@@ -49,6 +50,15 @@ internal static class HfTokenizerFiles
         if (type != "BPE")
             throw new NotByteLevelBpeException($"{path}: model type '{type ?? "(missing)"}' is not supported; only byte-level BPE tokenizer.json files are (use tokenizer.model for SentencePiece)");
 
+        // Model switches the kit's BPE does not implement: refused by name rather than approximated.
+        if (model["byte_fallback"]?.GetValueKind() is JsonValueKind.True)
+            throw new NotByteLevelBpeException($"{path}: model.byte_fallback = true (SentencePiece-style <0x..> byte tokens) is not supported from tokenizer.json");
+        if (model["dropout"] is JsonValue dropout && dropout.GetValueKind() == JsonValueKind.Number && dropout.GetValue<double>() != 0)
+            throw new TokenizerFormatException($"{path}: model.dropout = {dropout} (BPE dropout) is not supported; set it to null for inference and fine-tuning");
+        foreach (var key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+            if (model[key] is JsonValue affix && affix.GetValueKind() == JsonValueKind.String && affix.GetValue<string>().Length > 0)
+                throw new TokenizerFormatException($"{path}: model.{key} = \"{affix.GetValue<string>()}\" is not supported");
+
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         if (model["vocab"] is not JsonObject vocabObj) throw new TokenizerFormatException($"{path}: expected \"model.vocab\" to be an object of token to id");
         foreach (var (token, idNode) in vocabObj)
@@ -66,15 +76,21 @@ internal static class HfTokenizerFiles
                 var at = addedArr[i] as JsonObject ?? throw new TokenizerFormatException($"{path}: added_tokens[{i}] is not an object");
                 var content = Str(at, "content", path) ?? throw new TokenizerFormatException($"{path}: added_tokens[{i}] has no \"content\"");
                 added[content] = Int(at["id"], $"{path}: added_tokens[{i}].id");
+                foreach (var flag in new[] { "lstrip", "rstrip", "single_word" })
+                    if (at[flag]?.GetValueKind() is JsonValueKind.True)
+                        throw new TokenizerFormatException($"{path}: added_tokens[{i}] ('{content}') has {flag} = true, which is not supported");
                 if (at["special"]?.GetValueKind() is JsonValueKind.True) special.Add(content);
             }
 
         var (byteLevel, pattern) = ReadPreTokenizer(root["pre_tokenizer"], path);
         var decoderByteLevel = ContainsType(root["decoder"], "ByteLevel");
+        CheckDecoder(root["decoder"], path);
+        CheckPostProcessor(root["post_processor"], path);
         if (!byteLevel && !decoderByteLevel)
             throw new NotByteLevelBpeException($"{path}: the BPE model is not byte-level (no ByteLevel pre-tokenizer or decoder); only byte-level BPE is supported from tokenizer.json");
         var nfc = ReadNormalizer(root["normalizer"], path);
-        return new HfBpeSpec(vocab, merges, added, special, pattern ?? ByteLevel.Gpt2Pattern, nfc, ReadTemplateBos(root["post_processor"]));
+        return new HfBpeSpec(vocab, merges, added, special, pattern ?? ByteLevel.Gpt2Pattern, nfc, ReadTemplateBos(root["post_processor"]),
+                             model["ignore_merges"]?.GetValueKind() is JsonValueKind.True);
     }
 
     public static Dictionary<string, int> ReadVocabJson(string path)
@@ -114,6 +130,7 @@ internal static class HfTokenizerFiles
                               ?? throw new TokenizerFormatException($"{path}: added_tokens_decoder[\"{idText}\"] has no \"content\"");
                 added[content] = id;
             }
+        var namedTemplates = ReadNamedChatTemplates(obj["chat_template"], path);
         return new TokenizerConfig
         {
             BosToken = TokenString(obj["bos_token"]),
@@ -122,10 +139,30 @@ internal static class HfTokenizerFiles
             UnkToken = TokenString(obj["unk_token"]),
             AddBosToken = obj["add_bos_token"]?.GetValueKind() is JsonValueKind.True,
             AddEosToken = obj["add_eos_token"]?.GetValueKind() is JsonValueKind.True,
-            ChatTemplate = obj["chat_template"]?.GetValueKind() is JsonValueKind.String ? obj["chat_template"]!.GetValue<string>() : null,
+            ChatTemplate = obj["chat_template"]?.GetValueKind() is JsonValueKind.String ? obj["chat_template"]!.GetValue<string>()
+                           : namedTemplates.GetValueOrDefault("default"),
+            NamedChatTemplates = namedTemplates,
             ModelMaxLength = obj["model_max_length"] is JsonValue v && v.TryGetValue<long>(out var n) && n is > 0 and < int.MaxValue ? (int)n : null,
             AddedTokens = added,
         };
+    }
+
+    // chat_template may be a list of {"name": ..., "template": ...} (a default one plus e.g. "tool_use", "rag").
+    private static Dictionary<string, string> ReadNamedChatTemplates(JsonNode? node, string path)
+    {
+        var named = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (node is null || node.GetValueKind() is JsonValueKind.String or JsonValueKind.Null) return named;
+        if (node is not JsonArray list)
+            throw new TokenizerFormatException($"{path}: chat_template must be a string or a list of {{\"name\", \"template\"}} objects, found {node.GetValueKind()}");
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] is not JsonObject o || o["name"] is not JsonValue n || n.GetValueKind() != JsonValueKind.String
+                || o["template"] is not JsonValue t || t.GetValueKind() != JsonValueKind.String)
+                throw new TokenizerFormatException($"{path}: chat_template[{i}] must be an object with string \"name\" and \"template\"");
+            if (!named.TryAdd(n.GetValue<string>(), t.GetValue<string>()))
+                throw new TokenizerFormatException($"{path}: chat_template[{i}]: the name '{n.GetValue<string>()}' appears twice");
+        }
+        return named;
     }
 
     private static string? TokenString(JsonNode? node) => node switch
@@ -163,7 +200,12 @@ internal static class HfTokenizerFiles
                     throw new NotByteLevelBpeException($"{path}: pre_tokenizer.add_prefix_space = true is not supported");
                 return (true, useRegex ? ByteLevel.Gpt2Pattern : null);
             case "Split":
-                var pattern = (obj["pattern"] as JsonObject)?["Regex"]?.GetValue<string>();
+                var pattern = (obj["pattern"] as JsonObject)?["Regex"] is JsonValue rx && rx.GetValueKind() == JsonValueKind.String ? rx.GetValue<string>()
+                    : throw new NotByteLevelBpeException($"{path}: pre_tokenizer Split without a \"pattern\": {{\"Regex\": ...}} is not supported");
+                if (obj["behavior"] is JsonValue behavior && behavior.GetValue<string>() != "Isolated")
+                    throw new NotByteLevelBpeException($"{path}: pre_tokenizer Split behavior '{behavior.GetValue<string>()}' is not supported (only Isolated)");
+                if (obj["invert"]?.GetValueKind() is JsonValueKind.True)
+                    throw new NotByteLevelBpeException($"{path}: pre_tokenizer Split with invert = true is not supported");
                 return (false, pattern);
             case "Sequence":
                 var byteLevel = false;
@@ -171,12 +213,14 @@ internal static class HfTokenizerFiles
                 foreach (var child in obj["pretokenizers"] as JsonArray ?? [])
                 {
                     var (b, p) = ReadPreTokenizer(child, path);
+                    if (p is not null && found is not null)
+                        throw new NotByteLevelBpeException($"{path}: a pre_tokenizer Sequence that splits twice (two regexes) is not supported");
                     byteLevel |= b;
                     found ??= p;
                 }
                 return (byteLevel, found);
-            default:
-                return (false, null);
+            case var other:
+                throw new NotByteLevelBpeException($"{path}: pre_tokenizer '{other ?? "(no type)"}' is not supported; only byte-level BPE is (pre-tokenizers ByteLevel, Split with a regex, Sequence of them)");
         }
     }
 
@@ -190,6 +234,43 @@ internal static class HfTokenizerFiles
             "Sequence" when (node["normalizers"] as JsonArray)?.Count == 0 => false,
             _ => throw new NotByteLevelBpeException($"{path}: normalizer '{type}' is not supported (only none or NFC)"),
         };
+    }
+
+    private static void CheckDecoder(JsonNode? node, string path)
+    {
+        if (node is not JsonObject obj) return;
+        switch (Str(obj, "type", path))
+        {
+            case "ByteLevel": return;
+            case "Sequence":
+                foreach (var d in obj["decoders"] as JsonArray ?? []) CheckDecoder(d, path);
+                return;
+            case var other:
+                throw new NotByteLevelBpeException($"{path}: decoder '{other}' is not supported with byte-level BPE (only ByteLevel)");
+        }
+    }
+
+    // Post-processors the kit applies: ByteLevel (offsets only), and TemplateProcessing that puts at most one special
+    // token before the text (BOS). Anything else would add tokens the kit does not.
+    private static void CheckPostProcessor(JsonNode? node, string path)
+    {
+        if (node is not JsonObject obj) return;
+        switch (Str(obj, "type", path))
+        {
+            case "ByteLevel": return;
+            case "Sequence":
+                foreach (var p in obj["processors"] as JsonArray ?? []) CheckPostProcessor(p, path);
+                return;
+            case "TemplateProcessing":
+                var single = obj["single"] as JsonArray ?? throw new TokenizerFormatException($"{path}: post_processor TemplateProcessing has no \"single\" list");
+                var shape = string.Join(" ", single.Select(p => p is JsonObject o && o.ContainsKey("SpecialToken") ? "special" : "text"));
+                if (shape is not ("text" or "special text"))
+                    throw new TokenizerFormatException(
+                        $"{path}: post_processor TemplateProcessing single = [{string.Join(", ", single.Select(p => p?.ToJsonString()))}] is not supported (only an optional BOS before the text)");
+                return;
+            case var other:
+                throw new TokenizerFormatException($"{path}: post_processor '{other}' is not supported (supported: ByteLevel, TemplateProcessing with a BOS)");
+        }
     }
 
     private static string? ReadTemplateBos(JsonNode? node)

@@ -101,8 +101,36 @@ public sealed class TextTokenizer
         var special = new Dictionary<string, int>(spec.AddedTokens, StringComparer.Ordinal);
         foreach (var (t, id) in config.AddedTokens) special.TryAdd(t, id);
         var plainAdded = spec.AddedTokens.Keys.Where(t => !spec.SpecialTokens.Contains(t)).ToHashSet(StringComparer.Ordinal);
-        return ByteLevelBpe(tokenizerJsonPath, spec.Vocab, spec.Merges, special, config, spec.PreTokenizerPattern,
+        var tokenizer = ByteLevelBpe(tokenizerJsonPath, spec.Vocab, spec.Merges, special, config, spec.PreTokenizerPattern,
                             spec.NfcNormalize ? new NfcNormalizer() : null, spec.TemplateBosToken, guessRoles: tokenizerConfigPath is null, plainAdded);
+        if (spec.IgnoreMerges) CheckIgnoreMergesChangesNothing(tokenizerJsonPath, tokenizer, spec);
+        return tokenizer;
+    }
+
+    // ignore_merges = true (Llama 3) emits a pre-token found whole in the vocabulary as that one token instead of
+    // merging it. The kit always merges; that is the same exactly when merging every such vocabulary entry gives the
+    // entry back, which is checked here so a vocabulary where it differs is refused rather than tokenized differently.
+    private static void CheckIgnoreMergesChangesNothing(string path, TextTokenizer tokenizer, HfBpeSpec spec)
+    {
+        var regex = new Regex(spec.PreTokenizerPattern, RegexOptions.CultureInvariant);
+        var utf8 = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true);
+        var bytes = new List<byte>();
+        foreach (var (token, id) in spec.Vocab)
+        {
+            if (spec.AddedTokens.ContainsKey(token)) continue;
+            bytes.Clear();
+            if (!ByteLevel.TryAppendBytes(token, bytes)) continue;
+            string text;
+            try { text = utf8.GetString(bytes.ToArray()); }
+            catch (System.Text.DecoderFallbackException) { continue; } // partial characters never form a whole pre-token
+            if (spec.NfcNormalize && !text.IsNormalized(System.Text.NormalizationForm.FormC)) continue;
+            var match = regex.Match(text);
+            if (!match.Success || match.Length != text.Length) continue; // never a single pre-token
+            var ids = tokenizer.Inner.EncodeToIds(text);
+            if (ids.Count != 1 || ids[0] != id)
+                throw new TokenizerFormatException(
+                    $"{path}: model.ignore_merges = true changes how '{token}' tokenizes (whole: id {id}; merged: {string.Join(" ", ids)}), and the kit's BPE always merges");
+        }
     }
 
     /// <summary>Loads GPT-2 style vocab.json + merges.txt (byte-level BPE, GPT-2 pre-tokenizer).</summary>

@@ -18,8 +18,10 @@ public sealed record TokenizerConfig
     public bool AddBosToken { get; init; }
     /// <summary>Whether <c>Encode(text, addSpecialTokens: true)</c> puts EOS last.</summary>
     public bool AddEosToken { get; init; }
-    /// <summary>Jinja chat template, written for other tools (the kit renders with <see cref="ChatTemplate"/>).</summary>
+    /// <summary>Jinja chat template (the "default" one when the file lists several); <see cref="Text.ChatTemplate"/> renders it.</summary>
     public string? ChatTemplate { get; init; }
+    /// <summary>Named chat templates, when tokenizer_config.json gives a list of them (name to Jinja source).</summary>
+    public IReadOnlyDictionary<string, string> NamedChatTemplates { get; init; } = new Dictionary<string, string>();
     /// <summary>Longest sequence the model takes, if known.</summary>
     public int? ModelMaxLength { get; init; }
     /// <summary>Extra special tokens listed in added_tokens_decoder (content to id).</summary>
