@@ -20,6 +20,8 @@ internal static class CommandList
         ExplainCommand.Create(),
         BenchCommand.Create(),
         CompareCommand.Create(),
+        ServeCommand.Create(),
+        MonitorCommand.Create(),
         NotebookCommand.Create(),
     ];
 }
