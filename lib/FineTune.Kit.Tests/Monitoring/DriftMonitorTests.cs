@@ -33,10 +33,12 @@ public class DriftMonitorTests
     [Fact]
     public void An_in_distribution_replay_raises_no_alert_and_a_shifted_half_does()
     {
-        var tickets = Heldout();
+        // in distribution: the held-out tickets in a seeded random order, half as the reference and half replayed
+        var random = new Random(5);
+        var tickets = Heldout().ToArray();
+        random.Shuffle(tickets);
         var reference = tickets.Take(200).ToList();
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var random = new Random(5);
         var replay = tickets.Skip(200).Select((t, i) => Served(t.Text, t.Label, 0.8 + 0.1 * random.NextDouble(), start.AddSeconds(i), 50 + random.Next(20))).ToList();
 
         var calm = DriftMonitor.Run(replay, reference, window: "100", seed: 1);
@@ -53,6 +55,13 @@ public class DriftMonitorTests
 
         // the window by time: the last 100 seconds are the shifted requests
         Assert.Equal(100, DriftMonitor.Split(shifted, "100s").Recent.Count(r => r.Label == "technical_issue" && r.Probability < 0.6));
+    }
+
+    [Fact]
+    public void The_psi_threshold_grows_with_the_sampling_noise_of_small_samples()
+    {
+        // 10 bins, 100 against 200 values: 0.25 + 9·(1/100 + 1/200) = 0.385
+        Assert.Equal(0.385, DriftMonitor.PsiThreshold(new DriftThresholds(), 10, 100, 200), 12);
     }
 
     [Fact]

@@ -135,8 +135,10 @@ public static partial class DriftMonitor
         {
             var psi = DriftStatistics.Psi(refLabels, labelled.Select(r => r.Label!).ToList());
             metrics["label_psi"] = psi;
-            if (psi > t.Psi)
-                alerts.Add(new("label_mix", psi, t.Psi, $"label PSI {psi:0.000} between {labelled.Count} recent predictions and the reference labels"));
+            var categories = refLabels.Concat(labelled.Select(r => r.Label!)).Distinct().Count();
+            var threshold = PsiThreshold(t, categories, refLabels.Count, labelled.Count);
+            if (psi > threshold)
+                alerts.Add(new("label_mix", psi, threshold, $"label PSI {psi:0.000} between {labelled.Count} recent predictions and the reference labels"));
         }
         if (labelled.Count > 0) metrics["mean_confidence"] = labelled.Average(r => r.Probability ?? 0);
         var labelledBefore = earlier.Where(r => r.Status < 400 && r.Label is not null).ToList();
@@ -153,6 +155,13 @@ public static partial class DriftMonitor
         return new MonitorReport(alerts, metrics, notes, earlier, recent, refWords, refLabels);
     }
 
+    /// <summary>
+    /// The PSI threshold for samples of n and m values over k bins. Sampling noise alone makes PSI about
+    /// (k − 1)·(1/n + 1/m) (it is close to a χ² statistic with k − 1 degrees of freedom scaled by 1/n + 1/m), so the
+    /// threshold adds that much: without it, 100 requests against 100 would raise alerts on noise.
+    /// </summary>
+    public static double PsiThreshold(DriftThresholds t, int bins, int n, int m) => t.Psi + (bins - 1) * (1.0 / n + 1.0 / m);
+
     private static void LengthChecks(string name, List<double> reference, List<double> recent, string against,
         IDictionary<string, double?> metrics, List<DriftAlert> alerts, DriftThresholds t)
     {
@@ -161,8 +170,9 @@ public static partial class DriftMonitor
         metrics[name + "_psi"] = psi;
         metrics[name + "_ks_d"] = ks.Statistic;
         metrics[name + "_ks_p"] = ks.PValue;
-        if (psi > t.Psi)
-            alerts.Add(new(name + "_psi", psi, t.Psi, $"PSI {psi:0.000} of {name.Replace('_', ' ')} against {against} (mean {reference.Average():0.0} → {recent.Average():0.0})"));
+        var threshold = PsiThreshold(t, 10, reference.Count, recent.Count);
+        if (psi > threshold)
+            alerts.Add(new(name + "_psi", psi, threshold, $"PSI {psi:0.000} of {name.Replace('_', ' ')} against {against} (mean {reference.Average():0.0} → {recent.Average():0.0})"));
         if (ks.PValue < t.PValue)
             alerts.Add(new(name + "_ks", ks.PValue, t.PValue, $"KS D = {ks.Statistic:0.000} against {against}, p = {ks.PValue:0.0000} (n = {reference.Count} and {recent.Count})"));
     }
