@@ -198,4 +198,63 @@ public sealed class ServerBehaviourTests(ServerFixture fixture) : IClassFixture<
         foreach (var name in new[] { "ftk_requests_total", "ftk_prompt_tokens_total", "ftk_completion_tokens_total", "ftk_request_duration_seconds", "ftk_queue_length" })
             Assert.Contains($"# TYPE {name} ", text);
     }
+
+    [Fact]
+    public async Task Graceful_shutdown_answers_the_requests_already_accepted()
+    {
+        var server = await KitServer.StartAsync(new ServerOptions { ModelDirectory = ServerFixture.SampleModel, Port = 0, Device = "cpu" });
+        server.Host.Gate.Reset();
+        const string body = "{\"model\": \"base-model\", \"prompt\": \"Hello\", \"max_tokens\": 4, \"temperature\": 0}";
+        var pending = Enumerable.Range(0, 2).Select(_ => Raw(server.Address, "/v1/completions", body)).ToList();
+        for (var wait = 0; wait < 1000 && server.Host.QueueLength < 2; wait++) await Task.Delay(10);
+        Assert.Equal(2, server.Host.QueueLength);
+        var stopping = server.StopAsync();          // the host stops listening and waits for the two in flight
+        await Task.Delay(200);
+        Assert.False(stopping.IsCompleted);
+        server.Host.Gate.Set();
+        await stopping.WaitAsync(TimeSpan.FromMinutes(2));
+        var answers = await Task.WhenAll(pending);
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+    }
+
+    [Fact]
+    public async Task A_request_not_answered_in_time_gets_504_and_is_logged()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "ftk-serve-" + Guid.NewGuid().ToString("N"));
+        var log = Path.Combine(root, "requests.db");
+        try
+        {
+            await using (var server = await KitServer.StartAsync(new ServerOptions
+                         { ModelDirectory = ServerFixture.SampleModel, Port = 0, LogPath = log, RequestTimeout = TimeSpan.FromSeconds(1), Device = "cpu" }))
+            {
+                server.Host.Gate.Reset();
+                var (status, error, _) = await Raw(server.Address, "/v1/completions", "{\"model\": \"base-model\", \"prompt\": \"Hello\", \"max_tokens\": 4}");
+                Assert.Equal(HttpStatusCode.GatewayTimeout, status);
+                Assert.Equal("timeout", (string?)error!["code"]);
+                server.Host.Gate.Set();
+            }
+            var row = Assert.Single(RequestLog.Read(log));
+            Assert.Equal(504, row.Status);
+        }
+        finally { try { Directory.Delete(root, true); } catch (IOException) { } }
+    }
+
+    [Fact]
+    public async Task Classify_requests_are_logged_with_label_and_probability()
+    {
+        var before = RequestLog.Read(fixture.LogPath).Count;
+        var (status, _, response) = await Raw(Server.Address, "/v1/classify", "{\"model\": \"support\", \"input\": \"My card was charged twice\"}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var data = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["data"]![0]!;
+        var rows = RequestLog.Read(fixture.LogPath).Skip(before).ToList();
+        for (var wait = 0; wait < 100 && rows.Count < 1; wait++)
+        {
+            await Task.Delay(20);
+            rows = RequestLog.Read(fixture.LogPath).Skip(before).ToList();
+        }
+        var row = Assert.Single(rows);
+        Assert.Equal((string?)data["label"], row.Label);
+        Assert.Equal((double)data["probabilities"]![row.Label!]!, row.Probability!.Value, 9);
+        Assert.Equal("support", row.Adapter);
+    }
 }
