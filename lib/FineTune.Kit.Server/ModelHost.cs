@@ -53,17 +53,25 @@ internal sealed class ModelHost : IDisposable
     public ModelHost(ServerOptions options)
     {
         Model = CausalLM.Load(options.ModelDirectory, new LoadOptions { Device = options.Device });
-        Tokenizer = Model.RequireTokenizer();
-        Adapters = new AdapterSet(Model);
         BaseName = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.ModelDirectory)));
-        _adapterByModel[BaseName] = null;
-        _promptByModel[BaseName] = PromptFile.TryLoad(options.ModelDirectory);
-        foreach (var (name, dir) in options.Adapters)
+        try
         {
-            if (_adapterByModel.ContainsKey(name)) throw new ArgumentException($"--adapter: the name '{name}' is already taken (the base model is '{BaseName}')");
-            Adapters.Add(name, dir);
-            _adapterByModel[name] = name;
-            _promptByModel[name] = PromptFile.TryLoad(dir);
+            Tokenizer = Model.RequireTokenizer();
+            Adapters = new AdapterSet(Model);
+            _adapterByModel[BaseName] = null;
+            _promptByModel[BaseName] = PromptFile.TryLoad(options.ModelDirectory);
+            foreach (var (name, dir) in options.Adapters)
+            {
+                if (_adapterByModel.ContainsKey(name)) throw new ArgumentException($"--adapter: the name '{name}' is already taken (the base model is '{BaseName}')");
+                Adapters.Add(name, dir);
+                _adapterByModel[name] = name;
+                _promptByModel[name] = PromptFile.TryLoad(dir);
+            }
+        }
+        catch
+        {
+            Model.Dispose();        // a bad adapter must not leave the model's native memory behind
+            throw;
         }
         ChatTemplate = DetectChatTemplate(Tokenizer);
         var turnEnd = ChatTemplate == ChatTemplate.ChatMl ? "<|im_end|>" : ChatTemplate == ChatTemplate.Llama3 ? "<|eot_id|>" : null;

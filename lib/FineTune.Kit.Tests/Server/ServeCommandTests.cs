@@ -100,4 +100,25 @@ public class ServeCommandTests
         }
         finally { try { Directory.Delete(root, true); } catch (IOException) { } }
     }
+
+    [Fact]
+    public void Ftk_serve_names_a_bad_adapter_and_a_name_given_twice()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "ftk-serve-bad-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "empty"));
+            var (exit, _, err) = CliRunner.Run("serve", "--model", ServerFixture.SampleModel, "--adapter", $"x={Path.Combine(root, "empty")}");
+            Assert.Equal(1, exit);
+            Assert.Contains(Path.Combine(root, "empty", "adapter_config.json"), err);
+            (exit, _, err) = CliRunner.Run("serve", "--model", ServerFixture.SampleModel, "--adapter", $"x={Path.Combine(root, "missing")}");
+            Assert.Equal(1, exit);
+            Assert.Contains("--adapter x:", err);
+            ServerFixture.MakeAdapter(Path.Combine(root, "a"), seed: 1, withPrompt: false);
+            (exit, _, err) = CliRunner.Run("serve", "--model", ServerFixture.SampleModel, "--adapter", $"base-model={Path.Combine(root, "a")}");
+            Assert.Equal(1, exit);
+            Assert.Contains("'base-model' is already taken", err);
+        }
+        finally { try { Directory.Delete(root, true); } catch (IOException) { } }
+    }
 }
