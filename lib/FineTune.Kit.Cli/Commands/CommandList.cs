@@ -23,6 +23,8 @@ internal static class CommandList
         ExplainCommand.Create(),
         BenchCommand.Create(),
         CompareCommand.Create(),
+        ServeCommand.Create(),
+        MonitorCommand.Create(),
         NotebookCommand.Create(),
     ];
 }

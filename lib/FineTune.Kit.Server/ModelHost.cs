@@ -1,0 +1,209 @@
+using System.Threading.Channels;
+using FineTune.Kit.Evaluation;
+using FineTune.Kit.Lora;
+using FineTune.Kit.Models;
+using FineTune.Kit.Prompting;
+using FineTune.Kit.Text;
+
+namespace FineTune.Kit.Server;
+
+/// <summary>Work for the model: generation or classification for one request, under one adapter (null: the base).</summary>
+internal abstract class ModelJob(string? adapter, CancellationToken cancel)
+{
+    public string? Adapter { get; } = adapter;
+    public CancellationToken Cancel { get; } = cancel;
+    public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>Continue each prompt (the same prompt n times for n choices).</summary>
+internal sealed class GenerateJob(string? adapter, IReadOnlyList<IReadOnlyList<long>> prompts, GenerationOptions options, CancellationToken cancel)
+    : ModelJob(adapter, cancel)
+{
+    public IReadOnlyList<IReadOnlyList<long>> Prompts { get; } = prompts;
+    public GenerationOptions Options { get; } = options;
+    /// <summary>Greedy jobs with the same adapter, length and stop tokens give the same answer alone or together.</summary>
+    public string? BatchKey { get; } = options.Temperature <= 0 && options.RepetitionPenalty == 1.0
+        ? $"{adapter}|{options.MaxNewTokens}|{string.Join(',', options.StopTokens.Order())}" : null;
+    public IReadOnlyList<long[]> Result { get; set; } = [];
+}
+
+/// <summary>Classify each text with the model's prompt.json.</summary>
+internal sealed class ClassifyJob(string? adapter, PromptTemplate template, IReadOnlyList<string> texts, CancellationToken cancel)
+    : ModelJob(adapter, cancel)
+{
+    public PromptTemplate Template { get; } = template;
+    public IReadOnlyList<string> Texts { get; } = texts;
+    public IReadOnlyList<ClassifierOutput> Result { get; set; } = [];
+}
+
+/// <summary>
+/// The one model in memory and the queue in front of it. A single worker thread takes jobs in arrival order; waiting
+/// greedy generations of the same adapter are generated together as one batch. The model holds one adapter at a time
+/// (see <see cref="AdapterSet"/>), so all model access goes through this worker: a request never sees another
+/// adapter's weights, and adapter switches happen between batches.
+/// </summary>
+internal sealed class ModelHost : IDisposable
+{
+    private readonly Channel<ModelJob> _queue;
+    private readonly Dictionary<string, string?> _adapterByModel = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PromptTemplate?> _promptByModel = new(StringComparer.Ordinal);
+    private readonly int _maxBatch;
+    private Thread? _worker;
+
+    public ModelHost(ServerOptions options)
+    {
+        Model = CausalLM.Load(options.ModelDirectory, new LoadOptions { Device = options.Device });
+        BaseName = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.ModelDirectory)));
+        try
+        {
+            Tokenizer = Model.RequireTokenizer();
+            Adapters = new AdapterSet(Model);
+            _adapterByModel[BaseName] = null;
+            _promptByModel[BaseName] = PromptFile.TryLoad(options.ModelDirectory);
+            foreach (var (name, dir) in options.Adapters)
+            {
+                if (_adapterByModel.ContainsKey(name)) throw new ArgumentException($"--adapter: the name '{name}' is already taken (the base model is '{BaseName}')");
+                Adapters.Add(name, dir);
+                _adapterByModel[name] = name;
+                _promptByModel[name] = PromptFile.TryLoad(dir);
+            }
+        }
+        catch
+        {
+            Model.Dispose();        // a bad adapter must not leave the model's native memory behind
+            throw;
+        }
+        ChatTemplate = DetectChatTemplate(Tokenizer);
+        var turnEnd = ChatTemplate == ChatTemplate.ChatMl ? "<|im_end|>" : ChatTemplate == ChatTemplate.Llama3 ? "<|eot_id|>" : null;
+        ChatStopTokens = turnEnd is not null && Tokenizer.TokenToId(turnEnd) is { } id ? [id] : [];
+        ChatStopStrings = ChatTemplate == ChatTemplate.Plain ? ["\n"] : [];
+        Capacity = options.QueueCapacity;
+        _maxBatch = options.MaxBatch;
+        _queue = Channel.CreateBounded<ModelJob>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait, SingleReader = true,
+        });
+    }
+
+    public CausalLM Model { get; }
+    public TextTokenizer Tokenizer { get; }
+    public AdapterSet Adapters { get; }
+    /// <summary>The base model's name in /v1/models: its folder name.</summary>
+    public string BaseName { get; }
+    public ChatTemplate ChatTemplate { get; }
+    /// <summary>Token ids that end an assistant turn under the chat template.</summary>
+    public IReadOnlyList<long> ChatStopTokens { get; }
+    /// <summary>Strings that end an assistant turn (plain-text template).</summary>
+    public IReadOnlyList<string> ChatStopStrings { get; }
+    public int Capacity { get; }
+    public int ContextLength => Model.Config.MaxPositions;
+    public int QueueLength => _queue.Reader.Count;
+    /// <summary>Holds the worker before each batch while reset (tests fill the queue with it).</summary>
+    internal ManualResetEventSlim Gate { get; } = new(true);
+
+    /// <summary>Every model name clients may ask for: the base first, then the adapters.</summary>
+    public IEnumerable<string> ModelNames => _adapterByModel.Keys;
+
+    /// <summary>The adapter for a model name; false when the name is unknown.</summary>
+    public bool TryResolve(string model, out string? adapter) => _adapterByModel.TryGetValue(model, out adapter);
+
+    /// <summary>The prompt.json saved with the model or adapter, if any.</summary>
+    public PromptTemplate? PromptFor(string model) => _promptByModel.GetValueOrDefault(model);
+
+    /// <summary>The chat template named in tokenizer_config.json, else the one whose special tokens the tokenizer has.</summary>
+    public static ChatTemplate DetectChatTemplate(TextTokenizer tokenizer)
+    {
+        var jinja = tokenizer.Config.ChatTemplate;
+        if (ChatTemplate.All.FirstOrDefault(t => t.Jinja is not null && t.Jinja == jinja) is { } exact) return exact;
+        if (tokenizer.SpecialTokens.ContainsKey("<|im_start|>")) return ChatTemplate.ChatMl;
+        if (tokenizer.SpecialTokens.ContainsKey("<|start_header_id|>")) return ChatTemplate.Llama3;
+        return ChatTemplate.Plain;
+    }
+
+    /// <summary>Queues a job; false when the queue is full.</summary>
+    public bool TryEnqueue(ModelJob job) => _queue.Writer.TryWrite(job);
+
+    public void Start()
+    {
+        _worker = new Thread(Work) { IsBackground = true, Name = "ftk-serve-model" };
+        _worker.Start();
+    }
+
+    /// <summary>Takes no more jobs, finishes the ones accepted, and waits for the worker.</summary>
+    public void Stop()
+    {
+        _queue.Writer.TryComplete();
+        Gate.Set();
+        _worker?.Join();
+    }
+
+    private void Work()
+    {
+        var reader = _queue.Reader;
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            Gate.Wait();
+            var jobs = new List<ModelJob>();
+            while (jobs.Count < _maxBatch && reader.TryRead(out var job)) jobs.Add(job);
+            var live = new List<ModelJob>();
+            foreach (var job in jobs)
+                if (job.Cancel.IsCancellationRequested) job.Done.TrySetCanceled(job.Cancel);
+                else live.Add(job);
+            // keep arrival order: consecutive runs of the same adapter, greedy ones of one key batched together
+            foreach (var group in Batches(live)) Run(group);
+        }
+    }
+
+    private static IEnumerable<List<ModelJob>> Batches(List<ModelJob> jobs)
+    {
+        var used = new bool[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (used[i]) continue;
+            used[i] = true;
+            var group = new List<ModelJob> { jobs[i] };
+            if (jobs[i] is GenerateJob { BatchKey: { } key })
+                for (var j = i + 1; j < jobs.Count; j++)
+                    if (!used[j] && jobs[j] is GenerateJob { BatchKey: { } other } && other == key) { used[j] = true; group.Add(jobs[j]); }
+            yield return group;
+        }
+    }
+
+    private void Run(List<ModelJob> group)
+    {
+        try
+        {
+            Adapters.Use(group[0].Adapter);
+            switch (group[0])
+            {
+                case GenerateJob first:
+                    var jobs = group.Cast<GenerateJob>().ToList();
+                    var prompts = jobs.SelectMany(j => j.Prompts).ToList();
+                    var results = Model.Generate(prompts, first.Options);
+                    var at = 0;
+                    foreach (var job in jobs)
+                    {
+                        job.Result = results.Skip(at).Take(job.Prompts.Count).ToList();
+                        at += job.Prompts.Count;
+                    }
+                    break;
+                case ClassifyJob classify:
+                    var classifier = Model.Classifier(classify.Template);
+                    classify.Result = classify.Texts.Select(classifier.Classify).ToList();
+                    break;
+            }
+            foreach (var job in group) job.Done.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            foreach (var job in group) job.Done.TrySetException(e);
+        }
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        Model.Dispose();
+        Gate.Dispose();
+    }
+}

@@ -1,0 +1,114 @@
+using FineTune.Kit.Data;
+using FineTune.Kit.Monitoring;
+using FineTune.Kit.Tests.Build;
+
+namespace FineTune.Kit.Tests.Monitoring;
+
+/// <summary>The monitor on the sample tickets: silent on an in-distribution replay, loud on a shifted half.</summary>
+public class DriftMonitorTests
+{
+    private static IReadOnlyList<TextRow> Heldout() =>
+        Dataset.FromJsonl(Path.Combine(LibStdCxxPatchTests.RepoRoot(), "data", "sample", "support_tickets.heldout.jsonl")).AsText();
+
+    private static RequestRecord Served(string text, string? label, double probability, DateTimeOffset time, double latency) => new()
+    {
+        Time = time, Endpoint = "/v1/classify", Model = "support", Adapter = "support", Status = 200, PromptTokens = 40,
+        LatencyMs = latency, Label = label, Probability = probability, Text = RequestLog.Redact(text), InputChars = text.Length,
+        InputWords = RequestLog.CountWords(text),
+    };
+
+    /// <summary>A new product line and a new kind of complaint: words the tickets never use, longer, one label.</summary>
+    private static List<string> Shifted(int count, int seed)
+    {
+        var random = new Random(seed);
+        string[] parts = ["SolarGrid inverter", "HeatPump Pro", "Battery Wall 10kWh", "EV charger"];
+        string[] faults = ["reboots every night after the firmware update", "shows error E{0} and exports no power",
+                           "trips the breaker whenever the heat pump starts", "reports a voltage of {0} volts on phase two"];
+        return Enumerable.Range(0, count).Select(_ =>
+            $"Our {parts[random.Next(parts.Length)]} {string.Format(faults[random.Next(faults.Length)], random.Next(100, 999))}. " +
+            $"The installer visited twice, replaced the {parts[random.Next(parts.Length)]} module and the monitoring portal still " +
+            $"flags a fault code {random.Next(1000, 9999)} with isolation resistance below threshold.").ToList();
+    }
+
+    [Fact]
+    public void An_in_distribution_replay_raises_no_alert_and_a_shifted_half_does()
+    {
+        // in distribution: the held-out tickets in a seeded random order, half as the reference and half replayed
+        var random = new Random(5);
+        var tickets = Heldout().ToArray();
+        random.Shuffle(tickets);
+        var reference = tickets.Take(200).ToList();
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var replay = tickets.Skip(200).Select((t, i) => Served(t.Text, t.Label, 0.8 + 0.1 * random.NextDouble(), start.AddSeconds(i), 50 + random.Next(20))).ToList();
+
+        var calm = DriftMonitor.Run(replay, reference, window: "100", seed: 1);
+        Assert.True(calm.Alerts.Count == 0, string.Join("; ", calm.Alerts.Select(a => a.Evidence)));
+        Assert.Equal(100.0, calm.Metrics["recent_requests"]!.Value);
+
+        var shifted = replay.Take(100).Concat(Shifted(100, seed: 9).Select((text, i) =>
+            Served(text, "technical_issue", 0.45 + 0.1 * random.NextDouble(), start.AddSeconds(200 + i), 50 + random.Next(20)))).ToList();
+        var drift = DriftMonitor.Run(shifted, reference, window: "100", seed: 1);
+        var checks = drift.Alerts.Select(a => a.Check).ToHashSet();
+        foreach (var expected in new[] { "tfidf_mmd", "unknown_words", "label_mix", "confidence_drop", "input_words_psi", "input_words_ks" })
+            Assert.Contains(expected, checks);
+        Assert.All(drift.Alerts, a => Assert.False(string.IsNullOrWhiteSpace(a.Evidence)));
+
+        // the window by time: the last 100 seconds are the shifted requests
+        Assert.Equal(100, DriftMonitor.Split(shifted, "100s").Recent.Count(r => r.Label == "technical_issue" && r.Probability < 0.6));
+    }
+
+    [Fact]
+    public void The_psi_threshold_grows_with_the_sampling_noise_of_small_samples()
+    {
+        // 10 bins, 100 against 200 values: 0.25 + 9·(1/100 + 1/200) = 0.385
+        Assert.Equal(0.385, DriftMonitor.PsiThreshold(new DriftThresholds(), 10, 100, 200), 12);
+    }
+
+    [Fact]
+    public void Errors_and_latency_are_reported()
+    {
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var rows = Enumerable.Range(0, 100).Select(i => new RequestRecord
+        {
+            Time = start.AddSeconds(i), Endpoint = "/v1/chat/completions", Status = i % 10 == 0 ? 503 : 200, LatencyMs = i + 1,
+        }).ToList();
+        var report = DriftMonitor.Run(rows, Heldout().Take(50).ToList());
+        Assert.Equal(0.1, report.Metrics["error_rate"]!.Value, 12);
+        Assert.Contains(report.Alerts, a => a.Check == "error_rate");
+        // the 90 successful latencies are 2..100 without 11, 21, ..., 91: their median lies between the 45th and 46th
+        var ok = rows.Where(r => r.Status == 200).Select(r => r.LatencyMs).Order().ToArray();
+        Assert.Equal((ok[44] + ok[45]) / 2, report.Metrics["latency_p50_ms"]!.Value, 9);
+        Assert.Contains("drift statistics are not computed", string.Join(" ", report.Notes));
+    }
+
+    [Fact]
+    public void Report_writes_json_and_html()
+    {
+        var tickets = Heldout();
+        var start = DateTimeOffset.UtcNow;
+        var rows = tickets.Skip(200).Select((t, i) => Served(t.Text, t.Label, 0.9, start.AddSeconds(i), 40)).ToList();
+        var report = DriftMonitor.Run(rows, tickets.Take(200).ToList());
+        var dir = Path.Combine(Path.GetTempPath(), "ftk-monitor-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            report.Save(dir);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "report.json")))!;
+            Assert.NotNull(json["alerts"]!.AsArray());
+            Assert.Equal(200.0, (double)json["metrics"]!["recent_requests"]!);
+            var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+            Assert.Contains("Label mix", html);
+            Assert.Contains("Latency over time", html);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1w")]
+    [InlineData("soon")]
+    public void Bad_windows_are_refused(string window)
+    {
+        var e = Assert.Throws<ArgumentException>(() => DriftMonitor.Split([new RequestRecord()], window));
+        Assert.Contains("--window", e.Message);
+    }
+}
