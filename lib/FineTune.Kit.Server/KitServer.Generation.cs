@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.Kit.Data;
 using FineTune.Kit.Models;
 using FineTune.Kit.Text;
 using Microsoft.AspNetCore.Http;

@@ -8,7 +8,7 @@ namespace FineTune.Kit.Tests.Monitoring;
 public class DriftMonitorTests
 {
     private static IReadOnlyList<TextRow> Heldout() =>
-        Dataset.FromJsonl(Path.Combine(LibStdCxxPatchTests.RepoRoot(), "data", "sample", "support_tickets.heldout.jsonl")).AsText();
+        Dataset.FromJsonl(Path.Combine(RepoFiles.Root, "data", "sample", "support_tickets.heldout.jsonl")).AsText();
 
     private static RequestRecord Served(string text, string? label, double probability, DateTimeOffset time, double latency) => new()
     {

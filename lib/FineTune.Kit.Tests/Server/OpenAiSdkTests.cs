@@ -10,7 +10,7 @@ using FineTune.Kit.Server;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using OpenAI.Chat;
-using KitChat = FineTune.Kit.Text.ChatMessage;
+using KitChat = FineTune.Kit.Data.ChatMessage;
 
 namespace FineTune.Kit.Tests.Server;
 

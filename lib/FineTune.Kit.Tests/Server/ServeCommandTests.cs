@@ -78,7 +78,7 @@ public class ServeCommandTests
     {
         var root = Path.Combine(Path.GetTempPath(), "ftk-monitor-cli-" + Guid.NewGuid().ToString("N"));
         var log = Path.Combine(root, "requests.db");
-        var reference = Path.Combine(LibStdCxxPatchTests.RepoRoot(), "data", "sample", "support_tickets.heldout.jsonl");
+        var reference = Path.Combine(RepoFiles.Root, "data", "sample", "support_tickets.heldout.jsonl");
         try
         {
             using (var requestLog = RequestLog.Open(log))

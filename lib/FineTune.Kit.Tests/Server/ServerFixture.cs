@@ -14,7 +14,7 @@ namespace FineTune.Kit.Tests.Server;
 /// </summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
-    public static string SampleModel => Path.Combine(LibStdCxxPatchTests.RepoRoot(), "data", "sample", "base-model");
+    public static string SampleModel => Path.Combine(RepoFiles.Root, "data", "sample", "base-model");
     public static readonly string[] Labels = ["billing", "shipping_delay", "technical_issue"];
     public static readonly PromptTemplate Template = PromptTemplate.WithInstruction("Classify the support ticket.")
         .WithInputPrefix("Ticket: ").WithOutputPrefix("Intent:").WithLabels(Labels);

@@ -184,7 +184,7 @@ public static partial class DriftMonitor
     private static void UnknownWords(IReadOnlyList<TextRow> reference, List<string> texts, IDictionary<string, double?> metrics,
         List<DriftAlert> alerts, DriftThresholds t)
     {
-        static IEnumerable<string> Words(string text) => Evaluation.Generation.TextNormalizer.Words(text);
+        static IEnumerable<string> Words(string text) => Text.TextNormalizer.Words(text);
         static double Rate(HashSet<string> vocabulary, IEnumerable<string> texts)
         {
             long total = 0, unknown = 0;
