@@ -16,7 +16,7 @@ public class DependencyOrderTests
     /// <summary>The stages, earliest first; a sub-namespace is a stage of its own.</summary>
     private static readonly string[] Stages =
     [
-        "Data", "Data.Curation", "Text", "Models", "Lora", "Training", "Prompting",
+        "Data", "Data.Curation", "Text.Jinja", "Text", "Models", "Lora", "Training", "Prompting",
         "Evaluation", "Evaluation.Generation", "Evaluation.Comparison", "Explain",
         "Preferences", "Audit", "Serving", "Monitoring", "Sample", "Demo",
     ];
