@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using FineTune.Kit.Models;
 using FineTune.Kit.Tests.Models;
 
+using FineTune.Kit.Tests.Preferences;
+
 namespace FineTune.Kit.Tests.Cli;
 
 public class PreferenceCommandTests
@@ -12,20 +14,6 @@ public class PreferenceCommandTests
         ["chosen"] = "the tracking page is empty",
         ["rejected"] = "great service",
     }));
-
-    private static double HandLogProb(CausalLM model, long[] prompt, long[] response)
-    {
-        var ids = prompt.Concat(response).ToArray();
-        var logits = model.Logits(ids);
-        double sum = 0;
-        for (int t = prompt.Length; t < ids.Length; t++)
-        {
-            var row = logits[t - 1].Select(v => (double)v).ToArray();
-            double m = row.Max(), z = row.Sum(v => Math.Exp(v - m));
-            sum += row[ids[t]] - m - Math.Log(z);
-        }
-        return sum;
-    }
 
     private static long[] Ids(JsonNode node) => node.AsArray().Select(v => v!.GetValue<long>()).ToArray();
 
@@ -55,8 +43,8 @@ public class PreferenceCommandTests
         Assert.Null(first["score_rejected"]);
         // the reference is the base model: check it against log-softmax sums over the base model's own logits
         using var baseModel = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });
-        Assert.Equal(HandLogProb(baseModel, Ids(first["prompt_ids"]!), Ids(first["chosen_ids"]!)), first["ref_logp_chosen"]!.GetValue<double>(), 3);
-        Assert.Equal(HandLogProb(baseModel, Ids(first["prompt_ids"]!), Ids(first["rejected_ids"]!)), first["ref_logp_rejected"]!.GetValue<double>(), 3);
+        Assert.Equal(HandLogProbs.Sum(baseModel, Ids(first["prompt_ids"]!), Ids(first["chosen_ids"]!)), first["ref_logp_chosen"]!.GetValue<double>(), 3);
+        Assert.Equal(HandLogProbs.Sum(baseModel, Ids(first["prompt_ids"]!), Ids(first["rejected_ids"]!)), first["ref_logp_rejected"]!.GetValue<double>(), 3);
         Assert.NotEqual(first["ref_logp_chosen"]!.GetValue<double>(), first["logp_chosen"]!.GetValue<double>(), 6);
         var margins = pairs.Select(p => p!["logp_chosen"]!.GetValue<double>() - p["ref_logp_chosen"]!.GetValue<double>()
                                         - p["logp_rejected"]!.GetValue<double>() + p["ref_logp_rejected"]!.GetValue<double>()).ToList();

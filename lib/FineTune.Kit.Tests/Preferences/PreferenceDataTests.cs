@@ -86,24 +86,11 @@ public class PreferenceDataTests
         using var model = TinyModels.Random(TinyModels.Llama(), seed: 4);
         long[] promptA = [1, 2, 3], responseA = [4, 5];
         long[] promptB = [6], responseB = [7, 8, 9, 10];
-        double ByHand(long[] prompt, long[] response)
-        {
-            var ids = prompt.Concat(response).ToArray();
-            var logits = model.Logits(ids);
-            double sum = 0;
-            for (int t = prompt.Length; t < ids.Length; t++)
-            {
-                var row = logits[t - 1].Select(v => (double)v).ToArray();
-                double m = row.Max(), z = row.Sum(v => Math.Exp(v - m));
-                sum += row[ids[t]] - m - Math.Log(z);
-            }
-            return sum;
-        }
         using var _ = no_grad();
         using var lp = ResponseLogProbs.Compute(model, [(promptA, responseA), (promptB, responseB)]);
         var summed = lp.Summed().data<float>().ToArray();
-        Assert.Equal(ByHand(promptA, responseA), summed[0], 4);
-        Assert.Equal(ByHand(promptB, responseB), summed[1], 4);
+        Assert.Equal(HandLogProbs.Sum(model, promptA, responseA), summed[0], 4);
+        Assert.Equal(HandLogProbs.Sum(model, promptB, responseB), summed[1], 4);
         Assert.Equal(new float[] { 2, 4 }, lp.Lengths().data<float>().ToArray());
     }
 }
