@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -12,7 +11,7 @@ internal static class DotnetRepl
 {
     private static readonly Lazy<string> Restore = new(() =>
     {
-        var (code, log) = Exec("dotnet", ["tool", "restore"], RepoFiles.Root, TimeSpan.FromMinutes(5));
+        var (code, log) = Processes.Run("dotnet", ["tool", "restore"], RepoFiles.Root, TimeSpan.FromMinutes(5));
         if (code != 0) throw new InvalidOperationException($"dotnet tool restore failed ({code}):\n{log}");
         return log;
     });
@@ -24,35 +23,11 @@ internal static class DotnetRepl
     public static EngineRun Run(string notebook, string workingDirectory, string outputPath, TimeSpan timeout)
     {
         _ = Restore.Value;
-        var (code, log) = Exec("dotnet",
+        var (code, log) = Processes.Run("dotnet",
             ["tool", "run", "dotnet-repl", "--", "--run", notebook, "--exit-after-run", "--output-format", "ipynb", "--output-path", outputPath],
             workingDirectory, timeout);
         var output = File.Exists(outputPath) ? JsonNode.Parse(File.ReadAllText(outputPath))!.AsObject() : null;
         return new EngineRun(code, output, log);
-    }
-
-    /// <summary>Runs a command to its end (killed with its children past the timeout); returns its exit code and output.</summary>
-    internal static (int Code, string Log) Exec(string file, IEnumerable<string> args, string directory, TimeSpan timeout,
-        IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
-        using var process = Process.Start(info)!;
-        var log = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"timed out after {timeout.TotalSeconds} s\n{log}");
-        }
-        process.WaitForExit();
-        lock (log) return (process.ExitCode, log.ToString());
     }
 }
 

@@ -24,7 +24,7 @@ internal static class Jupyter
         File.WriteAllText(Path.Combine(spec, "kernel.json"),
             new JsonObject { ["argv"] = argv, ["display_name"] = ".NET (C#)", ["language"] = "C#" }.ToJsonString());
 
-        var (code, log) = DotnetRepl.Exec(nbconvert,
+        var (code, log) = Processes.Run(nbconvert,
             ["--to", "notebook", "--execute", "--ExecutePreprocessor.timeout=600", "--ExecutePreprocessor.kernel_name=.net-csharp",
              notebook, "--output", output],
             Path.GetDirectoryName(notebook)!, timeout,

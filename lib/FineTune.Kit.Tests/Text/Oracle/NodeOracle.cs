@@ -53,13 +53,9 @@ internal static class NodeOracle
             && File.Exists(Path.Combine(folder, "node_modules", "@huggingface", "tokenizers", "package.json")))
             return folder;
         var npm = Which("npm") ?? throw new InvalidOperationException("npm is not on PATH; it installs the JavaScript oracles (npm ci in " + folder + ")");
-        var info = new ProcessStartInfo(npm) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "ci", "--no-audit", "--no-fund" }) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(entireProcessTree: true); throw new TimeoutException("npm ci took over 5 minutes"); }
-        if (process.ExitCode != 0) throw new InvalidOperationException($"npm ci in {folder} failed: {output.Result}{errors.Result}");
+        var (code, log) = Processes.Run(npm, ["ci", "--no-audit", "--no-fund"], folder, TimeSpan.FromMinutes(5));
+        if (code == -1) throw new TimeoutException("npm ci took over 5 minutes");
+        if (code != 0) throw new InvalidOperationException($"npm ci in {folder} failed: {log}");
         return folder;
     }
 
