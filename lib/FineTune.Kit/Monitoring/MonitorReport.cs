@@ -11,7 +11,7 @@ namespace FineTune.Kit.Monitoring;
 /// What <see cref="DriftMonitor"/> found: alerts (each with its threshold and evidence), every metric it computed, and
 /// the charts of report.html (latency and input length over time, length distributions, drift scores, label mix).
 /// </summary>
-public sealed class MonitorReport
+public sealed class MonitorReport : IReport
 {
     private readonly IReadOnlyList<RequestRecord> _earlier, _recent;
     private readonly IReadOnlyList<double> _referenceWords;
@@ -106,13 +106,8 @@ public sealed class MonitorReport
         return page.ToHtml();
     }
 
-    /// <summary>Writes report.json and report.html into a folder.</summary>
-    public void Save(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        AtomicFile.WriteAllText(Path.Combine(directory, "report.json"), ToJson());
-        AtomicFile.WriteAllText(Path.Combine(directory, "report.html"), ToHtml());
-    }
+    /// <inheritdoc/>
+    public void Save(string directory) => ReportFolder.Write(this, directory);
 
     private static string Format(double v) => v.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
 }
