@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
 using FineTune.Kit.Notebooks.Execution;
+using FineTune.Kit.Notebooks.Html;
+using FineTune.Kit.Tests.Browser;
 using FineTune.Kit.Notebooks.Model;
 using FineTune.Kit.Notebooks.Parameters;
 
@@ -10,8 +12,9 @@ namespace FineTune.Kit.Tests.Interactive;
 /// packages from artifacts/packages through notebooks/NuGet.config, exactly as a user's first cell does. The sizes come
 /// from a copy whose parameters are overridden the way our runner does it (an injected cell after the parameters cell),
 /// since dotnet-repl has no parameters of its own. The copy runs from notebooks/, so relative paths resolve as in VS Code.
+/// What the engine produced is then exported as a page (as `ftk notebook run --html` does) and opened offline in Chromium.
 /// </summary>
-public class EngineNotebookTests
+public class EngineNotebookTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
     private static readonly string Folder = RepoFiles.PathOf("notebooks");
 
@@ -19,7 +22,7 @@ public class EngineNotebookTests
 
     [Theory]
     [MemberData(nameof(Names))]
-    public void Shipped_notebook_runs_in_dotnet_repl_without_errors_and_with_offline_charts(string name)
+    public async Task Shipped_notebook_runs_in_dotnet_repl_without_errors_and_with_offline_charts(string name)
     {
         using var temp = new TempFolder();
         var notebook = Notebook.Load(Path.Combine(Folder, name));
@@ -40,6 +43,13 @@ public class EngineNotebookTests
         var all = run.Notebook!.ToJsonString();
         Assert.DoesNotContain("cdn.plot.ly", all);
         Assert.DoesNotContain("cdnjs", all);
+
+        // the engine's outputs, exported as one page, draw every chart in a browser with the network cut off
+        if (!ChromiumFixture.Installed && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+            return;
+        var page = temp.File("executed.html");
+        NotebookHtml.Save(Notebook.Load(temp.File("executed.ipynb")), page);
+        (await ReportPage.Open(chromium.Browser, page)).AssertClean($"{name} executed by the engine, exported as HTML", minCharts: 2);
     }
 
     [Fact]
