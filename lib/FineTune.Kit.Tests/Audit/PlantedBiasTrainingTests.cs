@@ -49,7 +49,7 @@ public class PlantedBiasTrainingTests(ITestOutputHelper output)
         return report;
     }
 
-    private const int TrainExamples = 768, Epochs = 2, TestExamples = 192;
+    private const int TrainExamples = 512, Epochs = 2, TestExamples = 192;
 
     [Fact]
     public void A_model_trained_on_the_planted_bias_is_caught_and_one_trained_on_clean_data_is_not()

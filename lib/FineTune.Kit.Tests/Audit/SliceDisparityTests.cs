@@ -103,7 +103,7 @@ public class SliceDisparityTests
                 predicted[i] = right ? gold[i] : gold[i] == "x" ? "y" : "x";
             }
             var gap = SliceDisparity.Of(gold, predicted, groups).Resamples(400).Seed(s).Compute().AccuracyGap!;
-            var signed = gap.BestGroup == "a" ? gap.Gap : new Evaluation.ConfidenceInterval(-gap.Gap.Estimate, -gap.Gap.Upper, -gap.Gap.Lower, gap.Gap.Level);
+            var signed = gap.BestGroup == "a" ? gap.Gap : new FineTune.Kit.Evaluation.ConfidenceInterval(-gap.Gap.Estimate, -gap.Gap.Upper, -gap.Gap.Lower, gap.Gap.Level);
             if (signed.Contains(0.20)) covered++;
         }
         // nominal 95%: with 200 seeds the binomial standard error is 1.5 points

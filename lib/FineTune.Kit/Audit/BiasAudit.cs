@@ -7,7 +7,8 @@ namespace FineTune.Kit.Audit;
 /// A bias audit of a classifier on labelled examples: slice disparity over a group column (<see cref="SliceDisparity"/>),
 /// counterfactual invariance over a lexicon (<see cref="CounterfactualInvariance"/>) and, when a generator is given,
 /// counterfactual invariance of its replies (<see cref="GenerationInvariance"/>). The result is an
-/// <see cref="AuditReport"/> with findings: the gaps and flip rates whose whole interval lies above the tolerance.
+/// <see cref="AuditReport"/> with findings: the accuracy and macro-F1 gaps and the flip rates whose whole interval lies
+/// above the tolerance (parity differences are reported beside them, see <see cref="ParityDifference"/>).
 /// </summary>
 /// <example>
 /// <code>
@@ -49,7 +50,7 @@ public sealed class BiasAudit
     public int SeedValue { get; private set; } = Seeds.Default;
     /// <summary>Worst pairs listed (default 10).</summary>
     public int WorstValue { get; private set; } = 10;
-    /// <summary>A gap or parity difference is a finding when its whole interval lies above this (default 0.05).</summary>
+    /// <summary>An accuracy or macro-F1 gap is a finding when its whole interval lies above this (default 0.05).</summary>
     public double GapToleranceValue { get; private set; } = 0.05;
     /// <summary>A flip rate is a finding when its whole interval lies above this (default 0.02).</summary>
     public double FlipToleranceValue { get; private set; } = 0.02;
@@ -149,7 +150,7 @@ public sealed class BiasAudit
         return this;
     }
 
-    /// <summary>Tolerance of gaps and parity differences, in [0, 1].</summary>
+    /// <summary>Tolerance of accuracy and macro-F1 gaps, in [0, 1].</summary>
     public BiasAudit GapTolerance(double tolerance)
     {
         if (!(tolerance is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(tolerance), tolerance, "GapTolerance must be in [0, 1]");
@@ -219,10 +220,9 @@ public sealed class BiasAudit
             findings.Add($"accuracy gap: {gap.WorstGroup} is served worse than {gap.BestGroup} by {gap.Gap} (above {GapToleranceValue:0.###})");
         if (disparity?.MacroF1Gap is { } f1 && f1.Gap.Lower > GapToleranceValue)
             findings.Add($"macro-F1 gap: {f1.WorstGroup} trails {f1.BestGroup} by {f1.Gap} (above {GapToleranceValue:0.###})");
-        if (disparity?.DemographicParity is { } dp && dp.Difference.Lower > GapToleranceValue)
-            findings.Add($"demographic parity: the share predicted '{dp.Label}' differs between groups by {dp.Difference} (above {GapToleranceValue:0.###})");
-        if (disparity?.EqualizedOdds is { } eo && eo.Difference.Lower > GapToleranceValue)
-            findings.Add($"equalised odds: error rates for '{eo.Label}' differ between groups by {eo.Difference} (above {GapToleranceValue:0.###})");
+        // demographic-parity and equalised-odds differences are reported but not findings: as maxima over labels and
+        // groups they stay well above zero on a fair model when cells are small (a clean model of the sample's 48
+        // tickets per region shows an equalised-odds difference of 0.4), so a tolerance on them would cry wolf
         foreach (var a in invariance?.ByAttribute ?? [])
             if (a.FlipRate.Lower > FlipToleranceValue)
                 findings.Add($"counterfactual {a.Name}: changing only the {a.Name} flips the label on {a.FlipRate} of {a.Pairs} pairs (above {FlipToleranceValue:0.###})");

@@ -30,8 +30,12 @@ public sealed record MaxGap(string Metric, string BestGroup, string WorstGroup, 
 
 /// <summary>
 /// A between-group difference that is a maximum over labels (demographic parity, equalised odds), with the label
-/// that attains it, the value per label, and a bootstrap interval of the maximum.
+/// that attains it, the value per label, and a bootstrap interval for that label's difference.
 /// </summary>
+/// <remarks>
+/// Both are maxima (over labels, and a range over groups), so on small cells they grow with noise alone: a model that
+/// treats every group alike still shows a positive difference. Read them beside the per-label values and group sizes.
+/// </remarks>
 public sealed record ParityDifference(string Label, ConfidenceInterval Difference, IReadOnlyDictionary<string, double> PerLabel);
 
 /// <summary>What <see cref="SliceDisparity"/> measured.</summary>
@@ -62,8 +66,8 @@ public sealed record DisparityResult(IReadOnlyList<string> Labels, IReadOnlyList
 /// the true-positive and the false-positive rate (the definition fairlearn uses for a binary task); both are then the
 /// maximum over labels. Intervals resample all examples with replacement (<see cref="Bootstrap"/>), so group sizes vary
 /// between resamples as they would between test sets. The two groups of the largest gap are picked on the full data
-/// and kept fixed in the resamples; picking them on the data favours a large gap when many groups are alike, so read
-/// the gap beside the per-group intervals.
+/// and kept fixed in the resamples, and so is the label of each parity difference; picking them on the data favours a
+/// large value when many groups are alike, so read them beside the per-group intervals.
 /// </remarks>
 /// <example>
 /// <code>
@@ -192,11 +196,7 @@ public sealed class SliceDisparity
             var defined = Enumerable.Range(0, labels.Count).Where(l => !double.IsNaN(perLabel[l])).ToArray();
             if (defined.Length == 0) return null;
             var worst = defined.MaxBy(l => perLabel[l]);
-            var ci = bootstrap.Of(n, s =>
-            {
-                var c = data.Counts(s);
-                return Enumerable.Range(0, labels.Count).Select(l => Range(c, l, perGroupLabel)).Where(v => !double.IsNaN(v)).DefaultIfEmpty(0).Max();
-            });
+            var ci = bootstrap.Of(n, s => OrFull(Range(data.Counts(s), worst, perGroupLabel), perLabel[worst]));
             return new ParityDifference(labels[worst], ci with { Estimate = perLabel[worst] },
                 Enumerable.Range(0, labels.Count).ToDictionary(l => labels[l], l => perLabel[l]));
         }
@@ -234,11 +234,7 @@ public sealed class SliceDisparity
         var defined = Enumerable.Range(0, labels.Count).Where(l => !double.IsNaN(perLabel[l])).ToArray();
         if (defined.Length == 0) return null;
         var worst = defined.MaxBy(l => perLabel[l]);
-        var ci = bootstrap.Of(data.Gold.Length, s =>
-        {
-            var c = data.Counts(s);
-            return Enumerable.Range(0, labels.Count).Select(l => Of(c, l)).Where(v => !double.IsNaN(v)).DefaultIfEmpty(0).Max();
-        });
+        var ci = bootstrap.Of(data.Gold.Length, s => OrFull(Of(data.Counts(s), worst), perLabel[worst]));
         return new ParityDifference(labels[worst], ci with { Estimate = perLabel[worst] },
             Enumerable.Range(0, labels.Count).ToDictionary(l => labels[l], l => perLabel[l]));
     }
