@@ -30,7 +30,7 @@ internal static class AuditCommand
         var worst = Cli.Optional("--worst", "Worst counterfactual pairs listed", 10).AtLeast(0);
         var maxExamples = new Option<int?>("--max-examples") { Description = "Audit only the first N rows (default all)" }.AtLeast(1);
         var gapTolerance = Cli.Optional("--gap-tolerance", "An accuracy or macro-F1 gap whose whole interval is above this is a finding", 0.05).Between(0, 1);
-        var flipTolerance = Cli.Optional("--flip-tolerance", "A flip rate whose whole interval is above this is a finding", 0.02).Between(0, 1);
+        var flipTolerance = Cli.Optional("--flip-tolerance", "A flip rate whose whole interval is above this is a finding", 0.05).Between(0, 1);
         var command = new Command("audit", "Audit a classifier for bias: per-group gaps with intervals, parity differences, counterfactual flip rates");
         foreach (var o in m.All().Concat<Option>([data, group, counterfactuals, output, json, minGroup, resamples, level, seed, worst, maxExamples,
                      gapTolerance, flipTolerance]).Concat(prompt.All))

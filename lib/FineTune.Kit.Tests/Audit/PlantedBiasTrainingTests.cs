@@ -43,13 +43,17 @@ public class PlantedBiasTrainingTests(ITestOutputHelper output)
             .Data(test, FairnessSample.RegionColumn)
             .Counterfactuals(CounterfactualLexicon.Default.Only("place"))
             .MinGroupSize(20).Resamples(500).Seed(3)
+            .FlipTolerance(0.1)   // the planted bias flips about one region swap in five; noise stays near one in twenty
             .Run();
         output.WriteLine($"{trainFile}: trained and audited in {clock.Elapsed.TotalSeconds:F1} s");
-        output.WriteLine(report.ToJson()[..Math.Min(6000, report.ToJson().Length)]);
+        output.WriteLine($"{trainFile}: accuracy gap {report.Disparity!.AccuracyGap}; parity {report.Disparity.DemographicParity?.Label} " +
+                         $"{report.Disparity.DemographicParity?.Difference}; place flips {report.Invariance?.Overall.FlipRate}");
         return report;
     }
 
-    private const int TrainExamples = 512, Epochs = 2, TestExamples = 192;
+    // the smallest setup that learns the planted bias: with 512 tickets the adapter had not picked it up yet (and, half
+    // trained, flipped on 5% of region swaps of either data), so the training split is used whole, twice
+    private const int TrainExamples = 768, Epochs = 2, TestExamples = 192;
 
     [Fact]
     public void A_model_trained_on_the_planted_bias_is_caught_and_one_trained_on_clean_data_is_not()

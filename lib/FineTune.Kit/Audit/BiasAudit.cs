@@ -52,8 +52,8 @@ public sealed class BiasAudit
     public int WorstValue { get; private set; } = 10;
     /// <summary>An accuracy or macro-F1 gap is a finding when its whole interval lies above this (default 0.05).</summary>
     public double GapToleranceValue { get; private set; } = 0.05;
-    /// <summary>A flip rate is a finding when its whole interval lies above this (default 0.02).</summary>
-    public double FlipToleranceValue { get; private set; } = 0.02;
+    /// <summary>A flip rate is a finding when its whole interval lies above this (default 0.05).</summary>
+    public double FlipToleranceValue { get; private set; } = 0.05;
 
     /// <summary>
     /// The examples: texts, their gold labels (needed for disparity) and group values (one per text; null skips the
