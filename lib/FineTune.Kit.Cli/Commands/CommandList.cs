@@ -25,6 +25,7 @@ internal static class CommandList
         CompareCommand.Create(),
         ServeCommand.Create(),
         MonitorCommand.Create(),
+        AuditCommand.Create(),
         NotebookCommand.Create(),
     ];
 }

@@ -25,6 +25,7 @@ internal static class SampleCommand
             table.AddRow(SampleData.ChatFile, $"{summary.ChatRows:N0}");
             table.AddRow(SampleData.PreferencesFile, $"{summary.PreferenceRows:N0}");
             table.AddRow(SampleData.HeldOutFile, $"{summary.HeldOutRows:N0}");
+            foreach (var f in summary.Files.Where(f => f.Contains(".fairness.") || f.Contains(".planted_bias."))) table.AddRow(f, "names, regions");
             if (summary.CorpusBytes > 0) table.AddRow(SampleData.CorpusFile, $"{summary.CorpusBytes / 1e6:F1} MB");
             Cli.Out.Write(table);
             Console.WriteLine($"wrote {summary.Files.Count} files to {Path.GetFullPath(dir)}");

@@ -89,6 +89,7 @@ public static class SampleData
         AtomicFile.WriteAllText(Path.Combine(dir, PreferencesFile), prefs.ToString());
         AtomicFile.WriteAllText(Path.Combine(dir, HeldOutFile), heldOut);
         var files = new List<string> { RawTicketsFile, ChatFile, PreferencesFile, HeldOutFile };
+        files.AddRange(FairnessSample.Write(dir, seed));   // names, regions and a planted bias, for audits
         long corpusBytes = 0;
         if (includeCorpus)
         {
