@@ -53,11 +53,8 @@ internal static class CurateCommand
             train.ToJsonl(Path.Combine(outDir, "train.jsonl"));
             splits.Validation.ToJsonl(Path.Combine(outDir, "validation.jsonl"));
             splits.Test.ToJsonl(Path.Combine(outDir, "test.jsonl"));
-            var json = result.Report.ToJsonObject();
-            if (settings.Augment is not null) json["augmented_rows"] = train.Count - splits.Train.Count;
-            Io.AtomicFile.WriteAllText(Path.Combine(outDir, "report.json"), json.ToJsonString(new System.Text.Json.JsonSerializerOptions
-                { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-            result.Report.Save(Path.Combine(outDir, "report.html"));
+            if (settings.Augment is not null) result.Report.RecordAugmentation(train.Count - splits.Train.Count);
+            result.Report.Save(outDir);
 
             Print(result.Report, splits, leaks.Count, outDir);
             return 0;

@@ -73,7 +73,7 @@ internal static class TinyTokenized
     ];
 
     public static FineTune.Kit.Text.TextTokenizer Tokenizer() =>
-        new FineTune.Kit.Text.BpeTrainer().WithVocabSize(300).WithSpecialTokens("<|endoftext|>").Train(Corpus).ToTokenizer();
+        new FineTune.Kit.Text.BpeTrainer().VocabSize(300).SpecialTokens("<|endoftext|>").Train(Corpus).ToTokenizer();
 
     /// <summary>A random Llama-family model whose vocabulary is the tiny tokenizer's.</summary>
     public static CausalLM Llama(long seed = 1)

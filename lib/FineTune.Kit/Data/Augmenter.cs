@@ -33,7 +33,7 @@ public sealed class Augmenter(double wordDropout = 0.1, double wordSwap = 0.1, i
                 rows.Add(row.With(column, perturbed).With("augmented", JsonValue.Create(true)));
             }
         }
-        return data.WithRows(rows);
+        return data.Derive(rows);
     }
 
     /// <summary>One perturbation of a text: dropout (keeping at least one word), then neighbour swaps.</summary>

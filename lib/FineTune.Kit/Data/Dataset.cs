@@ -201,7 +201,7 @@ public sealed class Dataset
         Splitter.KFold(this, k, stratifyBy, groupBy, seed);
 
     /// <summary>A dataset with the given rows and this dataset's source (invalid rows are not carried over).</summary>
-    public Dataset WithRows(IEnumerable<Example> rows) => new(rows, null, Source);
+    public Dataset Derive(IEnumerable<Example> rows) => new(rows, null, Source);
 
     private DataFrame BuildFrame()
     {

@@ -71,7 +71,7 @@ public static class Pretraining
         var tokDir = Path.Combine(Path.GetTempPath(), "ftk-pretrain-tok-" + Guid.NewGuid().ToString("N"));
         if (options.TokenizerDirectory is null)
         {
-            var bpe = new BpeTrainer().WithVocabSize(options.VocabSize).WithSpecialTokens(SpecialTokens).Train(train);
+            var bpe = new BpeTrainer().VocabSize(options.VocabSize).SpecialTokens(SpecialTokens).Train(train);
             bpe.Save(tokDir, new TokenizerConfig
             {
                 BosToken = "<|endoftext|>", EosToken = "<|endoftext|>", PadToken = "<|endoftext|>",

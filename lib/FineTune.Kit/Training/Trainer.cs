@@ -56,7 +56,7 @@ public sealed class Trainer
     public TrainerSettings Settings => _s;
 
     /// <summary>Takes all settings at once (as the command line fills them), checking each as its setter would.</summary>
-    public Trainer WithSettings(TrainerSettings settings)
+    public Trainer AllSettings(TrainerSettings settings)
     {
         var t = For(_model);
         t.LearningRate(settings.LearningRate).BatchSize(settings.BatchSize).GradientAccumulation(settings.GradientAccumulation)

@@ -59,7 +59,7 @@ public sealed class CurationConfig
         var top = new Reader(root, source);
         var textColumns = top.Strings("text_columns");
         var labelColumn = top.String("label_column") ?? "label";
-        var pipeline = new CurationPipeline().WithLabelColumn(labelColumn);
+        var pipeline = new CurationPipeline().LabelColumn(labelColumn);
         var rules = top.Node("rules") as JsonArray ?? throw new DataFormatException($"{source}: 'rules' must be a list of rule objects");
         for (int i = 0; i < rules.Count; i++)
         {
