@@ -33,7 +33,7 @@ internal static class CompareCommand
         var currency = Cli.Optional("--currency", "Currency symbol for the report.", "$");
         var resamples = Cli.Optional("--resamples", "Bootstrap resamples.", 2000);
         var level = Cli.Optional("--level", "Confidence level of the intervals.", 0.95);
-        var seed = Cli.Optional("--seed", "Bootstrap seed.", 12345);
+        var seed = Cli.Optional("--seed", "Bootstrap seed.", Seeds.Default);
         var outDir = Cli.Optional<string?>("--out", "Folder for report.html and report.json.", null);
         var json = Cli.Optional("--json", "Print the JSON summary instead of the table.", false);
         var sliceBy = Cli.Optional<string?>("--slice-by", "Also report accuracy per value of this test-set column.", null);

@@ -26,7 +26,7 @@ internal static class TinyExportModels
     /// A saved model folder. Weights are drawn with standard deviation 0.2 (not 0.02) so that the logits spread over
     /// several units and attention is far from uniform: a wrong head order or rotation then shows in the logits.
     /// </summary>
-    public static string Folder(string variant, long seed = 7)
+    public static string Folder(string variant, int seed = 7)
     {
         var bpe = Tokenizer();
         int vocab = bpe.VocabSize + 5;   // a few unused rows past the tokenizer, as real checkpoints pad theirs

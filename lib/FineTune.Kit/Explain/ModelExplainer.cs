@@ -39,7 +39,7 @@ public sealed record ExplainOptions
     /// <summary>Integration points for integrated gradients.</summary>
     public int Steps { get; init; } = 64;
     /// <summary>Seed of sampling methods.</summary>
-    public int Seed { get; init; }
+    public int Seed { get; init; } = Seeds.Default;
     /// <summary>Model rows per forward pass.</summary>
     public int BatchSize { get; init; } = 32;
 }

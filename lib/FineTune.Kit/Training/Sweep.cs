@@ -36,7 +36,7 @@ public sealed class Sweep
 
     /// <summary><paramref name="trials"/> random points: learning rate log-uniform in [min, max], rank and alpha from the lists.</summary>
     public static Sweep Random(int trials, double minLearningRate, double maxLearningRate, IReadOnlyList<int> ranks,
-        IReadOnlyList<double> alphas, int seed = 0)
+        IReadOnlyList<double> alphas, int seed = Seeds.Default)
     {
         if (minLearningRate <= 0 || maxLearningRate < minLearningRate) throw new ArgumentException("Learning rates need 0 < min <= max.");
         var rng = new Random(seed);

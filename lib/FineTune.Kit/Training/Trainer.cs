@@ -119,7 +119,7 @@ public sealed class Trainer
     /// <summary>Concatenate short examples into sequences of up to the maximum length.</summary>
     public Trainer Packing(bool on = true) { _s = _s with { Packing = on }; return this; }
     /// <summary>Seed of data order and dropout.</summary>
-    public Trainer Seed(long seed) { _s = _s with { Seed = seed }; return this; }
+    public Trainer Seed(int seed) { _s = _s with { Seed = seed }; return this; }
     /// <summary>Called after every step (progress bars, notebooks).</summary>
     public Trainer OnStep(Action<StepMetrics> callback) { _onStep += callback; return this; }
     /// <summary>Reports every step to an <see cref="IProgress{T}"/>.</summary>

@@ -92,14 +92,14 @@ public sealed class CurationPipeline
         Add(new LabelConflictRule(column, resolution));
 
     /// <summary>Caps rows per label, see <see cref="CapClassSizeRule"/>.</summary>
-    public CurationPipeline CapClassSize(int maxPerClass, string column = "label", int seed = 42) => Add(new CapClassSizeRule(maxPerClass, column, seed));
+    public CurationPipeline CapClassSize(int maxPerClass, string column = "label", int seed = Seeds.Default) => Add(new CapClassSizeRule(maxPerClass, column, seed));
 
     /// <summary>Script / language check, see <see cref="LanguageFilterRule"/>.</summary>
     public CurationPipeline FilterLanguage(Script script = Script.Latin, double minScriptShare = 0.8, IReadOnlyList<string>? languages = null) =>
         Add(new LanguageFilterRule(script, minScriptShare, languages));
 
     /// <summary>Flags (or removes) label-noise candidates with the naive Bayes baseline, see <see cref="LabelNoiseRule"/>.</summary>
-    public CurationPipeline FlagLabelNoise(string column = "label", bool remove = false, int folds = 5, int seed = 42) =>
+    public CurationPipeline FlagLabelNoise(string column = "label", bool remove = false, int folds = 5, int seed = Seeds.Default) =>
         Add(new LabelNoiseRule(column, remove, folds, seed));
 
     /// <summary>Drops chat rows that fail the format checks, see <see cref="ValidateChatRule"/>.</summary>

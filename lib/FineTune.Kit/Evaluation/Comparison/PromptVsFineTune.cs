@@ -19,7 +19,7 @@ public sealed class PromptVsFineTune
     private readonly IReadOnlyList<LabeledExample> _test;
     private readonly List<Approach> _approaches = [];
     private CostModel _cost = new();
-    private Bootstrap _bootstrap = new(Resamples: 2000, Seed: 12345);
+    private Bootstrap _bootstrap = new(Resamples: 2000);
     private IReadOnlyList<string>? _labels;
 
     /// <summary>Compares approaches on this test split (every approach sees exactly these examples).</summary>
@@ -62,7 +62,7 @@ public sealed class PromptVsFineTune
         return this;
     }
 
-    /// <summary>Sets resamples, level and seed of every bootstrap (default 2,000 resamples, 95%, seed 12345).</summary>
+    /// <summary>Sets resamples, level and seed of every bootstrap (default 2,000 resamples, 95%, seed <see cref="Seeds.Default"/>).</summary>
     public PromptVsFineTune Bootstrap(Bootstrap bootstrap) { _bootstrap = bootstrap; return this; }
 
     /// <summary>Fixes the class list (default: every label seen in gold or predictions of any approach).</summary>
