@@ -47,7 +47,7 @@ public sealed record DemoOptions
     /// <summary>Tickets the merged model classifies and answers by generation.</summary>
     public int Replies { get; init; } = 3;
     /// <summary>Seed of splits, sampling and training.</summary>
-    public int Seed { get; init; } = 42;
+    public int Seed { get; init; } = Seeds.Default;
     /// <summary>
     /// Price of one hour of the machine the demo runs on: the comparison prices every approach's measured latency and
     /// the adapter's training time at it (a local model is not free).
