@@ -26,7 +26,7 @@ public enum IntegrationRule
 public sealed class IntegratedGradients
 {
     /// <summary>Quadrature points (default 64).</summary>
-    internal int StepsValue { get; private set; } = 64;
+    public int StepsValue { get; private set; } = 64;
 
     /// <summary>Quadrature rule (default Gauss–Legendre).</summary>
     public IntegrationRule Rule { get; private set; } = IntegrationRule.GaussLegendre;

@@ -18,7 +18,7 @@ namespace FineTune.Kit.Explain;
 public sealed class KernelShap : PerturbationExplainer<KernelShap>
 {
     /// <summary>Coalitions to evaluate besides ∅ and the full set; null means 2·M + 2048.</summary>
-    internal int? BudgetValue { get; private set; }
+    public int? BudgetValue { get; private set; }
 
     /// <summary>Sets how many coalitions (besides ∅ and the full set) may be evaluated.</summary>
     public KernelShap Budget(int coalitions)

@@ -14,13 +14,13 @@ namespace FineTune.Kit.Explain;
 public sealed class Lime : PerturbationExplainer<Lime>
 {
     /// <summary>Perturbed rows including the input itself (default 1000).</summary>
-    internal int SamplesValue { get; private set; } = 1000;
+    public int SamplesValue { get; private set; } = 1000;
 
     /// <summary>Kernel width σ on the cosine distance (default 0.25).</summary>
-    internal double KernelWidthValue { get; private set; } = 0.25;
+    public double KernelWidthValue { get; private set; } = 0.25;
 
     /// <summary>Ridge penalty on the coefficients (default 1, as in the reference implementation).</summary>
-    internal double RidgeValue { get; private set; } = 1.0;
+    public double RidgeValue { get; private set; } = 1.0;
 
     /// <summary>Sets the number of perturbed rows.</summary>
     public Lime Samples(int samples)

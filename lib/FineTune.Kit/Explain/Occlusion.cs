@@ -9,10 +9,10 @@ namespace FineTune.Kit.Explain;
 public sealed class Occlusion : PerturbationExplainer<Occlusion>
 {
     /// <summary>Features removed together (default 1).</summary>
-    internal int WindowValue { get; private set; } = 1;
+    public int WindowValue { get; private set; } = 1;
 
     /// <summary>How far the window moves each step (default 1).</summary>
-    internal int StrideValue { get; private set; } = 1;
+    public int StrideValue { get; private set; } = 1;
 
     /// <summary>Removes windows of <paramref name="size"/> consecutive features, moved by <paramref name="stride"/>.</summary>
     public Occlusion Window(int size, int stride = 1)

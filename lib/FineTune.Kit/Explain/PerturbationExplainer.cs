@@ -17,7 +17,7 @@ public abstract class PerturbationExplainer<TSelf> : ICoalitionExplainer where T
     public int BatchSize { get; private set; } = 64;
 
     /// <summary>Seed of the method's own random generator; the same seed gives the same result.</summary>
-    internal int SeedValue { get; private set; } = Seeds.Default;
+    public int SeedValue { get; private set; } = Seeds.Default;
 
     /// <summary>What f measures, copied into the result.</summary>
     public string Target { get; private set; } = "";
@@ -26,7 +26,7 @@ public abstract class PerturbationExplainer<TSelf> : ICoalitionExplainer where T
     public IProgress<ExplainProgress>? Progress { get; private set; }
 
     /// <summary>Checked before every call of the value function.</summary>
-    internal CancellationToken CancellationValue { get; private set; }
+    public CancellationToken CancellationValue { get; private set; }
 
     /// <summary>Sends at most <paramref name="batchSize"/> coalitions per call.</summary>
     public TSelf InBatchesOf(int batchSize)

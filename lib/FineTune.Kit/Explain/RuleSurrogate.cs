@@ -23,19 +23,19 @@ public sealed record SurrogateRule(IReadOnlyList<string> Conditions, string Labe
 public sealed class RuleSurrogate
 {
     /// <summary>Deepest allowed tree (1..3, default 3).</summary>
-    internal int MaxDepthValue { get; private set; } = 3;
+    public int MaxDepthValue { get; private set; } = 3;
 
     /// <summary>Fewest training rows in a leaf (default 2).</summary>
-    internal int MinLeafValue { get; private set; } = 2;
+    public int MinLeafValue { get; private set; } = 2;
 
     /// <summary>A token becomes a candidate only if it occurs in at least this many training rows (default 2).</summary>
-    internal int MinTokenRowsValue { get; private set; } = 2;
+    public int MinTokenRowsValue { get; private set; } = 2;
 
     /// <summary>Share of rows held out to measure fidelity (default 0.25).</summary>
-    internal double HoldOutValue { get; private set; } = 0.25;
+    public double HoldOutValue { get; private set; } = 0.25;
 
     /// <summary>Seed of the train / held-out split.</summary>
-    internal int SeedValue { get; private set; } = Seeds.Default;
+    public int SeedValue { get; private set; } = Seeds.Default;
 
     /// <summary>Limits the depth (at most 3 so the rules stay readable).</summary>
     public RuleSurrogate MaxDepth(int depth)

@@ -15,7 +15,7 @@ public sealed class CurationPipeline
     public IReadOnlyList<ICurationRule> Rules => _rules;
 
     /// <summary>The label column the report's label distribution uses.</summary>
-    public string LabelColumnName { get; private set; } = "label";
+    public string LabelColumnValue { get; private set; } = "label";
 
     /// <summary>Adds any rule.</summary>
     public CurationPipeline Add(ICurationRule rule)
@@ -28,7 +28,7 @@ public sealed class CurationPipeline
     public CurationPipeline LabelColumn(string column)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(column);
-        LabelColumnName = column;
+        LabelColumnValue = column;
         return this;
     }
 
@@ -129,7 +129,7 @@ public sealed class CurationPipeline
             rows = outcome.Kept;
         }
         var curated = data.Derive(rows);
-        var report = new CurationReport(data, curated, ruleReports, changes, clusters, LabelColumnName);
+        var report = new CurationReport(data, curated, ruleReports, changes, clusters, LabelColumnValue);
         return new CurationResult(curated, report);
     }
 
