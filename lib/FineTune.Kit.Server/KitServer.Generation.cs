@@ -10,7 +10,7 @@ namespace FineTune.Kit.Server;
 public sealed partial class KitServer
 {
     /// <summary>The sampling fields shared by chat and text completions.</summary>
-    private sealed record Sampling(int? MaxTokens, double Temperature, double TopP, long Seed, IReadOnlyList<string> Stop, int N,
+    private sealed record Sampling(int? MaxTokens, double Temperature, double TopP, int Seed, IReadOnlyList<string> Stop, int N,
         bool Stream, bool IncludeUsage);
 
     /// <summary>One finished choice.</summary>
@@ -25,7 +25,7 @@ public sealed partial class KitServer
         var topP = JsonFields.Number(body, "top_p", 0, 1) ?? 1.0;
         if (topP <= 0) throw ApiError.BadValue("top_p", "'top_p' must be greater than 0");
         return new Sampling((int?)maxTokens, JsonFields.Number(body, "temperature", 0, 2) ?? 1.0, topP,
-            JsonFields.Integer(body, "seed", long.MinValue, long.MaxValue) ?? Random.Shared.NextInt64(),
+            (int?)JsonFields.Integer(body, "seed", int.MinValue, int.MaxValue) ?? Random.Shared.Next(),
             JsonFields.Strings(body, "stop", 4), (int)(JsonFields.Integer(body, "n", 1, 16) ?? 1), stream, includeUsage);
     }
 

@@ -33,7 +33,7 @@ internal static class CompareCommand
         var currency = Cli.Optional("--currency", "Currency symbol for the report.", "$");
         var resamples = Cli.Optional("--resamples", "Bootstrap resamples.", 2000);
         var level = Cli.Optional("--level", "Confidence level of the intervals.", 0.95);
-        var seed = Cli.Optional("--seed", "Bootstrap seed.", 12345);
+        var seed = Cli.Optional("--seed", "Bootstrap seed.", Seeds.Default);
         var outDir = Cli.Optional<string?>("--out", "Folder for report.html and report.json.", null);
         var json = Cli.Optional("--json", "Print the JSON summary instead of the table.", false);
         var sliceBy = Cli.Optional<string?>("--slice-by", "Also report accuracy per value of this test-set column.", null);
@@ -55,17 +55,12 @@ internal static class CompareCommand
                 throw new ArgumentException("the prompt options (--instruction, --input-prefix, --separator, --output-prefix, --labels-as) apply with --model only");
             var (testSet, pool) = fromModel ? ModelApproaches.ReadData(parse.GetValue(data)) : (EvaluationFiles.ReadTestSet(parse.GetValue(data)!), null);
             var comparison = new PromptVsFineTune(testSet)
-                .WithCostModel(CostModelOf(parse, pricePerTokens, pricePerHour, pricePerSecond, trainingPrice, amortize, currency))
-                .WithBootstrap(new Bootstrap(parse.GetValue(resamples), parse.GetValue(level), parse.GetValue(seed)));
+                .CostModel(CostModelOf(parse, pricePerTokens, pricePerHour, pricePerSecond, trainingPrice, amortize, currency))
+                .Bootstrap(new Bootstrap(parse.GetValue(resamples), parse.GetValue(level), parse.GetValue(seed)));
             if (fromModel) comparison.AddRange(ModelApproaches.Build(model, prompt, parse, testSet, pool!, parse.GetValue(shots)!));
             else foreach (var spec in parse.GetValue(approaches) ?? []) comparison.Add(ParseApproach(spec));
             var report = comparison.Run();
-            if (parse.GetValue(outDir) is { } dir)
-            {
-                Directory.CreateDirectory(dir);
-                report.Save(Path.Combine(dir, "report.html"));
-                Io.AtomicFile.WriteAllText(Path.Combine(dir, "report.json"), report.ToJson());
-            }
+            if (parse.GetValue(outDir) is { } dir) report.Save(dir);
             if (parse.GetValue(json)) { Console.WriteLine(report.ToJson()); return 0; }
 
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });

@@ -19,7 +19,7 @@ internal static class CurateCommand
         var config = Cli.Optional<string?>("--config", "curation.json: rules and their parameters (default pipeline without it)", null);
         var onError = Cli.Optional("--on-error", "Malformed rows: 'fail' stops naming the line, 'skip' lists them in the report", "fail");
         onError.OneOf("fail", "skip");
-        var seed = Cli.Optional("--seed", "Seed of the split (rules that sample take their own seed in curation.json)", 42).AtLeast(0);
+        var seed = Cli.Optional("--seed", "Seed of the split (rules that sample take their own seed in curation.json)", Seeds.Default).AtLeast(0);
         var split = Cli.Optional("--split", "Train,validation,test fractions", "0.8,0.1,0.1");
         var stratify = Cli.Optional<string?>("--stratify", "Column whose value shares every split keeps (e.g. label)", null);
         var group = Cli.Optional<string?>("--group", "Column whose rows must stay in one split (e.g. customer_id)", null);
@@ -53,11 +53,8 @@ internal static class CurateCommand
             train.ToJsonl(Path.Combine(outDir, "train.jsonl"));
             splits.Validation.ToJsonl(Path.Combine(outDir, "validation.jsonl"));
             splits.Test.ToJsonl(Path.Combine(outDir, "test.jsonl"));
-            var json = result.Report.ToJsonObject();
-            if (settings.Augment is not null) json["augmented_rows"] = train.Count - splits.Train.Count;
-            Io.AtomicFile.WriteAllText(Path.Combine(outDir, "report.json"), json.ToJsonString(new System.Text.Json.JsonSerializerOptions
-                { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-            result.Report.Save(Path.Combine(outDir, "report.html"));
+            if (settings.Augment is not null) result.Report.RecordAugmentation(train.Count - splits.Train.Count);
+            result.Report.Save(outDir);
 
             Print(result.Report, splits, leaks.Count, outDir);
             return 0;

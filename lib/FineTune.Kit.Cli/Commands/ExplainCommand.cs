@@ -19,10 +19,10 @@ internal static class ExplainCommand
         method.OneOf("exact", "shap", "lime", "ig", "occlusion", "attention");
         var samples = Cli.Optional("--samples", "Coalitions (shap) or samples (lime); 0: default", 0).AtLeast(0);
         var steps = Cli.Optional("--steps", "Integration points (ig)", 64).AtLeast(1);
-        var seed = Cli.Optional("--seed", "Sampling seed", 0).AtLeast(0);
+        var seed = Cli.Optional("--seed", "Sampling seed", Seeds.Default).AtLeast(0);
         var prefix = Cli.Optional("--prefix", "Text before the explained text (not attributed)", "");
         var suffix = Cli.Optional("--suffix", "Text after the explained text (not attributed)", "");
-        var output = new Option<string?>("--out") { Description = "Folder for explanation.json and explanation.html" }.FolderToWrite();
+        var output = new Option<string?>("--out") { Description = "Folder for report.html and report.json" }.FolderToWrite();
         var json = Cli.Optional("--json", "Print the result as JSON", false);
         var command = new Command("explain", "Explain which words drive the model's log-probability of a target");
         foreach (var o in m.All().Concat<Option>([text, target, method, samples, steps, seed, prefix, suffix, output, json])) command.Options.Add(o);
@@ -43,12 +43,7 @@ internal static class ExplainCommand
                 Prefix = parse.GetValue(prefix)!, Suffix = parse.GetValue(suffix)!,
             };
             var result = model.Explain(parse.GetValue(text)!, parse.GetValue(target)!, options);
-            if (parse.GetValue(output) is { } dir)
-            {
-                Directory.CreateDirectory(dir);
-                result.SaveJson(Path.Combine(dir, "explanation.json"));
-                result.SaveHtml(Path.Combine(dir, "explanation.html"));
-            }
+            if (parse.GetValue(output) is { } dir) result.Save(dir);
             if (parse.GetValue(json)) { Console.WriteLine(result.ToJson()); return 0; }
             var table = new Table().AddColumn("word").AddColumn(new TableColumn("attribution").RightAligned());
             for (int i = 0; i < result.Values.Length; i++) table.AddRow(Markup.Escape(result.Features[i]), result.Values[i].ToString("+0.0000;-0.0000"));

@@ -20,7 +20,7 @@ internal static class GenerateCommand
         var topK = Cli.Optional("--top-k", "Keep the k most likely tokens (0: all)", 0).AtLeast(0);
         var topP = Cli.Optional("--top-p", "Nucleus sampling: keep the most likely tokens up to this probability, in (0, 1]", 1.0).Between(0, 1, minOpen: true);
         var penalty = Cli.Optional("--repetition-penalty", "Penalty for repeated tokens (1: none)", 1.0).Positive();
-        var seed = Cli.Optional("--seed", "Sampling seed", 0L).AtLeast(0);
+        var seed = Cli.Optional("--seed", "Sampling seed", Seeds.Default).AtLeast(0);
         var json = Cli.Optional("--json", "Print text, finish_reason and token counts as JSON", false);
         var command = new Command("generate", "Generate a continuation of a prompt");
         foreach (var o in m.All().Concat<Option>([prompt, maxNew, temperature, topK, topP, penalty, seed, json])) command.Options.Add(o);

@@ -47,7 +47,7 @@ internal static class ModelApproaches
             var classifier = model.Classifier(template);
             foreach (var k in ks)
             {
-                var c = k == 0 ? classifier : classifier.WithShots(FewShot.ByTfIdf(pool), k);
+                var c = k == 0 ? classifier : classifier.Shots(FewShot.ByTfIdf(pool), k);
                 var outputs = test.Select(e => c.Classify(e.Text)).ToList();
                 yield return Approach.Named(k == 0 ? "zero-shot" : $"few-shot k={k}").WithPredictions(outputs);
             }

@@ -13,7 +13,7 @@ internal static class MonitorCommand
         var window = new Option<string?>("--window") { Description = "Recent traffic: the last N requests, or a duration back from the newest (30m, 1h, 2d); default all" };
         var output = new Option<string?>("--out") { Description = "Folder for report.html and report.json" };
         var json = new Option<bool>("--json") { Description = "Print {\"alerts\": [...], \"metrics\": {...}} instead of a summary" };
-        var seed = Cli.Optional("--seed", "Seed of the sampling and permutations", 0);
+        var seed = Cli.Optional("--seed", "Seed of the sampling and permutations", Seeds.Default);
         var command = new Command("monitor", "Compare recent traffic with the training data: length and word drift, label mix, MMD, latency, errors");
         foreach (var o in new Option[] { log, reference, window, output, json, seed }) command.Options.Add(o);
         command.Handle(parse =>

@@ -40,9 +40,9 @@ internal static class TokenizerCommand
 
             var clock = Stopwatch.StartNew();
             var model = new BpeTrainer()
-                .WithVocabSize(parse.GetValue(vocabSize))
-                .WithMinFrequency(parse.GetValue(minFrequency))
-                .WithSpecialTokens(specials)
+                .VocabSize(parse.GetValue(vocabSize))
+                .MinFrequency(parse.GetValue(minFrequency))
+                .SpecialTokens(specials)
                 .TrainOnFile(parse.GetValue(corpus)!);
             var first = specials.FirstOrDefault();
             var dir = parse.GetValue(output)!;

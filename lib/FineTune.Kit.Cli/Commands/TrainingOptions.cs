@@ -9,7 +9,7 @@ namespace FineTune.Kit.Cli.Commands;
 /// </summary>
 internal sealed class TrainingOptions
 {
-    public TrainingOptions(int? steps = null, double learningRate = 2e-4, int batchSize = 8, int seqLen = 256, long seed = 1)
+    public TrainingOptions(int? steps = null, double learningRate = 2e-4, int batchSize = 8, int seqLen = 256, int seed = Seeds.Default)
     {
         Steps = new Option<int?>("--steps") { Description = "Optimizer steps", DefaultValueFactory = _ => steps }.AtLeast(1);
         Epochs = new Option<int?>("--epochs") { Description = "Passes over the data (default 1)" }.AtLeast(1);
@@ -26,5 +26,5 @@ internal sealed class TrainingOptions
     public Option<int> BatchSize { get; }
     public Option<int> GradientAccumulation { get; }
     public Option<int> SeqLen { get; }
-    public Option<long> Seed { get; }
+    public Option<int> Seed { get; }
 }

@@ -30,7 +30,7 @@ public class ReportPagesInBrowserTests(ChromiumFixture chromium) : IClassFixture
     public async Task Comparison_report_with_four_approaches_fits_the_page_and_draws_every_chart()
     {
         using var dir = new TempFolder();
-        var report = new PromptVsFineTune(Test).WithCostModel(CostModel.ForHardware(0.5, 10_000))
+        var report = new PromptVsFineTune(Test).CostModel(CostModel.ForHardware(0.5, 10_000))
             .Add(Approach.Named("zero-shot (pre-training format)").WithPredictions(Outputs(2, 24)))
             .Add(Approach.Named("zero-shot, instruction prompt").WithPredictions(Outputs(3, 19)))
             .Add(Approach.Named("few-shot k=4 (TF-IDF similar)").WithPredictions(Outputs(4, 42)))
@@ -78,11 +78,9 @@ public class ReportPagesInBrowserTests(ChromiumFixture chromium) : IClassFixture
         {
             Target = " shipping delay",
         };
-        var fragment = dir.File("attribution-fragment.html", a.ToHtml());
-        (await ReportPage.Open(chromium.Browser, fragment)).AssertClean("attribution ToHtml", minCharts: 0);
-        var page = new HtmlPage("Attribution").Raw(a.ToHtml()).Chart(AttributionCharts.Bars(a));
-        var path = dir["attribution.html"];
-        page.Save(path);
-        (await ReportPage.Open(chromium.Browser, path)).AssertClean("attribution page", minCharts: 1);
+        var fragment = dir.File("attribution-fragment.html", TokenHeatmap.Html(a));
+        (await ReportPage.Open(chromium.Browser, fragment)).AssertClean("attribution heatmap fragment", minCharts: 0);
+        a.Save(dir["attribution"]);
+        (await ReportPage.Open(chromium.Browser, Path.Combine(dir["attribution"], "report.html"))).AssertClean("attribution page", minCharts: 1);
     }
 }

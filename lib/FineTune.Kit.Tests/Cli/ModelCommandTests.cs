@@ -13,7 +13,7 @@ public class ModelCommandTests
         model = TinyTokenized.Llama();
         var tok = TinyTokenized.Tokenizer();
         model.Save(dir, extraFiles: d =>
-            new FineTune.Kit.Text.BpeTrainer().WithVocabSize(300).WithSpecialTokens("<|endoftext|>")
+            new FineTune.Kit.Text.BpeTrainer().VocabSize(300).SpecialTokens("<|endoftext|>")
                 .Train(["my parcel never arrived and the tracking page is empty", "please refund the double charge on my card",
                         "the thermostat shows error E42 after the update", "I cannot log in, the password reset email never arrives",
                         "great service, the driver was friendly"]).Save(d));
@@ -131,7 +131,7 @@ public class CompareWithModelTests
         var dir = TempFolder.Fresh();
         using (var model = TinyTokenized.Llama())
         {
-            model.Save(dir, extraFiles: d => new FineTune.Kit.Text.BpeTrainer().WithVocabSize(300).WithSpecialTokens("<|endoftext|>")
+            model.Save(dir, extraFiles: d => new FineTune.Kit.Text.BpeTrainer().VocabSize(300).SpecialTokens("<|endoftext|>")
                 .Train(["my parcel never arrived and the tracking page is empty", "please refund the double charge on my card",
                         "the thermostat shows error E42 after the update", "I cannot log in, the password reset email never arrives",
                         "great service, the driver was friendly"]).Save(d));

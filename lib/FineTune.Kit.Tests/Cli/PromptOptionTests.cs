@@ -132,7 +132,7 @@ internal static class CliData
     {
         var dir = TempFolder.Fresh();
         using var model = TinyTokenized.Llama();
-        model.Save(dir, extraFiles: d => new FineTune.Kit.Text.BpeTrainer().WithVocabSize(300).WithSpecialTokens("<|endoftext|>")
+        model.Save(dir, extraFiles: d => new FineTune.Kit.Text.BpeTrainer().VocabSize(300).SpecialTokens("<|endoftext|>")
             .Train(["my parcel never arrived and the tracking page is empty", "please refund the double charge on my card",
                     "the thermostat shows error E42 after the update", "I cannot log in, the password reset email never arrives",
                     "great service, the driver was friendly"]).Save(d));

@@ -69,13 +69,14 @@ public class PipelineTests
     {
         using var dir = new TempFolder();
         var report = Load(dir).Curate(c => c.StripHtml().DropDuplicates()).Report;
-        var charts = report.Chart();
+        var charts = report.Charts();
         Assert.Equal(3, charts.Count); // rules, lengths, labels
         var html = report.ToHtml();
         Assert.Contains("drop_near_duplicates", html);
         Assert.Contains("Plotly.newPlot", html);
-        report.Save(dir["report.html"]);
-        Assert.True(File.Exists(dir["report.html"]));
+        report.Save(dir["report"]);
+        Assert.True(File.Exists(Path.Combine(dir["report"], "report.html")));
+        Assert.True(File.Exists(Path.Combine(dir["report"], "report.json")));
     }
 
     [Fact]

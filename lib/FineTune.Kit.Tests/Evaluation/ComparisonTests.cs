@@ -30,7 +30,7 @@ public class ComparisonTests
             .Add(Approach.Named("few-shot").WithPredictions(Outputs(i => i % 10 < 4, 900)))      // 120 / 200
             .Add(Approach.Named("LoRA").WithPredictions(Outputs(i => i % 10 == 0, 40))             // 180 / 200
                 .WithTrainableParameters(811_008).TrainedFor(TimeSpan.FromMinutes(12)))
-            .WithCostModel(PerToken)
+            .CostModel(PerToken)
             .Run();
         Assert.Equal("LoRA", report.Best.Name);
         Assert.True(report.BestVsRunnerUp!.IsSignificant);
@@ -47,7 +47,7 @@ public class ComparisonTests
         var report = new PromptVsFineTune(Test)
             .Add(Approach.Named("A").WithPredictions(Outputs(i => i % 20 == 0, 1000)))
             .Add(Approach.Named("B").WithPredictions(Outputs(i => i % 20 == 1 || i % 40 == 2, 50)))
-            .WithCostModel(PerToken)
+            .CostModel(PerToken)
             .Run();
         Assert.Equal("A", report.Best.Name);
         Assert.False(report.BestVsRunnerUp!.IsSignificant);
@@ -68,7 +68,7 @@ public class ComparisonTests
             .Add(Approach.Named("B").WithPredictions(Outputs(i => i % 20 == 1 || i % 40 == 2, 400)))     // 185 right, $200
             .Add(Approach.Named("C").WithPredictions(Outputs(i => i % 20 == 3 || i % 40 == 4 || i % 100 == 5, 20))) // 183 right, $10
             .Add(Approach.Named("D").WithPredictions(Outputs(i => i % 3 == 0, 1)))                       // far worse, $0.5
-            .WithCostModel(PerToken)
+            .CostModel(PerToken)
             .Run();
         Assert.Equal("B", report.BestVsRunnerUp!.Other.Name);
         Assert.Equal("C", report.CheapestAdequate!.Other.Name);
@@ -82,7 +82,7 @@ public class ComparisonTests
         var report = new PromptVsFineTune(Test)
             .Add(Approach.Named("A").WithPredictions(Outputs(i => i % 20 == 0, 10)))
             .Add(Approach.Named("B").WithPredictions(Outputs(i => i % 3 == 0, 500)))
-            .WithCostModel(PerToken)
+            .CostModel(PerToken)
             .Run();
         Assert.StartsWith("A wins", report.Recommendation);
         Assert.Contains("no trade-off", report.Recommendation);
@@ -95,7 +95,7 @@ public class ComparisonTests
         var report = new PromptVsFineTune(Test)
             .Add(Approach.Named("A").WithPredictions(Outputs(i => i % 20 == 0, 10)))
             .Add(Approach.Named("B").WithPredictions(Outputs(i => i % 20 == 1, 10)))
-            .WithBootstrap(new Bootstrap(Resamples: 500, Level: 0.9, Seed: 1))
+            .Bootstrap(new Bootstrap(Resamples: 500, Level: 0.9, Seed: 1))
             .Run();
         Assert.Contains("90% CI", report.Recommendation);
         Assert.DoesNotContain("95%", report.Recommendation);
@@ -184,21 +184,17 @@ public class ComparisonTests
         Assert.Equal(7, keywords.PromptTokens);
         Assert.Null(keywords.Classification.Calibration);
         // metrics, cost scatter, confusion matrices, and a reliability diagram for the one approach with probabilities
-        Assert.Equal(4, report.Charts().All().Count());
-        var reliability = FineTune.Kit.Plots.HtmlPage.ChartFragment(report.Charts().Reliability()!);
+        Assert.Equal(4, report.Charts().Count);
+        var reliability = FineTune.Kit.Plots.HtmlPage.ChartFragment(report.NamedCharts.Reliability()!);
         Assert.Contains("LoRA (ECE", reliability);
         Assert.DoesNotContain("keywords (ECE", reliability);
         var html = report.ToHtml();
         Assert.Contains("Recommendation", html);
         Assert.Contains("Pareto front", html);
         Assert.Contains("keywords", html);
-        var path = Path.Combine(Path.GetTempPath(), $"cmp-{Guid.NewGuid():N}.html");
-        try
-        {
-            report.Save(path);
-            Assert.Contains("plotly", File.ReadAllText(path));
-        }
-        finally { File.Delete(path); }
+        using var dir = new TempFolder();
+        report.Save(dir["cmp"]);
+        Assert.Contains("plotly", File.ReadAllText(Path.Combine(dir["cmp"], "report.html")));
         Assert.Contains("LoRA", report.ToString());
     }
 

@@ -54,7 +54,7 @@ public class ReadableReportTests
             .Add(Approach.Named("c").WithPredictions(Outputs(7, 10)))
             .Add(Approach.Named("d").WithPredictions(Outputs(9, 10)))
             .Run();
-        var json = JsonNode.Parse(Plotly.NET.GenericChart.toFigureJson(report.Charts().ConfusionMatrices()))!;
+        var json = JsonNode.Parse(Plotly.NET.GenericChart.toFigureJson(report.NamedCharts.ConfusionMatrices()))!;
         var layout = json["layout"]!;
         Assert.Equal(4, (int)layout["grid"]!["rows"]!);
         Assert.Equal(1, (int)layout["grid"]!["columns"]!);
@@ -70,7 +70,7 @@ public class ReadableReportTests
         var cost = CostModel.ForHardware(pricePerHour: 0.36, amortizeOverRequests: 1_000);
         Assert.Equal(0.0001, cost.PricePerComputeSecond, 15);
         Assert.Equal(0.36, cost.HardwarePricePerHour, 12);
-        var report = new PromptVsFineTune(Test).WithCostModel(cost)
+        var report = new PromptVsFineTune(Test).CostModel(cost)
             .Add(Approach.Named("prompted").WithPredictions(Outputs(3, 50)))
             .Add(Approach.Named("tuned").WithPredictions(Outputs(9, 50)).TrainedFor(TimeSpan.FromHours(1)))
             .Run();
@@ -84,7 +84,7 @@ public class ReadableReportTests
 
         Assert.Throws<ArgumentException>(() => CostModel.ForHardware(-1));
         Assert.Throws<ArgumentException>(() => CostModel.ForHardware(1, 0));
-        Assert.Throws<ArgumentException>(() => new PromptVsFineTune(Test).WithCostModel(new CostModel { PricePerComputeSecond = double.NaN }));
+        Assert.Throws<ArgumentException>(() => new PromptVsFineTune(Test).CostModel(new CostModel { PricePerComputeSecond = double.NaN }));
     }
 
     [Fact]

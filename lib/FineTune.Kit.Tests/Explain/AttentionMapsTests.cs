@@ -39,7 +39,7 @@ public class AttentionMapsTests
         var report = AttentionMaps.CheckRowSums(a);
         Assert.False(report.Ok);
         Assert.Equal((2, 1, 4), (report.Layer, report.Head, report.Row));
-        var e = Assert.Throws<KitException>(() => AttentionMaps.EnsureRowsSumToOne(a));
+        var e = Assert.ThrowsAny<ArgumentException>(() => AttentionMaps.EnsureRowsSumToOne(a));
         Assert.Contains("row 4 of layer 2 head 1", e.Message);
     }
 
@@ -48,7 +48,7 @@ public class AttentionMapsTests
     {
         var a = RandomCausal(2, 2, 3, 3);
         a[1][0][2] = new float[2];
-        var e = Assert.Throws<KitException>(() => AttentionMaps.Shape(a));
+        var e = Assert.ThrowsAny<ArgumentException>(() => AttentionMaps.Shape(a));
         Assert.Contains("Layer 1 head 0 row 2", e.Message);
     }
 

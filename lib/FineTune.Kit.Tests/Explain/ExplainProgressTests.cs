@@ -23,7 +23,7 @@ public class ExplainProgressTests
         int calls = 0;
         CoalitionValue cancelling = c => { if (++calls == 2) cts.Cancel(); return g.Evaluate(c); };
         Assert.Throws<OperationCanceledException>(() =>
-            new KernelShap().InBatchesOf(8).WithCancellation(cts.Token).Explain(g.Features, cancelling));
+            new KernelShap().InBatchesOf(8).Cancellation(cts.Token).Explain(g.Features, cancelling));
         Assert.Equal(2, calls);
     }
 }

@@ -33,7 +33,7 @@ public class FaithfulnessTests
     {
         var g = Game.Additive(0, W);
         var exact = new ExactShapley().Explain(g.Features, g.Evaluate);
-        var lime = new Lime().WithSamples(500).Explain(g.Features, g.Evaluate);
+        var lime = new Lime().Samples(500).Explain(g.Features, g.Evaluate);
         Assert.Equal(1.0, Faithfulness.RankCorrelation(exact, lime), 12);
         var flipped = new Attribution("flip", exact.Features, exact.Values.Select(v => -v).ToArray(), 0, 0);
         Assert.Equal(-1.0, Faithfulness.RankCorrelation(exact, flipped), 12);

@@ -25,7 +25,7 @@ public class GradientMethodsTests
     public void Quadratic_attributions_are_w_times_the_change_in_x_squared(IntegrationRule rule)
     {
         double[] x = [1.5, -2.0, 0.7, 3.0], b = [0.5, 1.0, -0.2, 0.0];
-        var a = new IntegratedGradients().Using(rule).WithSteps(64).Explain(x, b, Quadratic);
+        var a = new IntegratedGradients().Using(rule).Steps(64).Explain(x, b, Quadratic);
         // ∫ 2 w_i (b_i + α(x_i − b_i)) dα · (x_i − b_i) = w_i (x_i² − b_i²); the integrand is linear so the rules are exact
         for (int i = 0; i < 4; i++) Assert.Equal(W[i] * (x[i] * x[i] - b[i] * b[i]), a.Values[i], 9);
         Assert.True(Math.Abs(a.Diagnostics["completeness_gap"]) < 1e-9);
@@ -38,7 +38,7 @@ public class GradientMethodsTests
     public void Sigmoid_of_linear_is_complete_within_one_percent_at_64_steps(IntegrationRule rule)
     {
         double[] x = [2.0, -1.5, 1.0, 2.5], b = new double[4];
-        var a = new IntegratedGradients().Using(rule).WithSteps(64).InBatchesOf(7).Explain(x, b, SigmoidOfLinear);
+        var a = new IntegratedGradients().Using(rule).Steps(64).InBatchesOf(7).Explain(x, b, SigmoidOfLinear);
         Assert.True(a.Diagnostics["relative_completeness_gap"] < 0.01, $"gap {a.Diagnostics["relative_completeness_gap"]}");
         // along a straight path every coordinate sees the same scalar σ'(z(α)), so IG_i = w_i x_i / (w·x) · (f(x) − f(0))
         double z = x.Select((v, i) => W[i] * v).Sum();
@@ -62,8 +62,8 @@ public class GradientMethodsTests
     public void Left_Riemann_with_few_steps_shows_a_completeness_gap()
     {
         double[] x = [2.0, -1.5, 1.0, 2.5], b = new double[4];
-        var coarse = new IntegratedGradients().Using(IntegrationRule.LeftRiemann).WithSteps(4).Explain(x, b, SigmoidOfLinear);
-        var fine = new IntegratedGradients().Using(IntegrationRule.LeftRiemann).WithSteps(256).Explain(x, b, SigmoidOfLinear);
+        var coarse = new IntegratedGradients().Using(IntegrationRule.LeftRiemann).Steps(4).Explain(x, b, SigmoidOfLinear);
+        var fine = new IntegratedGradients().Using(IntegrationRule.LeftRiemann).Steps(256).Explain(x, b, SigmoidOfLinear);
         Assert.True(coarse.Diagnostics["relative_completeness_gap"] > 0.02);
         Assert.True(fine.Diagnostics["relative_completeness_gap"] < coarse.Diagnostics["relative_completeness_gap"] / 10);
     }
@@ -79,7 +79,7 @@ public class GradientMethodsTests
         ValueAndGradient[] Linear(IReadOnlyList<double[]> xs) =>
             xs.Select(x => new ValueAndGradient(x.Select((v, i) => w[i] * v).Sum(), w)).ToArray();
         var x = Enumerable.Repeat(1.0, 6).ToArray();
-        var a = new IntegratedGradients().WithSteps(8).Explain(x, new double[6], Linear, layout);
+        var a = new IntegratedGradients().Steps(8).Explain(x, new double[6], Linear, layout);
         Assert.Equal(new[] { "unhappy", "day" }, a.Features);
         Assert.Equal(new[] { 10.0, 11.0 }, a.Values.Select(v => Math.Round(v, 10)));
     }

@@ -22,7 +22,7 @@ public class KernelShapTests
     public void Attributions_sum_to_the_value_difference(int m, int budget)
     {
         var g = Game.Interacting(m);
-        var a = new KernelShap().WithBudget(budget).WithSeed(5).Explain(g.Features, g.Evaluate);
+        var a = new KernelShap().Budget(budget).Seed(5).Explain(g.Features, g.Evaluate);
         Assert.True(Math.Abs(a.EfficiencyGap) < 1e-4, $"gap {a.EfficiencyGap}");
         Assert.Equal(g.Value(new bool[m]), a.BaseValue, 12);
     }
@@ -35,7 +35,7 @@ public class KernelShapTests
         var exact = new ExactShapley().Explain(g.Features, g.Evaluate).Values;
         double Error(int budget) => Enumerable.Range(0, 6).Average(seed =>
         {
-            var v = new KernelShap().WithBudget(budget).WithSeed(seed).Explain(g.Features, g.Evaluate).Values;
+            var v = new KernelShap().Budget(budget).Seed(seed).Explain(g.Features, g.Evaluate).Values;
             return Math.Sqrt(v.Zip(exact, (a, b) => (a - b) * (a - b)).Sum());
         });
         double e30 = Error(30), e150 = Error(150), e600 = Error(600), eAll = Error(1022);
@@ -49,7 +49,7 @@ public class KernelShapTests
     public void Each_coalition_is_evaluated_once_and_the_budget_is_respected()
     {
         var g = Game.Interacting(11);
-        var a = new KernelShap().WithBudget(300).WithSeed(1).InBatchesOf(32).Explain(g.Features, g.Evaluate);
+        var a = new KernelShap().Budget(300).Seed(1).InBatchesOf(32).Explain(g.Features, g.Evaluate);
         Assert.Equal(g.Seen.Count, g.Seen.Distinct(new MaskEquality()).Count());
         Assert.Equal(g.Seen.Count, a.Evaluations);
         Assert.True(a.Evaluations <= 302, $"{a.Evaluations} evaluations");
@@ -65,7 +65,7 @@ public class KernelShapTests
     {
         var w = new[] { 0.5, -1.0, 2.0, 0.0, 0.25, -0.75, 1.5, 0.1, -0.2, 0.3, 0.9, -1.1, 0.05, 0.6 };
         var g = Game.Additive(1.0, w);
-        var a = new KernelShap().WithBudget(200).WithSeed(2).Explain(g.Features, g.Evaluate);
+        var a = new KernelShap().Budget(200).Seed(2).Explain(g.Features, g.Evaluate);
         for (int i = 0; i < w.Length; i++) Assert.Equal(w[i], a.Values[i], 8);
     }
 
@@ -73,9 +73,9 @@ public class KernelShapTests
     public void Same_seed_same_result_and_different_seed_different_samples()
     {
         var g = Game.Interacting(12);
-        var a = new KernelShap().WithBudget(120).WithSeed(7).Explain(g.Features, g.Evaluate).Values;
-        var b = new KernelShap().WithBudget(120).WithSeed(7).Explain(g.Features, g.Evaluate).Values;
-        var c = new KernelShap().WithBudget(120).WithSeed(8).Explain(g.Features, g.Evaluate).Values;
+        var a = new KernelShap().Budget(120).Seed(7).Explain(g.Features, g.Evaluate).Values;
+        var b = new KernelShap().Budget(120).Seed(7).Explain(g.Features, g.Evaluate).Values;
+        var c = new KernelShap().Budget(120).Seed(8).Explain(g.Features, g.Evaluate).Values;
         Assert.Equal(a, b);
         Assert.NotEqual(a, c);
     }
@@ -104,7 +104,7 @@ public class KernelShapTests
     public void A_budget_below_the_feature_count_still_adds_up()
     {
         var g = Game.Interacting(10);
-        var a = new KernelShap().WithBudget(4).Explain(g.Features, g.Evaluate);
+        var a = new KernelShap().Budget(4).Explain(g.Features, g.Evaluate);
         Assert.True(Math.Abs(a.EfficiencyGap) < 1e-6, $"gap {a.EfficiencyGap}");
         Assert.True(a.Diagnostics.ContainsKey("ridge"), "an under-determined regression should report its ridge");
         Assert.Equal(6, a.Evaluations);

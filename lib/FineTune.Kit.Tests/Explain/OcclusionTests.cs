@@ -19,7 +19,7 @@ public class OcclusionTests
     {
         var w = new[] { 1.0, 2.0, 4.0, 8.0 };
         var g = Game.Additive(0, w);
-        var a = new Occlusion().WithWindow(2).Explain(g.Features, g.Evaluate);
+        var a = new Occlusion().Window(2).Explain(g.Features, g.Evaluate);
         // windows {0,1}=3, {1,2}=6, {2,3}=12
         Assert.Equal(new[] { 3.0, 4.5, 9.0, 12.0 }, a.Values);
     }
@@ -28,7 +28,7 @@ public class OcclusionTests
     public void The_last_features_are_covered_when_the_stride_skips_them()
     {
         var g = Game.Additive(0, 1, 2, 4, 8, 16);
-        var a = new Occlusion().WithWindow(2, stride: 2).Explain(g.Features, g.Evaluate);
+        var a = new Occlusion().Window(2, stride: 2).Explain(g.Features, g.Evaluate);
         // windows {0,1}=3, {2,3}=12, and the closing {3,4}=24
         Assert.Equal(new[] { 3.0, 3.0, 12.0, 18.0, 24.0 }, a.Values);
     }

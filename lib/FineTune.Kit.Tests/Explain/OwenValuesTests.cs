@@ -65,10 +65,10 @@ public class OwenValuesTests
     public void Bad_trees_are_rejected()
     {
         var g = Game.Glove();
-        Assert.Throws<KitException>(() => new OwenValues().OverTree(FeatureTree.Groups([[0, 1]])).Explain(g.Features, g.Evaluate));
-        Assert.Throws<KitException>(() => new OwenValues().OverTree(FeatureTree.Groups([[0, 1], [1, 2]])).Explain(g.Features, g.Evaluate));
+        Assert.ThrowsAny<ArgumentException>(() => new OwenValues().OverTree(FeatureTree.Groups([[0, 1]])).Explain(g.Features, g.Evaluate));
+        Assert.ThrowsAny<ArgumentException>(() => new OwenValues().OverTree(FeatureTree.Groups([[0, 1], [1, 2]])).Explain(g.Features, g.Evaluate));
         var flat20 = Game.Additive(0, new double[20]);
-        var e = Assert.Throws<KitException>(() => new OwenValues().OverTree(FeatureTree.Flat(20)).AllowingUpTo(1000).Explain(flat20.Features, flat20.Evaluate));
+        var e = Assert.ThrowsAny<ArgumentException>(() => new OwenValues().OverTree(FeatureTree.Flat(20)).AllowingUpTo(1000).Explain(flat20.Features, flat20.Evaluate));
         Assert.Contains("limit", e.Message);
     }
 

@@ -27,7 +27,7 @@ public class RuleSurrogateTests
     public void Recovers_a_planted_rule_with_fidelity_one()
     {
         var (texts, labels) = Planted(400, 1);
-        var tree = new RuleSurrogate().WithSeed(3).Fit(texts, labels);
+        var tree = new RuleSurrogate().Seed(3).Fit(texts, labels);
         Assert.Equal(1.0, tree.Fidelity);
         Assert.Equal(1.0, tree.TrainFidelity);
         Assert.Equal(100, tree.HeldOutRows);
@@ -43,10 +43,10 @@ public class RuleSurrogateTests
     public void Depth_limits_the_tree_and_lowers_fidelity_when_the_rule_needs_more()
     {
         var (texts, labels) = Planted(400, 2);
-        var stump = new RuleSurrogate().WithMaxDepth(1).Fit(texts, labels);
+        var stump = new RuleSurrogate().MaxDepth(1).Fit(texts, labels);
         Assert.Equal(2, stump.Rules().Count);
         Assert.True(stump.Fidelity < 1.0);
-        Assert.Throws<KitException>(() => new RuleSurrogate().WithMaxDepth(4));
+        Assert.ThrowsAny<ArgumentException>(() => new RuleSurrogate().MaxDepth(4));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class RuleSurrogateTests
             rows.Add(set);
             labels.Add(set.Contains("refund") ? "billing" : set.Contains("login") ? "account" : "other");
         }
-        var tree = new RuleSurrogate().WithMaxDepth(2).Fit(rows, labels);
+        var tree = new RuleSurrogate().MaxDepth(2).Fit(rows, labels);
         Assert.Equal(1.0, tree.Fidelity);
         Assert.Equal(3, tree.Rules().Count);
         Assert.Equal("account", tree.Predict(new HashSet<string> { "login", "thanks" }));
@@ -70,6 +70,6 @@ public class RuleSurrogateTests
     [Fact]
     public void Mismatched_inputs_are_rejected()
     {
-        Assert.Throws<KitException>(() => new RuleSurrogate().Fit(["a", "b"], ["x"]));
+        Assert.ThrowsAny<ArgumentException>(() => new RuleSurrogate().Fit(["a", "b"], ["x"]));
     }
 }

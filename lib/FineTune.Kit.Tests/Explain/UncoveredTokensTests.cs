@@ -24,7 +24,7 @@ public class UncoveredTokensTests
     public void Integrated_gradients_hold_uncovered_tokens_at_the_input_by_hand()
     {
         double[] x = [1, 2, 3], b = [0, 0, 0];
-        var a = new IntegratedGradients().WithSteps(4).Explain(x, b, Quadratic, InputLayout.Embeddings(Words, 1));
+        var a = new IntegratedGradients().Steps(4).Explain(x, b, Quadratic, InputLayout.Embeddings(Words, 1));
         Assert.Equal(new[] { "a", "b" }, a.Features);
         // f(x) = 1 + 8 + 27 = 36; the baseline keeps the space at its input: f = 2·2² = 8
         Assert.Equal(36, a.FullValue, 10);
@@ -52,7 +52,7 @@ public class UncoveredTokensTests
     {
         const string text = "my parcel never arrived";
         // byte-level BPE without a single merge: every byte is a token, so each space is a token outside every word
-        var tok = new BpeTrainer().WithVocabSize(257).WithSpecialTokens("<|endoftext|>")
+        var tok = new BpeTrainer().VocabSize(257).SpecialTokens("<|endoftext|>")
             .Train(["my parcel never arrived", "please refund the charge"]).ToTokenizer();
         var spans = tok.EncodeWithOffsets(text);
         Assert.Equal(text.Length, spans.Count);

@@ -94,7 +94,7 @@ public class RopeScalingTests
     };
 
     // sharp attention, so that a wrong rotation shows in the logits (see TinyModels.Sharpened)
-    private static CausalLM Sharp(ModelConfig config, long seed) => TinyModels.Sharpened(TinyModels.Random(config, seed));
+    private static CausalLM Sharp(ModelConfig config, int seed) => TinyModels.Sharpened(TinyModels.Random(config, seed));
 
     [Theory]
     [MemberData(nameof(Scalings))]

@@ -28,7 +28,7 @@ internal static class TinyModels
     };
 
     /// <summary>A model whose biases and norm gains are random too, so a wrong loader or formula cannot hide.</summary>
-    public static CausalLM Random(ModelConfig config, long seed = 1)
+    public static CausalLM Random(ModelConfig config, int seed = 1)
     {
         var model = CausalLM.Create(config, seed, "cpu");
         var g = new Generator((ulong)seed + 100);
@@ -73,10 +73,10 @@ internal static class TinyTokenized
     ];
 
     public static FineTune.Kit.Text.TextTokenizer Tokenizer() =>
-        new FineTune.Kit.Text.BpeTrainer().WithVocabSize(300).WithSpecialTokens("<|endoftext|>").Train(Corpus).ToTokenizer();
+        new FineTune.Kit.Text.BpeTrainer().VocabSize(300).SpecialTokens("<|endoftext|>").Train(Corpus).ToTokenizer();
 
     /// <summary>A random Llama-family model whose vocabulary is the tiny tokenizer's.</summary>
-    public static CausalLM Llama(long seed = 1)
+    public static CausalLM Llama(int seed = 1)
     {
         var tok = Tokenizer();
         var cfg = ModelConfig.Llama(tok.VocabSize, 16, 2, 4, 2, 24, maxPositions: 128, tied: true);

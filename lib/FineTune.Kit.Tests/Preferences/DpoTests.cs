@@ -20,7 +20,7 @@ public class DpoTests
         }));
     }
 
-    private static CausalLM PolicyModel(long seed = 2)
+    private static CausalLM PolicyModel(int seed = 2)
     {
         var model = TinyModels.Random(TinyModels.Llama(tied: true), seed);
         using (no_grad()) model.Module.EmbeddingMatrix.mul_(25);   // a frozen random base needs room for confident logits

@@ -108,7 +108,7 @@ public class FewShotSelectionTests
         Assert.Equal(expected, shots.Neighbours(query, 4).Select(n => n.Index));
         // prompt order puts the nearest last, right before the query
         Assert.Equal(expected.Reverse().Select(i => $"p{i}"), shots.Select(query, 4).Select(e => e.Text));
-        Assert.Equal(expected.Select(i => $"p{i}"), shots.WithNearestFirst().Select(query, 4).Select(e => e.Text));
+        Assert.Equal(expected.Select(i => $"p{i}"), shots.NearestFirst().Select(query, 4).Select(e => e.Text));
     }
 
     [Fact]
@@ -120,9 +120,9 @@ public class FewShotSelectionTests
             new("cat cat one", "feline"), new("cat cat two", "feline"), new("cat cat three", "feline"),
             new("cat dog", "canine"), new("dog", "canine"), new("bird", "other"),
         ];
-        var plain = FewShot.ByTfIdf(pool).WithNearestFirst().Select("cat cat", 4);
+        var plain = FewShot.ByTfIdf(pool).NearestFirst().Select("cat cat", 4);
         Assert.Equal(3, plain.Count(e => e.Label == "feline"));
-        var balanced = FewShot.ByTfIdf(pool).WithBalancedLabels().WithNearestFirst().Select("cat cat", 4);
+        var balanced = FewShot.ByTfIdf(pool).BalancedLabels().NearestFirst().Select("cat cat", 4);
         Assert.Equal(4, balanced.Count);
         // round 1 takes the nearest of each label, round 2 the next nearest overall
         Assert.Equal(["cat cat one", "cat cat two", "cat dog", "bird"], balanced.Select(e => e.Text));

@@ -21,7 +21,7 @@ public class PromptedClassifierTests
     [Fact]
     public void Softmax_of_label_log_likelihoods_gives_probabilities()
     {
-        var c = new PromptedClassifier(Template, Scorer).WithTokenCounter(t => t.Length);
+        var c = new PromptedClassifier(Template, Scorer).TokenCounter(t => t.Length);
         var o = c.Classify("a good film");
         Assert.Equal("positive", o.Label);
         Assert.Equal(0.9, o.Probabilities["positive"], 12);
@@ -53,7 +53,7 @@ public class PromptedClassifierTests
     public void Few_shot_prompts_contain_the_selected_examples()
     {
         LabeledExample[] pool = [new("good plot", "positive"), new("bad acting", "negative")];
-        var c = new PromptedClassifier(Template, Scorer).WithShots(FewShot.Fixed(pool), 2);
+        var c = new PromptedClassifier(Template, Scorer).Shots(FewShot.Fixed(pool), 2);
         var prompt = c.PromptFor("fine");
         Assert.Contains("Review: good plot\nSentiment: positive", prompt);
         Assert.EndsWith("Review: fine\nSentiment:", prompt);

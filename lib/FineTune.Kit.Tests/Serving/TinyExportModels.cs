@@ -20,13 +20,13 @@ internal static class TinyExportModels
     public static IEnumerable<object[]> Variants() => [["llama"], ["llama-tied"], ["mistral"], ["qwen2"], ["qwen2-tied"], ["gpt2"]];
 
     public static BpeModel Tokenizer() =>
-        new BpeTrainer().WithVocabSize(320).WithSpecialTokens("<|endoftext|>", "<|im_start|>", "<|im_end|>").Train(Corpus);
+        new BpeTrainer().VocabSize(320).SpecialTokens("<|endoftext|>", "<|im_start|>", "<|im_end|>").Train(Corpus);
 
     /// <summary>
     /// A saved model folder. Weights are drawn with standard deviation 0.2 (not 0.02) so that the logits spread over
     /// several units and attention is far from uniform: a wrong head order or rotation then shows in the logits.
     /// </summary>
-    public static string Folder(string variant, long seed = 7)
+    public static string Folder(string variant, int seed = 7)
     {
         var bpe = Tokenizer();
         int vocab = bpe.VocabSize + 5;   // a few unused rows past the tokenizer, as real checkpoints pad theirs

@@ -9,7 +9,7 @@ public class BpeTrainerTests
     {
         // Pre-tokens: "aaab", "Ġaaab", "Ġab". Pair counts: (a,a)=4, (a,b)=3, (Ġ,a)=2 -> "a a".
         // Then (a,b)=3 beats (aa,a)=2 -> "a b"; then (aa,ab)=2 -> "aa ab"; every other pair occurs once.
-        var model = new BpeTrainer().WithVocabSize(1000).WithMinFrequency(2).Train(["aaab aaab ab"]);
+        var model = new BpeTrainer().VocabSize(1000).MinFrequency(2).Train(["aaab aaab ab"]);
         Assert.Equal([("a", "a"), ("a", "b"), ("aa", "ab")], model.Merges);
         Assert.Equal(256 + 3, model.VocabSize);
     }
@@ -18,21 +18,21 @@ public class BpeTrainerTests
     public void TiesGoToTheOrdinallySmallestPair()
     {
         // Every pair occurs once: (a,b), (Ġ,c), (c,d). 'a' < 'c' < 'Ġ' (U+0120), so a b, then c d, then Ġ cd.
-        var model = new BpeTrainer().WithVocabSize(1000).WithMinFrequency(1).Train(["ab cd"]);
+        var model = new BpeTrainer().VocabSize(1000).MinFrequency(1).Train(["ab cd"]);
         Assert.Equal([("a", "b"), ("c", "d"), ("Ġ", "cd")], model.Merges);
     }
 
     [Fact]
     public void MinFrequencyStopsMerging()
     {
-        var model = new BpeTrainer().WithVocabSize(1000).WithMinFrequency(5).Train(["aaab aaab ab"]);
+        var model = new BpeTrainer().VocabSize(1000).MinFrequency(5).Train(["aaab aaab ab"]);
         Assert.Empty(model.Merges);
     }
 
     [Fact]
     public void VocabSizeCapsTheNumberOfMerges()
     {
-        var model = new BpeTrainer().WithVocabSize(256 + 2 + 3).WithSpecialTokens("<s>", "</s>").Train(TestCorpus.Lines);
+        var model = new BpeTrainer().VocabSize(256 + 2 + 3).SpecialTokens("<s>", "</s>").Train(TestCorpus.Lines);
         Assert.Equal(261, model.VocabSize);
         Assert.Equal(3, model.Merges.Count);
         Assert.Equal("<s>", model.Tokens[0]);
@@ -65,8 +65,8 @@ public class BpeTrainerTests
     {
         var a = TempFolder.Fresh();
         var b = TempFolder.Fresh();
-        new BpeTrainer().WithVocabSize(500).WithSpecialTokens(TestCorpus.Specials).Train(TestCorpus.Lines).Save(a);
-        new BpeTrainer().WithVocabSize(500).WithSpecialTokens(TestCorpus.Specials).Train(TestCorpus.Lines).Save(b);
+        new BpeTrainer().VocabSize(500).SpecialTokens(TestCorpus.Specials).Train(TestCorpus.Lines).Save(a);
+        new BpeTrainer().VocabSize(500).SpecialTokens(TestCorpus.Specials).Train(TestCorpus.Lines).Save(b);
         foreach (var f in new[] { "tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(a, f)), File.ReadAllBytes(Path.Combine(b, f)));
     }
@@ -99,8 +99,8 @@ public class BpeTrainerTests
         var path = Path.Combine(TempFolder.Fresh(), "corpus.txt");
         // Paragraphs separated by a blank line: GPT-2 pre-tokenization makes "\r\n\r" one word before the next "\n".
         File.WriteAllText(path, string.Concat(TestCorpus.Lines.Take(200).Select(l => l.TrimEnd('\n') + "\r\n\r\n")));
-        var fromFile = new BpeTrainer().WithVocabSize(1000).TrainOnFile(path);
-        var fromText = new BpeTrainer().WithVocabSize(1000).Train([File.ReadAllText(path)]);
+        var fromFile = new BpeTrainer().VocabSize(1000).TrainOnFile(path);
+        var fromText = new BpeTrainer().VocabSize(1000).Train([File.ReadAllText(path)]);
         Assert.Equal(fromText.Merges, fromFile.Merges);
         Assert.Contains(("\u010D", "\u010A"), fromFile.Merges);   // "\r" and "\n" as byte-level symbols
     }
@@ -108,6 +108,6 @@ public class BpeTrainerTests
     [Fact]
     public void VocabularySmallerThanTheAlphabetIsRejected()
     {
-        Assert.Throws<ArgumentException>(() => new BpeTrainer().WithVocabSize(100).Train(["x"]));
+        Assert.Throws<ArgumentException>(() => new BpeTrainer().VocabSize(100).Train(["x"]));
     }
 }

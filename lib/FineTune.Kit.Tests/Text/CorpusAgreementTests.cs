@@ -10,7 +10,7 @@ public class CorpusAgreementTests
     {
         var dir = TempFolder.Fresh();
         var docs = SampleData.ReadCorpusDocuments(SampleData.EnsureCorpus(dir, seed: 5)).Take(400).ToList();
-        var model = new BpeTrainer().WithVocabSize(1200).WithSpecialTokens(TestCorpus.Specials).Train(docs.Take(300));
+        var model = new BpeTrainer().VocabSize(1200).SpecialTokens(TestCorpus.Specials).Train(docs.Take(300));
         model.Save(Path.Combine(dir, "tok"));
         var tok = TextTokenizer.Load(Path.Combine(dir, "tok"));
         // Documents 300..399 were not seen in training, so rare words exercise partial merges too.

@@ -10,7 +10,7 @@ internal static class TestCorpus
     public static IReadOnlyList<string> Lines { get; } = Build();
 
     private static readonly Lazy<BpeModel> model = new(() =>
-        new BpeTrainer().WithVocabSize(600).WithSpecialTokens(Specials).Train(Lines));
+        new BpeTrainer().VocabSize(600).SpecialTokens(Specials).Train(Lines));
 
     public static BpeModel Model => model.Value;
 

@@ -48,7 +48,7 @@ public class TrainerSettingsTests
         }, settings);
         Assert.Equal(settings, TrainerSettings.FromJson(settings.ToJson()));
         Assert.Contains("\"learning_rate\": 0.003", settings.ToJson());
-        Assert.Equal(settings, Trainer.For(Model).WithSettings(settings).Settings);
+        Assert.Equal(settings, Trainer.For(Model).AllSettings(settings).Settings);
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace FineTune.Kit.Data;
 /// Every new row carries <c>augmented: true</c> (originals are left untouched). Augment the training split only,
 /// after splitting: augmented copies of a row in validation or test would leak it into training.
 /// </summary>
-public sealed class Augmenter(double wordDropout = 0.1, double wordSwap = 0.1, int copies = 1, int seed = 42, string column = "text")
+public sealed class Augmenter(double wordDropout = 0.1, double wordSwap = 0.1, int copies = 1, int seed = Seeds.Default, string column = "text")
 {
     /// <summary>Probability of dropping each word.</summary>
     public double WordDropout { get; } = wordDropout is >= 0 and < 1 ? wordDropout : throw new ArgumentException($"word dropout must be in [0, 1), got {wordDropout}");
@@ -33,7 +33,7 @@ public sealed class Augmenter(double wordDropout = 0.1, double wordSwap = 0.1, i
                 rows.Add(row.With(column, perturbed).With("augmented", JsonValue.Create(true)));
             }
         }
-        return data.WithRows(rows);
+        return data.Derive(rows);
     }
 
     /// <summary>One perturbation of a text: dropout (keeping at least one word), then neighbour swaps.</summary>

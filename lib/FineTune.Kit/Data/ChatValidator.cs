@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTune.Kit.Plots;
 
 namespace FineTune.Kit.Data;
 
@@ -27,7 +30,7 @@ public sealed record TokenStats(int Count, int Min, int Max, double Mean, double
 }
 
 /// <summary>The outcome of validating a chat dataset.</summary>
-public sealed class ChatValidationReport
+public sealed class ChatValidationReport : IReport
 {
     /// <summary>Every problem found, by line.</summary>
     public required IReadOnlyList<ChatIssue> Issues { get; init; }
@@ -62,6 +65,54 @@ public sealed class ChatValidationReport
         return Plots.PlotlyTraces.Chart([Plots.PlotlyTraces.Trace("bar", ("x", keys), ("y", counts), ("name", "conversations"))],
             "Tokens per conversation", "tokens", "conversations");
     }
+
+    /// <summary>The page's one chart, <see cref="Chart"/>.</summary>
+    public IReadOnlyList<Plotly.NET.GenericChart> Charts() => [Chart()];
+
+    /// <summary>
+    /// <c>{"valid", "counts": {kind: n}, "issues": [{"line", "kind", "detail"}], "tokens": {...}, "assistant_tokens": {...},
+    /// "over_context_limit": [{"line", "tokens"}], "token_counts": [...]}</c>.
+    /// </summary>
+    public string ToJson()
+    {
+        static JsonObject Stats(TokenStats t) => new()
+        {
+            ["count"] = t.Count, ["min"] = t.Min, ["max"] = t.Max, ["mean"] = t.Mean, ["median"] = t.Median, ["p5"] = t.P5, ["p95"] = t.P95,
+        };
+        return new JsonObject
+        {
+            ["valid"] = IsValid,
+            ["counts"] = new JsonObject(Counts.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+            ["issues"] = new JsonArray(Issues.Select(i => (JsonNode?)new JsonObject { ["line"] = i.Line, ["kind"] = i.Kind, ["detail"] = i.Detail }).ToArray()),
+            ["tokens"] = Stats(Tokens),
+            ["assistant_tokens"] = Stats(AssistantTokens),
+            ["over_context_limit"] = new JsonArray(OverContextLimit.Select(o => (JsonNode?)new JsonObject { ["line"] = o.Line, ["tokens"] = o.Tokens }).ToArray()),
+            ["token_counts"] = new JsonArray(TokenCounts.Select(t => (JsonNode?)t).ToArray()),
+        }.ToJsonString(Json.Indented);
+    }
+
+    /// <summary>A page with the problem counts, token statistics, the histogram and every problem by line.</summary>
+    public string ToHtml()
+    {
+        static string F(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
+        var page = new HtmlPage("Chat data validation")
+            .Paragraph(IsValid ? "No format problems." : $"{Issues.Count} format problems.")
+            .Table(["", "conversations", "min", "median", "mean", "p95", "max"],
+            [
+                ["tokens", Tokens.Count.ToString(CultureInfo.InvariantCulture), F(Tokens.Min), F(Tokens.Median), F(Tokens.Mean), F(Tokens.P95), F(Tokens.Max)],
+                ["assistant tokens", AssistantTokens.Count.ToString(CultureInfo.InvariantCulture), F(AssistantTokens.Min), F(AssistantTokens.Median),
+                    F(AssistantTokens.Mean), F(AssistantTokens.P95), F(AssistantTokens.Max)],
+            ]);
+        if (OverContextLimit.Count > 0) page.Paragraph($"{OverContextLimit.Count} conversations are longer than the context limit.");
+        page.Chart(Chart());
+        if (Issues.Count > 0)
+            page.Heading("Problems").Table(["line", "kind", "detail"],
+                Issues.Select(i => (IReadOnlyList<string>)[i.Line.ToString(CultureInfo.InvariantCulture), i.Kind, i.Detail]));
+        return page.ToHtml();
+    }
+
+    /// <summary>Writes report.html and report.json into <paramref name="directory"/> (see <see cref="ReportFolder"/>).</summary>
+    public void Save(string directory) => ReportFolder.Write(this, directory);
 }
 
 /// <summary>

@@ -193,15 +193,15 @@ public sealed class Dataset
     /// Seeded train/validation/test split. With <paramref name="stratifyBy"/> each label keeps its share in every
     /// split; with <paramref name="groupBy"/> all rows of one group land in the same split.
     /// </summary>
-    public DatasetSplits Split(double train, double validation, double test, string? stratifyBy = null, string? groupBy = null, int seed = 42) =>
+    public DatasetSplits Split(double train, double validation, double test, string? stratifyBy = null, string? groupBy = null, int seed = Seeds.Default) =>
         Splitter.Split(this, train, validation, test, stratifyBy, groupBy, seed);
 
     /// <summary>Seeded k-fold cross-validation folds (optionally stratified and/or group-aware).</summary>
-    public IReadOnlyList<Fold> KFold(int k, string? stratifyBy = null, string? groupBy = null, int seed = 42) =>
+    public IReadOnlyList<Fold> KFold(int k, string? stratifyBy = null, string? groupBy = null, int seed = Seeds.Default) =>
         Splitter.KFold(this, k, stratifyBy, groupBy, seed);
 
     /// <summary>A dataset with the given rows and this dataset's source (invalid rows are not carried over).</summary>
-    public Dataset WithRows(IEnumerable<Example> rows) => new(rows, null, Source);
+    public Dataset Derive(IEnumerable<Example> rows) => new(rows, null, Source);
 
     private DataFrame BuildFrame()
     {

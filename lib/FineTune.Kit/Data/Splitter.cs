@@ -9,24 +9,24 @@ public static class Splitter
 {
     /// <summary>Splits into train/validation/test by the given fractions (they must sum to 1).</summary>
     public static DatasetSplits Split(Dataset data, double train, double validation, double test,
-        string? stratifyBy = null, string? groupBy = null, int seed = 42)
+        string? stratifyBy = null, string? groupBy = null, int seed = Seeds.Default)
     {
         double[] fractions = [train, validation, test];
         if (fractions.Any(f => f < 0 || double.IsNaN(f)) || Math.Abs(fractions.Sum() - 1) > 1e-6)
             throw new ArgumentException($"split fractions must be non-negative and sum to 1, got {train}, {validation}, {test}");
         var assignment = Assign(data, fractions, stratifyBy, groupBy, seed);
-        var parts = Enumerable.Range(0, 3).Select(s => data.WithRows(data.Rows.Where((_, i) => assignment[i] == s))).ToArray();
+        var parts = Enumerable.Range(0, 3).Select(s => data.Derive(data.Rows.Where((_, i) => assignment[i] == s))).ToArray();
         return new DatasetSplits(parts[0], parts[1], parts[2]);
     }
 
     /// <summary>Deals rows (or whole groups) into <paramref name="k"/> folds of near-equal size.</summary>
-    public static IReadOnlyList<Fold> KFold(Dataset data, int k, string? stratifyBy = null, string? groupBy = null, int seed = 42)
+    public static IReadOnlyList<Fold> KFold(Dataset data, int k, string? stratifyBy = null, string? groupBy = null, int seed = Seeds.Default)
     {
         if (k < 2) throw new ArgumentException($"k-fold needs k >= 2, got {k}");
         var assignment = Assign(data, Enumerable.Repeat(1.0 / k, k).ToArray(), stratifyBy, groupBy, seed);
         return Enumerable.Range(0, k).Select(f => new Fold(f,
-            data.WithRows(data.Rows.Where((_, i) => assignment[i] != f)),
-            data.WithRows(data.Rows.Where((_, i) => assignment[i] == f)))).ToList();
+            data.Derive(data.Rows.Where((_, i) => assignment[i] != f)),
+            data.Derive(data.Rows.Where((_, i) => assignment[i] == f)))).ToList();
     }
 
     /// <summary>The split (bucket) index of every row.</summary>

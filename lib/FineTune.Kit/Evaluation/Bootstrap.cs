@@ -7,7 +7,7 @@ namespace FineTune.Kit.Evaluation;
 /// <param name="Resamples">Number of bootstrap resamples (1,000 is usual; 10,000 for tighter tails).</param>
 /// <param name="Level">Confidence level in (0, 1).</param>
 /// <param name="Seed">Seed of the resampling generator.</param>
-public sealed record Bootstrap(int Resamples = 1000, double Level = 0.95, int Seed = 0)
+public sealed record Bootstrap(int Resamples = 1000, double Level = 0.95, int Seed = Seeds.Default)
 {
     /// <summary>Interval for the mean of per-example values (accuracy when the values are 0/1 correctness).</summary>
     public ConfidenceInterval Mean(IReadOnlyList<double> values)

@@ -1,7 +1,11 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using FineTune.Kit.Data;
+using FineTune.Kit.Plots;
 using FineTune.Kit.Prompting;
+using Plotly.NET;
 
 namespace FineTune.Kit.Evaluation;
 
@@ -9,7 +13,7 @@ namespace FineTune.Kit.Evaluation;
 /// Everything about one classifier on one test set: accuracy and macro-F1 with bootstrap intervals, per-class metrics,
 /// the confusion matrix, calibration (when probabilities are available), latency and prompt-token summaries.
 /// </summary>
-public sealed class ClassificationReport
+public sealed class ClassificationReport : IReport
 {
     private ClassificationReport(IReadOnlyList<LabeledExample> examples, IReadOnlyList<ClassifierOutput> outputs,
         IReadOnlyList<string> labels, Bootstrap bootstrap, int calibrationBins)
@@ -95,6 +99,72 @@ public sealed class ClassificationReport
     public IReadOnlyList<SliceMetrics> SliceBy(Func<LabeledExample, string> group) =>
         SliceMetrics.Compute(Examples.Select(group).ToArray(), Examples.Select(e => e.Label).ToArray(),
             Outputs.Select(o => o.Label).ToArray());
+
+    /// <summary>The confusion matrix heatmap and, when every output has a probability, the reliability diagram.</summary>
+    public IReadOnlyList<GenericChart> Charts() => Calibration is { } cal
+        ? [EvaluationCharts.ConfusionHeatmap(Confusion), EvaluationCharts.ReliabilityDiagram("classifier", cal)]
+        : [EvaluationCharts.ConfusionHeatmap(Confusion)];
+
+    /// <summary>
+    /// <c>{"examples", "accuracy": {estimate, lower, upper, level}, "macro_f1": {...}, "per_class": [...], "labels",
+    /// "confusion": [[...]], "calibration": {"ece", "mce", "bins": [...]} | null, "latency_ms": {...}, "prompt_tokens": {...}}</c>;
+    /// numbers that are not finite are null.
+    /// </summary>
+    public string ToJson()
+    {
+        static JsonNode? N(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+        static JsonObject Interval(ConfidenceInterval c) => new()
+            { ["estimate"] = N(c.Estimate), ["lower"] = N(c.Lower), ["upper"] = N(c.Upper), ["level"] = N(c.Level) };
+        static JsonObject Stats(Summary s) => new()
+        {
+            ["count"] = s.Count, ["mean"] = N(s.Mean), ["median"] = N(s.Median), ["p90"] = N(s.P90), ["p95"] = N(s.P95),
+            ["p99"] = N(s.P99), ["min"] = N(s.Min), ["max"] = N(s.Max),
+        };
+        var o = new JsonObject
+        {
+            ["examples"] = Examples.Count,
+            ["accuracy"] = Interval(Accuracy),
+            ["macro_f1"] = Interval(MacroF1),
+            ["labels"] = new JsonArray(Labels.Select(l => (JsonNode?)l).ToArray()),
+            ["per_class"] = new JsonArray(PerClass.Select(m => (JsonNode?)new JsonObject
+            {
+                ["label"] = m.Label, ["precision"] = N(m.Precision), ["recall"] = N(m.Recall), ["f1"] = N(m.F1),
+                ["support"] = m.Support, ["predicted"] = m.Predicted,
+            }).ToArray()),
+            ["confusion"] = new JsonArray(Confusion.ToRows().Select(r => (JsonNode?)new JsonArray(r.Select(c => (JsonNode?)c).ToArray())).ToArray()),
+            ["calibration"] = Calibration is { } cal ? new JsonObject
+            {
+                ["ece"] = N(cal.ExpectedCalibrationError), ["mce"] = N(cal.MaxCalibrationError),
+                ["bins"] = new JsonArray(cal.Bins.Select(b => (JsonNode?)new JsonObject
+                {
+                    ["lower"] = b.Lower, ["upper"] = b.Upper, ["count"] = b.Count,
+                    ["mean_confidence"] = N(b.MeanConfidence), ["accuracy"] = N(b.Accuracy),
+                }).ToArray()),
+            } : null,
+            ["latency_ms"] = Stats(LatencyMs),
+            ["prompt_tokens"] = Stats(PromptTokens),
+        };
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>A page with the headline metrics, the per-class table and the charts.</summary>
+    public string ToHtml()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var page = new HtmlPage("Classification report")
+            .Paragraph(string.Create(inv, $"Accuracy {Accuracy}, macro-F1 {MacroF1} on {Examples.Count} examples ({Accuracy.Level:P0} percentile bootstrap intervals)."))
+            .Paragraph($"Latency: {LatencyMs}. Prompt tokens: {PromptTokens}.")
+            .Table(["label", "precision", "recall", "F1", "support"], PerClass.Select(m => (IReadOnlyList<string>)
+            [
+                m.Label, m.Precision.ToString("0.000", inv), m.Recall.ToString("0.000", inv), m.F1.ToString("0.000", inv), m.Support.ToString(inv),
+            ]));
+        if (Calibration is { } cal) page.Paragraph(string.Create(inv, $"Expected calibration error {cal.ExpectedCalibrationError:0.000} ({cal.Bins.Count} bins)."));
+        foreach (var chart in Charts()) page.Chart(chart);
+        return page.ToHtml();
+    }
+
+    /// <summary>Writes report.html and report.json into <paramref name="directory"/> (see <see cref="ReportFolder"/>).</summary>
+    public void Save(string directory) => ReportFolder.Write(this, directory);
 
     /// <summary>A plain-text summary: headline metrics, per-class table and confusion matrix.</summary>
     public override string ToString()

@@ -49,7 +49,7 @@ public static class EvaluationCharts
     }
 
     /// <summary>Training and validation loss against step, with a star where validation loss was best.</summary>
-    public static GenericChart LossCurves(IReadOnlyList<TrainingRecord> history, OverfittingReport? diagnosis = null)
+    public static GenericChart LossCurves(IReadOnlyList<TrainingRecord> history, OverfittingDiagnosis? diagnosis = null)
     {
         var traces = new List<Trace>
         {

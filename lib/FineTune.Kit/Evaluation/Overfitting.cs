@@ -16,7 +16,7 @@ public sealed record TrainingRecord(int Step, double TrainLoss, double? ValLoss)
 /// <param name="ValidationRise">Final validation loss − best validation loss (≥ 0).</param>
 /// <param name="IsOverfitting">True when validation loss rose above its best while training loss kept falling, or the gap is large.</param>
 /// <param name="Summary">One or two sentences a user can act on.</param>
-public sealed record OverfittingReport(int BestValidationStep, double BestValidationLoss, int FinalStep, double FinalTrainLoss,
+public sealed record OverfittingDiagnosis(int BestValidationStep, double BestValidationLoss, int FinalStep, double FinalTrainLoss,
     double FinalValidationLoss, double Gap, double RelativeGap, double ValidationRise, bool IsOverfitting, string Summary);
 
 /// <summary>Reads a training history (step, train loss, validation loss) and flags over-fitting.</summary>
@@ -27,7 +27,7 @@ public static class Overfitting
     /// <paramref name="riseTolerance"/> (relative) while training loss is lower than at the best step, or when the final
     /// validation loss exceeds training loss by more than <paramref name="gapTolerance"/> (relative to training loss).
     /// </summary>
-    public static OverfittingReport Diagnose(IReadOnlyList<TrainingRecord> history, double riseTolerance = 0.02, double gapTolerance = 0.5)
+    public static OverfittingDiagnosis Diagnose(IReadOnlyList<TrainingRecord> history, double riseTolerance = 0.02, double gapTolerance = 0.5)
     {
         var withVal = history.Where(r => r.ValLoss is not null).OrderBy(r => r.Step).ToArray();
         if (withVal.Length == 0) throw new ArgumentException("the training history has no validation loss: cannot diagnose over-fitting");
@@ -57,6 +57,6 @@ public static class Overfitting
             summary = string.Create(inv, $"No over-fitting: validation loss was still improving at the last step ({last.Step}, {lastVal:0.####}); more training may help.");
         else
             summary = string.Create(inv, $"No clear over-fitting: validation loss plateaued after step {best.Step} ({bestVal:0.####}); the final value {lastVal:0.####} is within tolerance.");
-        return new OverfittingReport(best.Step, bestVal, last.Step, last.TrainLoss, lastVal, gap, relGap, rise, rising || wide, summary);
+        return new OverfittingDiagnosis(best.Step, bestVal, last.Step, last.TrainLoss, lastVal, gap, relGap, rise, rising || wide, summary);
     }
 }

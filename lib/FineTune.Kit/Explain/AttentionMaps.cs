@@ -1,7 +1,7 @@
 namespace FineTune.Kit.Explain;
 
 /// <summary>Where attention rows stray furthest from summing to one.</summary>
-public sealed record RowSumReport(double MaxDeviation, int Layer, int Head, int Row, double Sum, double Tolerance)
+public sealed record RowSumCheck(double MaxDeviation, int Layer, int Head, int Row, double Sum, double Tolerance)
 {
     /// <summary>True when every row sums to one within the tolerance.</summary>
     public bool Ok => MaxDeviation <= Tolerance;
@@ -27,29 +27,29 @@ public static class AttentionMaps
     /// <summary>Checks the array is [L][H][T][T] with the same H and T everywhere; returns (L, H, T).</summary>
     public static (int Layers, int Heads, int Tokens) Shape(float[][][][] attention)
     {
-        if (attention.Length == 0) throw new KitException("The attention array has no layers.");
+        if (attention.Length == 0) throw new ArgumentException("The attention array has no layers.");
         int h = attention[0].Length, t = h > 0 ? attention[0][0].Length : 0;
-        if (h == 0 || t == 0) throw new KitException("The attention array has no heads or no tokens.");
+        if (h == 0 || t == 0) throw new ArgumentException("The attention array has no heads or no tokens.");
         for (int l = 0; l < attention.Length; l++)
         {
-            if (attention[l].Length != h) throw new KitException($"Layer {l} has {attention[l].Length} heads, expected {h}.");
+            if (attention[l].Length != h) throw new ArgumentException($"Layer {l} has {attention[l].Length} heads, expected {h}.");
             for (int k = 0; k < h; k++)
             {
                 if (attention[l][k].Length != t)
-                    throw new KitException($"Layer {l} head {k} has {attention[l][k].Length} rows, expected {t}.");
+                    throw new ArgumentException($"Layer {l} head {k} has {attention[l][k].Length} rows, expected {t}.");
                 for (int i = 0; i < t; i++)
                     if (attention[l][k][i].Length != t)
-                        throw new KitException($"Layer {l} head {k} row {i} has {attention[l][k][i].Length} columns, expected {t}.");
+                        throw new ArgumentException($"Layer {l} head {k} row {i} has {attention[l][k][i].Length} columns, expected {t}.");
             }
         }
         return (attention.Length, h, t);
     }
 
     /// <summary>Finds the row whose sum is furthest from one (and any negative or non-finite weight).</summary>
-    public static RowSumReport CheckRowSums(float[][][][] attention, double tolerance = 1e-3)
+    public static RowSumCheck CheckRowSums(float[][][][] attention, double tolerance = 1e-3)
     {
         var (layers, heads, tokens) = Shape(attention);
-        var worst = new RowSumReport(0, 0, 0, 0, 1, tolerance);
+        var worst = new RowSumCheck(0, 0, 0, 0, 1, tolerance);
         for (int l = 0; l < layers; l++)
             for (int h = 0; h < heads; h++)
                 for (int i = 0; i < tokens; i++)
@@ -62,7 +62,7 @@ public static class AttentionMaps
                         sum += a;
                     }
                     double dev = bad ? double.PositiveInfinity : Math.Abs(sum - 1);
-                    if (dev > worst.MaxDeviation) worst = new RowSumReport(dev, l, h, i, sum, tolerance);
+                    if (dev > worst.MaxDeviation) worst = new RowSumCheck(dev, l, h, i, sum, tolerance);
                 }
         return worst;
     }
@@ -72,7 +72,7 @@ public static class AttentionMaps
     {
         var r = CheckRowSums(attention, tolerance);
         if (!r.Ok)
-            throw new KitException(
+            throw new ArgumentException(
                 $"Attention row {r.Row} of layer {r.Layer} head {r.Head} sums to {r.Sum:G6} (tolerance {tolerance}); " +
                 "expected post-softmax weights, each row summing to 1 with no negative entries.");
     }
@@ -81,7 +81,7 @@ public static class AttentionMaps
     public static double[][] HeadAverage(float[][][][] attention, int layer)
     {
         var (layers, heads, tokens) = Shape(attention);
-        if (layer < 0 || layer >= layers) throw new KitException($"Layer {layer} is out of range 0..{layers - 1}.");
+        if (layer < 0 || layer >= layers) throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range 0..{layers - 1}.");
         var avg = NewMatrix(tokens);
         for (int h = 0; h < heads; h++)
             for (int i = 0; i < tokens; i++)

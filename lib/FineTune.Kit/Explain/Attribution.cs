@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using FineTune.Kit.Plots;
 using Plotly.NET;
 
 namespace FineTune.Kit.Explain;
@@ -8,13 +9,13 @@ namespace FineTune.Kit.Explain;
 /// An explanation of one value f(x): one number per feature, the value with no features (the baseline) and with all
 /// of them, how it was computed and what it cost.
 /// </summary>
-public sealed class Attribution
+public sealed class Attribution : IReport
 {
     /// <summary>Creates a result; <paramref name="values"/> has one entry per feature.</summary>
     public Attribution(string method, IReadOnlyList<string> features, double[] values, double baseValue, double fullValue)
     {
         if (features.Count != values.Length)
-            throw new KitException($"{features.Count} features but {values.Length} attribution values.");
+            throw new ArgumentException($"{features.Count} features but {values.Length} attribution values.");
         Method = method;
         Features = features;
         Values = values;
@@ -68,9 +69,15 @@ public sealed class Attribution
 
     /// <summary>
     /// <c>{"tokens": [...], "attributions": [...], "base_value": .., "full_value": .., "method": "..", ...}</c>; the extra
-    /// keys are target, evaluations, samples and the diagnostics. Non-finite numbers are written as null.
+    /// keys are target, evaluations, samples and the diagnostics. Non-finite numbers are written as null. Indented;
+    /// <see cref="ToJsonLine"/> writes the same document on one line.
     /// </summary>
-    public string ToJson(bool indented = false)
+    public string ToJson() => ToJson(indented: true);
+
+    /// <summary>The document of <see cref="ToJson"/> on one line (for JSON Lines files of many attributions).</summary>
+    public string ToJsonLine() => ToJson(indented: false);
+
+    private string ToJson(bool indented)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
@@ -98,9 +105,6 @@ public sealed class Attribution
         }
         return Encoding.UTF8.GetString(stream.ToArray());
     }
-
-    /// <summary>Writes <see cref="ToJson"/> to a file atomically.</summary>
-    public void SaveJson(string path) => Io.AtomicFile.WriteAllText(path, ToJson(indented: true));
 
     /// <summary>
     /// Reads the JSON written by <see cref="ToJson"/> (or by another tool using the same keys): tokens, attributions,
@@ -164,12 +168,18 @@ public sealed class Attribution
     /// <summary>Bar chart of the attributions in feature order, red for positive, blue for negative.</summary>
     public GenericChart Chart() => AttributionCharts.Bars(this);
 
-    /// <summary>The token heatmap with its baseline → f(x) bar, as an HTML fragment.</summary>
-    public string ToHtml() => TokenHeatmap.Html(this);
+    /// <summary>The bar chart of the attributions (the page's only chart).</summary>
+    public IReadOnlyList<GenericChart> Charts() => [Chart()];
 
-    /// <summary>Writes a standalone page with the heatmap and the bar chart.</summary>
-    public void SaveHtml(string path, string? title = null) =>
-        new Plots.HtmlPage(title ?? $"{Method} attributions").Raw(ToHtml()).Chart(Chart()).Save(path);
+    /// <summary>
+    /// A standalone page: the token heatmap with its baseline → f(x) bar (<see cref="TokenHeatmap.Html"/> gives that
+    /// part alone, as a fragment), then the bar chart.
+    /// </summary>
+    public string ToHtml() => new HtmlPage(Target.Length > 0 ? $"{Method} attributions of {Target}" : $"{Method} attributions")
+        .Raw(TokenHeatmap.Html(this)).Chart(Chart()).ToHtml();
+
+    /// <summary>Writes report.html and report.json into <paramref name="directory"/> (see <see cref="ReportFolder"/>).</summary>
+    public void Save(string directory) => ReportFolder.Write(this, directory);
 
     private static void WriteNumber(Utf8JsonWriter w, double v)
     {

@@ -31,7 +31,7 @@ public static class AttributionCharts
         string title = "attention")
     {
         if (matrix.Count != tokens.Count || matrix.Any(r => r.Count != tokens.Count))
-            throw new KitException($"The matrix must be {tokens.Count} × {tokens.Count} to match the tokens.");
+            throw new ArgumentException($"The matrix must be {tokens.Count} × {tokens.Count} to match the tokens.");
         var labels = UniqueLabels(tokens);
         var heat = Trace("heatmap",
             ("z", matrix.Select(r => r.ToArray()).ToArray()),
@@ -50,7 +50,7 @@ public static class AttributionCharts
     {
         var (layers, heads, _) = AttentionMaps.Shape(attention);
         if (layer < 0 || layer >= layers || head < 0 || head >= heads)
-            throw new KitException($"Layer {layer} head {head} is outside {layers} layers × {heads} heads.");
+            throw new ArgumentException($"Layer {layer} head {head} is outside {layers} layers × {heads} heads.");
         return AttentionHeatmap(ToDouble(attention[layer][head]), tokens, $"layer {layer} head {head}");
     }
 
@@ -65,10 +65,10 @@ public static class AttributionCharts
     public static GenericChart HeadGrid(float[][][][] attention, IReadOnlyList<string> tokens, IReadOnlyList<int>? layers = null)
     {
         var (nLayers, nHeads, nTokens) = AttentionMaps.Shape(attention);
-        if (tokens.Count != nTokens) throw new KitException($"{tokens.Count} token labels for {nTokens} attention positions.");
+        if (tokens.Count != nTokens) throw new ArgumentException($"{tokens.Count} token labels for {nTokens} attention positions.");
         var chosen = layers ?? Enumerable.Range(0, nLayers).ToArray();
         foreach (var l in chosen)
-            if (l < 0 || l >= nLayers) throw new KitException($"Layer {l} is out of range 0..{nLayers - 1}.");
+            if (l < 0 || l >= nLayers) throw new ArgumentException($"Layer {l} is out of range 0..{nLayers - 1}.");
         var labels = UniqueLabels(tokens);
         var traces = new List<Trace>();
         var layout = new List<(string, object?)>

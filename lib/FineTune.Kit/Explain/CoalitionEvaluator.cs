@@ -21,7 +21,7 @@ internal sealed class CoalitionEvaluator
         _progress = progress;
         _cancellation = cancellation;
         ArgumentNullException.ThrowIfNull(value);
-        if (batchSize < 1) throw new KitException($"Batch size must be at least 1, got {batchSize}.");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"Batch size must be at least 1, got {batchSize}.");
         _value = value;
         _featureCount = featureCount;
         _batchSize = batchSize;
@@ -41,7 +41,7 @@ internal sealed class CoalitionEvaluator
         foreach (var c in coalitions)
         {
             if (c.Length != _featureCount)
-                throw new KitException($"A coalition has {c.Length} entries but there are {_featureCount} features.");
+                throw new ArgumentException($"A coalition has {c.Length} entries but there are {_featureCount} features.");
             if (!_cache.ContainsKey(c) && queued.Add(c)) pending.Add((bool[])c.Clone());
         }
         for (int start = 0; start < pending.Count; start += _batchSize)

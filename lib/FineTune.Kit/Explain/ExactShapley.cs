@@ -17,7 +17,7 @@ public sealed class ExactShapley : PerturbationExplainer<ExactShapley>
     public ExactShapley AllowingUpTo(int maxFeatures)
     {
         if (maxFeatures < 1 || maxFeatures > FeatureCeiling)
-            throw new KitException($"Exact Shapley allows 1..{FeatureCeiling} features, got {maxFeatures}.");
+            throw new ArgumentOutOfRangeException(nameof(maxFeatures), $"Exact Shapley allows 1..{FeatureCeiling} features, got {maxFeatures}.");
         MaxFeatures = maxFeatures;
         return this;
     }
@@ -27,7 +27,7 @@ public sealed class ExactShapley : PerturbationExplainer<ExactShapley>
     {
         int m = features.Count;
         if (m > MaxFeatures)
-            throw new KitException(
+            throw new ArgumentException(
                 $"Exact Shapley needs 2^{m} evaluations for {m} features, above the limit of {MaxFeatures}. " +
                 "Group tokens into words or spans, raise the limit with AllowingUpTo, or use KernelShap or OwenValues.");
         int count = 1 << m;

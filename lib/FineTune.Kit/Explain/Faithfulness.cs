@@ -61,7 +61,7 @@ public static class Faithfulness
     public static double RankCorrelation(Attribution a, Attribution b)
     {
         if (a.Values.Length != b.Values.Length)
-            throw new KitException($"Cannot compare attributions of {a.Values.Length} and {b.Values.Length} features.");
+            throw new ArgumentException($"Cannot compare attributions of {a.Values.Length} and {b.Values.Length} features.");
         var ra = Ranks(a.Values);
         var rb = Ranks(b.Values);
         double ma = ra.Average(), mb = rb.Average(), cov = 0, va = 0, vb = 0;

@@ -28,7 +28,7 @@ public sealed class FeatureTree
     /// <summary>A single feature.</summary>
     public static FeatureTree Leaf(int feature)
     {
-        if (feature < 0) throw new KitException($"A feature index cannot be negative, got {feature}.");
+        if (feature < 0) throw new ArgumentOutOfRangeException(nameof(feature), $"A feature index cannot be negative, got {feature}.");
         return new FeatureTree(feature, [], null);
     }
 
@@ -38,7 +38,7 @@ public sealed class FeatureTree
     /// <summary>A named group of subtrees.</summary>
     public static FeatureTree Group(string? label, IReadOnlyList<FeatureTree> children)
     {
-        if (children.Count == 0) throw new KitException($"Group '{label}' has no members.");
+        if (children.Count == 0) throw new ArgumentException($"Group '{label}' has no members.");
         return new FeatureTree(-1, children.ToArray(), label);
     }
 
@@ -57,8 +57,8 @@ public sealed class FeatureTree
     /// </summary>
     public static FeatureTree Contiguous(int featureCount, int fanout = 2)
     {
-        if (fanout < 2) throw new KitException($"Fanout must be at least 2, got {fanout}.");
-        if (featureCount < 1) throw new KitException("A feature tree needs at least one feature.");
+        if (fanout < 2) throw new ArgumentOutOfRangeException(nameof(fanout), $"Fanout must be at least 2, got {fanout}.");
+        if (featureCount < 1) throw new ArgumentException("A feature tree needs at least one feature.");
         FeatureTree Build(int start, int count)
         {
             if (count == 1) return Leaf(start);
@@ -105,11 +105,11 @@ public sealed class FeatureTree
         foreach (var f in Features())
         {
             if (f >= featureCount)
-                throw new KitException($"The feature tree names feature {f}, but there are only {featureCount} features.");
-            if (seen[f]) throw new KitException($"Feature {f} appears twice in the feature tree.");
+                throw new ArgumentException($"The feature tree names feature {f}, but there are only {featureCount} features.");
+            if (seen[f]) throw new ArgumentException($"Feature {f} appears twice in the feature tree.");
             seen[f] = true;
         }
         int missing = Array.IndexOf(seen, false);
-        if (missing >= 0) throw new KitException($"Feature {missing} is missing from the feature tree.");
+        if (missing >= 0) throw new ArgumentException($"Feature {missing} is missing from the feature tree.");
     }
 }

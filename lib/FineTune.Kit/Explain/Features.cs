@@ -33,9 +33,9 @@ public sealed class FeatureSet : IReadOnlyList<Feature>
             foreach (var t in _features[f].Tokens)
             {
                 if (t < 0 || t >= tokenCount)
-                    throw new KitException($"Feature {f} ('{_features[f].Text}') names token {t}, but there are {tokenCount} tokens.");
+                    throw new ArgumentException($"Feature {f} ('{_features[f].Text}') names token {t}, but there are {tokenCount} tokens.");
                 if (_featureOfToken[t] >= 0)
-                    throw new KitException($"Token {t} belongs to both feature {_featureOfToken[t]} and feature {f}.");
+                    throw new ArgumentException($"Token {t} belongs to both feature {_featureOfToken[t]} and feature {f}.");
                 _featureOfToken[t] = f;
             }
     }
@@ -96,9 +96,9 @@ public sealed class FeatureSet : IReadOnlyList<Feature>
         {
             var (s, e) = sorted[i];
             if (s < 0 || e > text.Length || s >= e)
-                throw new KitException($"Span [{s}, {e}) is empty or outside the text of length {text.Length}.");
+                throw new ArgumentException($"Span [{s}, {e}) is empty or outside the text of length {text.Length}.");
             if (i > 0 && sorted[i - 1].End > s)
-                throw new KitException($"Spans [{sorted[i - 1].Start}, {sorted[i - 1].End}) and [{s}, {e}) overlap.");
+                throw new ArgumentException($"Spans [{sorted[i - 1].Start}, {sorted[i - 1].End}) and [{s}, {e}) overlap.");
         }
         return FromCharacterSpans(text, tokens, sorted.ToList(), mergeStraddled: false);
     }
@@ -107,7 +107,7 @@ public sealed class FeatureSet : IReadOnlyList<Feature>
     public bool[] TokenMask(bool[] coalition)
     {
         if (coalition.Length != Count)
-            throw new KitException($"A coalition has {coalition.Length} entries but there are {Count} features.");
+            throw new ArgumentException($"A coalition has {coalition.Length} entries but there are {Count} features.");
         var mask = new bool[TokenCount];
         for (int t = 0; t < TokenCount; t++) mask[t] = _featureOfToken[t] < 0 || coalition[_featureOfToken[t]];
         return mask;
@@ -130,7 +130,7 @@ public sealed class FeatureSet : IReadOnlyList<Feature>
         {
             var t = tokens[i];
             if (t.Start < 0 || t.End < t.Start || t.End > text.Length)
-                throw new KitException(
+                throw new ArgumentException(
                     $"Token {i} ('{t.Text}') has offsets [{t.Start}, {t.End}) outside the text of length {text.Length}.");
         }
     }
@@ -153,7 +153,7 @@ public sealed class FeatureSet : IReadOnlyList<Feature>
             if (spansOfToken[i].Count > 1)
             {
                 if (!mergeStraddled)
-                    throw new KitException(
+                    throw new ArgumentException(
                         $"Token {i} ('{tokens[i].Text}', [{s}, {e})) overlaps more than one span; spans must follow token boundaries.");
                 foreach (var k in spansOfToken[i].Skip(1)) parent[Find(k)] = Find(spansOfToken[i][0]);
             }
@@ -169,7 +169,7 @@ public sealed class FeatureSet : IReadOnlyList<Feature>
         if (!mergeStraddled)
             for (int k = 0; k < spans.Count; k++)
                 if (!tokensOfRoot.ContainsKey(k))
-                    throw new KitException($"Span [{spans[k].Start}, {spans[k].End}) covers no token.");
+                    throw new ArgumentException($"Span [{spans[k].Start}, {spans[k].End}) covers no token.");
         var features = new List<Feature>();
         foreach (var (root, toks) in tokensOfRoot)
         {

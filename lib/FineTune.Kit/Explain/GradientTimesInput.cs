@@ -21,10 +21,10 @@ public sealed class GradientTimesInput
     public Attribution Explain(double[] input, double[] baseline, GradientValue f, InputLayout? layout = null)
     {
         if (input.Length != baseline.Length)
-            throw new KitException($"Input has {input.Length} dimensions but the baseline has {baseline.Length}.");
+            throw new ArgumentException($"Input has {input.Length} dimensions but the baseline has {baseline.Length}.");
         layout ??= InputLayout.PerDimension(input.Length);
         if (layout.Dimensions != input.Length)
-            throw new KitException($"The layout covers {layout.Dimensions} dimensions but the input has {input.Length}.");
+            throw new ArgumentException($"The layout covers {layout.Dimensions} dimensions but the input has {input.Length}.");
         baseline = layout.BaselineFor(input, baseline);
         var r = InputLayout.Call(f, [input, baseline], input.Length);
         var perDimension = new double[input.Length];

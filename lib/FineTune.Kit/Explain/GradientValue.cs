@@ -45,7 +45,7 @@ public sealed class InputLayout
     /// <summary>A [T × width] embedding matrix; features are the given ones (tokens, words or spans).</summary>
     public static InputLayout Embeddings(FeatureSet features, int width)
     {
-        if (width < 1) throw new KitException($"Embedding width must be positive, got {width}.");
+        if (width < 1) throw new ArgumentOutOfRangeException(nameof(width), $"Embedding width must be positive, got {width}.");
         var map = new int[features.TokenCount * width];
         for (int t = 0; t < features.TokenCount; t++)
             for (int k = 0; k < width; k++) map[t * width + k] = features.FeatureOfToken(t);
@@ -69,7 +69,7 @@ public sealed class InputLayout
     public double[] Aggregate(double[] perDimension)
     {
         if (perDimension.Length != Dimensions)
-            throw new KitException($"{perDimension.Length} attributions for an input of {Dimensions} dimensions.");
+            throw new ArgumentException($"{perDimension.Length} attributions for an input of {Dimensions} dimensions.");
         var values = new double[Names.Count];
         for (int d = 0; d < perDimension.Length; d++)
             if (_featureOfDimension[d] >= 0) values[_featureOfDimension[d]] += perDimension[d];

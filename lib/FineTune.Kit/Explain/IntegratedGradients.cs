@@ -17,7 +17,7 @@ public enum IntegrationRule
 
 /// <summary>
 /// Integrated gradients (Sundararajan et al. 2017): attribution_i = (x_i − x'_i) · ∫₀¹ ∂f/∂x_i(x' + α(x − x')) dα, with the
-/// integral replaced by a quadrature over <see cref="Steps"/> points. Completeness says the attributions sum to
+/// integral replaced by a quadrature over <c>Steps</c> points. Completeness says the attributions sum to
 /// f(x) − f(x'); the difference left by the quadrature is reported as <c>completeness_gap</c> (absolute) and
 /// <c>relative_completeness_gap</c> (divided by |f(x) − f(x')|). A large gap means more steps are needed.
 /// Dimensions that belong to no feature of the layout stay at the input along the whole path (x' takes their input
@@ -26,7 +26,7 @@ public enum IntegrationRule
 public sealed class IntegratedGradients
 {
     /// <summary>Quadrature points (default 64).</summary>
-    public int Steps { get; private set; } = 64;
+    public int StepsValue { get; private set; } = 64;
 
     /// <summary>Quadrature rule (default Gauss–Legendre).</summary>
     public IntegrationRule Rule { get; private set; } = IntegrationRule.GaussLegendre;
@@ -38,10 +38,10 @@ public sealed class IntegratedGradients
     public string Target { get; private set; } = "";
 
     /// <summary>Sets the number of quadrature points.</summary>
-    public IntegratedGradients WithSteps(int steps)
+    public IntegratedGradients Steps(int steps)
     {
-        if (steps < 1) throw new KitException($"Integrated gradients needs at least one step, got {steps}.");
-        Steps = steps;
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), $"Integrated gradients needs at least one step, got {steps}.");
+        StepsValue = steps;
         return this;
     }
 
@@ -55,7 +55,7 @@ public sealed class IntegratedGradients
     /// <summary>Sends at most <paramref name="batchSize"/> interpolated inputs per call.</summary>
     public IntegratedGradients InBatchesOf(int batchSize)
     {
-        if (batchSize < 1) throw new KitException($"Batch size must be at least 1, got {batchSize}.");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"Batch size must be at least 1, got {batchSize}.");
         BatchSize = batchSize;
         return this;
     }
@@ -82,13 +82,13 @@ public sealed class IntegratedGradients
     public Attribution Explain(double[] input, double[] baseline, GradientValue f, InputLayout? layout = null)
     {
         if (input.Length != baseline.Length)
-            throw new KitException($"Input has {input.Length} dimensions but the baseline has {baseline.Length}.");
+            throw new ArgumentException($"Input has {input.Length} dimensions but the baseline has {baseline.Length}.");
         layout ??= InputLayout.PerDimension(input.Length);
         if (layout.Dimensions != input.Length)
-            throw new KitException($"The layout covers {layout.Dimensions} dimensions but the input has {input.Length}.");
+            throw new ArgumentException($"The layout covers {layout.Dimensions} dimensions but the input has {input.Length}.");
         baseline = layout.BaselineFor(input, baseline);
         int n = input.Length;
-        var nodes = Nodes(Rule, Steps);
+        var nodes = Nodes(Rule, StepsValue);
         // the two ends are evaluated too: they give f(x') and f(x) for the completeness check
         var alphas = nodes.Select(p => p.Alpha).Append(0.0).Append(1.0).ToArray();
         var results = new ValueAndGradient[alphas.Length];
@@ -111,7 +111,7 @@ public sealed class IntegratedGradients
         for (int d = 0; d < n; d++) perDimension[d] = (input[d] - baseline[d]) * avgGrad[d];
         double f0 = results[^2].Value, fx = results[^1].Value;
         return GradientResult.Build("integrated_gradients", perDimension, f0, fx, layout, Target, alphas.Length,
-            nodes.Length, new Dictionary<string, double> { ["steps"] = Steps, ["rule"] = (int)Rule });
+            nodes.Length, new Dictionary<string, double> { ["steps"] = StepsValue, ["rule"] = (int)Rule });
     }
 
     /// <summary>Gauss–Legendre nodes and weights mapped from [−1, 1] to [0, 1] (Newton's method on P_n).</summary>

@@ -18,13 +18,13 @@ namespace FineTune.Kit.Explain;
 public sealed class KernelShap : PerturbationExplainer<KernelShap>
 {
     /// <summary>Coalitions to evaluate besides ∅ and the full set; null means 2·M + 2048.</summary>
-    public int? Budget { get; private set; }
+    public int? BudgetValue { get; private set; }
 
     /// <summary>Sets how many coalitions (besides ∅ and the full set) may be evaluated.</summary>
-    public KernelShap WithBudget(int coalitions)
+    public KernelShap Budget(int coalitions)
     {
-        if (coalitions < 1) throw new KitException($"The KernelSHAP budget must be positive, got {coalitions}.");
-        Budget = coalitions;
+        if (coalitions < 1) throw new ArgumentOutOfRangeException(nameof(coalitions), $"The KernelSHAP budget must be positive, got {coalitions}.");
+        BudgetValue = coalitions;
         return this;
     }
 
@@ -43,7 +43,7 @@ public sealed class KernelShap : PerturbationExplainer<KernelShap>
         if (m <= 1)
             return Result(features, m == 1 ? [fx - f0] : [], f0, fx, evaluator, samples: 0, ridge: 0, enumeratedPairs: 0);
 
-        int budget = Budget ?? DefaultBudget(m);
+        int budget = BudgetValue ?? DefaultBudget(m);
         int enumeratedSizes = m / 2;
         var rows = m < 31 && budget >= (1L << m) - 2 ? EnumerateAll(m) : Sample(m, budget, out enumeratedSizes);
         var y = evaluator.Evaluate(rows.Select(r => r.Mask).ToArray());
@@ -57,7 +57,7 @@ public sealed class KernelShap : PerturbationExplainer<KernelShap>
         // how much of the answer is exact: size pairs (s, M−s) enumerated completely out of all M/2 pairs
         var diagnostics = new Dictionary<string, double>
         {
-            ["budget"] = Budget ?? DefaultBudget(features.Count),
+            ["budget"] = BudgetValue ?? DefaultBudget(features.Count),
             ["enumerated_size_pairs"] = enumeratedPairs,
             ["size_pairs"] = features.Count / 2,
         };
@@ -125,7 +125,7 @@ public sealed class KernelShap : PerturbationExplainer<KernelShap>
         if (fullPairs == pairCount || left <= 0) return rows;
 
         // sample the rest: pick a size pair by its kernel mass, a random coalition of that size, and its complement
-        var rng = new Random(Seed);
+        var rng = new Random(SeedValue);
         var cumulative = new List<(int Size, double Cum)>();
         double acc = 0;
         // a paired draw yields two rows, the middle size one: drawing in proportion to the one-size mass makes the

@@ -14,35 +14,35 @@ namespace FineTune.Kit.Explain;
 public sealed class Lime : PerturbationExplainer<Lime>
 {
     /// <summary>Perturbed rows including the input itself (default 1000).</summary>
-    public int Samples { get; private set; } = 1000;
+    public int SamplesValue { get; private set; } = 1000;
 
     /// <summary>Kernel width σ on the cosine distance (default 0.25).</summary>
-    public double KernelWidth { get; private set; } = 0.25;
+    public double KernelWidthValue { get; private set; } = 0.25;
 
     /// <summary>Ridge penalty on the coefficients (default 1, as in the reference implementation).</summary>
-    public double Ridge { get; private set; } = 1.0;
+    public double RidgeValue { get; private set; } = 1.0;
 
     /// <summary>Sets the number of perturbed rows.</summary>
-    public Lime WithSamples(int samples)
+    public Lime Samples(int samples)
     {
-        if (samples < 2) throw new KitException($"LIME needs at least 2 samples, got {samples}.");
-        Samples = samples;
+        if (samples < 2) throw new ArgumentOutOfRangeException(nameof(samples), $"LIME needs at least 2 samples, got {samples}.");
+        SamplesValue = samples;
         return this;
     }
 
     /// <summary>Sets the kernel width σ.</summary>
-    public Lime WithKernelWidth(double width)
+    public Lime KernelWidth(double width)
     {
-        if (!(width > 0)) throw new KitException($"The kernel width must be positive, got {width}.");
-        KernelWidth = width;
+        if (!(width > 0)) throw new ArgumentOutOfRangeException(nameof(width), $"The kernel width must be positive, got {width}.");
+        KernelWidthValue = width;
         return this;
     }
 
     /// <summary>Sets the ridge penalty (0 = ordinary weighted least squares).</summary>
-    public Lime WithRidge(double alpha)
+    public Lime Ridge(double alpha)
     {
-        if (!(alpha >= 0)) throw new KitException($"The ridge penalty cannot be negative, got {alpha}.");
-        Ridge = alpha;
+        if (!(alpha >= 0)) throw new ArgumentOutOfRangeException(nameof(alpha), $"The ridge penalty cannot be negative, got {alpha}.");
+        RidgeValue = alpha;
         return this;
     }
 
@@ -58,10 +58,10 @@ public sealed class Lime : PerturbationExplainer<Lime>
     {
         int m = features.Count;
         var evaluator = Evaluator(features, value);
-        var rng = new Random(Seed);
-        var rows = new List<bool[]>(Samples) { evaluator.Uniform(true) };
+        var rng = new Random(SeedValue);
+        var rows = new List<bool[]>(SamplesValue) { evaluator.Uniform(true) };
         var order = Enumerable.Range(0, m).ToArray();
-        for (int r = 1; r < Samples && m > 0; r++)
+        for (int r = 1; r < SamplesValue && m > 0; r++)
         {
             int remove = rng.Next(1, m + 1);
             for (int i = 0; i < remove; i++)
@@ -76,14 +76,14 @@ public sealed class Lime : PerturbationExplainer<Lime>
         var y = evaluator.Evaluate(rows);
         double fx = y[0];
         double f0 = evaluator.Evaluate(evaluator.Uniform(false));
-        var w = rows.Select(z => KernelWeight(z.Count(b => b), m, KernelWidth)).ToArray();
+        var w = rows.Select(z => KernelWeight(z.Count(b => b), m, KernelWidthValue)).ToArray();
 
-        var fit = WeightedRidge.Fit(rows, y, w, Ridge);
+        var fit = WeightedRidge.Fit(rows, y, w, RidgeValue);
         var diagnostics = new Dictionary<string, double>
         {
             ["fidelity_r2"] = fit.WeightedR2,
             ["intercept"] = fit.Intercept,
-            ["kernel_width"] = KernelWidth,
+            ["kernel_width"] = KernelWidthValue,
             ["local_prediction"] = fit.Intercept + fit.Coefficients.Sum(),
         };
         return new Attribution("lime", features.Names, fit.Coefficients, f0, fx)

@@ -23,9 +23,9 @@ public sealed class LogitLensResult
         {
             var l = layers[i];
             if (i > 0 && l.Layer <= layers[i - 1].Layer)
-                throw new KitException($"Logit-lens layers must increase; layer {l.Layer} follows {layers[i - 1].Layer}.");
+                throw new ArgumentException($"Logit-lens layers must increase; layer {l.Layer} follows {layers[i - 1].Layer}.");
             if (!(l.TopProbability is >= 0 and <= 1) || !(l.TargetProbability is >= 0 and <= 1))
-                throw new KitException($"Logit-lens probabilities at layer {l.Layer} must lie in [0, 1].");
+                throw new ArgumentException($"Logit-lens probabilities at layer {l.Layer} must lie in [0, 1].");
         }
         Target = target;
         Layers = layers;
@@ -85,11 +85,11 @@ public sealed class LogitLensResult
     /// </summary>
     public static GenericChart GridChart(IReadOnlyList<LogitLensResult> positions)
     {
-        if (positions.Count == 0) throw new KitException("The logit-lens grid needs at least one position.");
+        if (positions.Count == 0) throw new ArgumentException("The logit-lens grid needs at least one position.");
         var layers = positions[0].Layers.Select(l => l.Layer).ToArray();
         for (int p = 1; p < positions.Count; p++)
             if (!positions[p].Layers.Select(l => l.Layer).SequenceEqual(layers))
-                throw new KitException($"Logit-lens position {p} covers different layers than position 0.");
+                throw new ArgumentException($"Logit-lens position {p} covers different layers than position 0.");
         var columns = AttributionCharts.UniqueLabels(positions.Select((r, p) => r.Position ?? $"#{p}").ToArray());
         // z[layer][position]
         var z = layers.Select((_, li) => positions.Select(r => r.Layers[li].TopProbability).ToArray()).ToArray();

@@ -39,7 +39,7 @@ public sealed record ExplainOptions
     /// <summary>Integration points for integrated gradients.</summary>
     public int Steps { get; init; } = 64;
     /// <summary>Seed of sampling methods.</summary>
-    public int Seed { get; init; }
+    public int Seed { get; init; } = Seeds.Default;
     /// <summary>Model rows per forward pass.</summary>
     public int BatchSize { get; init; } = 32;
 }
@@ -64,7 +64,7 @@ public static class ModelExplainer
             var (x, baseline) = input.EmbeddingsAndBaseline(model);
             var layout = InputLayout.Embeddings(features, d);
             result = options.Method == ExplainMethod.IntegratedGradients
-                ? new IntegratedGradients().WithSteps(options.Steps).Explain(x, baseline, input.GradientValue(model), layout)
+                ? new IntegratedGradients().Steps(options.Steps).Explain(x, baseline, input.GradientValue(model), layout)
                 : new GradientTimesInput().Explain(x, baseline, input.GradientValue(model), layout);
         }
         else
@@ -73,10 +73,10 @@ public static class ModelExplainer
             result = options.Method switch
             {
                 ExplainMethod.Exact => new ExactShapley().InBatchesOf(options.BatchSize).ForTarget(target).Explain(features, value),
-                ExplainMethod.Shap => (options.Samples > 0 ? new KernelShap().WithBudget(options.Samples) : new KernelShap())
-                    .WithSeed(options.Seed).InBatchesOf(options.BatchSize).ForTarget(target).Explain(features, value),
-                ExplainMethod.Lime => (options.Samples > 0 ? new Lime().WithSamples(options.Samples) : new Lime())
-                    .WithSeed(options.Seed).InBatchesOf(options.BatchSize).ForTarget(target).Explain(features, value),
+                ExplainMethod.Shap => (options.Samples > 0 ? new KernelShap().Budget(options.Samples) : new KernelShap())
+                    .Seed(options.Seed).InBatchesOf(options.BatchSize).ForTarget(target).Explain(features, value),
+                ExplainMethod.Lime => (options.Samples > 0 ? new Lime().Samples(options.Samples) : new Lime())
+                    .Seed(options.Seed).InBatchesOf(options.BatchSize).ForTarget(target).Explain(features, value),
                 ExplainMethod.Occlusion => new Occlusion().InBatchesOf(options.BatchSize).ForTarget(target).Explain(features, value),
                 _ => throw new ArgumentOutOfRangeException(nameof(options)),
             };

@@ -1,25 +1,25 @@
 namespace FineTune.Kit.Explain;
 
 /// <summary>
-/// Occlusion: remove one feature (or a sliding window of <see cref="Window"/> consecutive features, moved by
-/// <see cref="Stride"/>) and record how much f drops: f(x) − f(x without the window). With windows, each feature gets
+/// Occlusion: remove one feature (or a sliding window of <c>Window</c> consecutive features, moved by
+/// <c>Stride</c>) and record how much f drops: f(x) − f(x without the window). With windows, each feature gets
 /// the mean drop of the windows that cover it. Cheap (about M evaluations) and deterministic; no efficiency guarantee,
 /// and it misses effects that need two features removed together.
 /// </summary>
 public sealed class Occlusion : PerturbationExplainer<Occlusion>
 {
     /// <summary>Features removed together (default 1).</summary>
-    public int Window { get; private set; } = 1;
+    public int WindowValue { get; private set; } = 1;
 
     /// <summary>How far the window moves each step (default 1).</summary>
-    public int Stride { get; private set; } = 1;
+    public int StrideValue { get; private set; } = 1;
 
     /// <summary>Removes windows of <paramref name="size"/> consecutive features, moved by <paramref name="stride"/>.</summary>
-    public Occlusion WithWindow(int size, int stride = 1)
+    public Occlusion Window(int size, int stride = 1)
     {
-        if (size < 1 || stride < 1) throw new KitException($"Window size and stride must be positive, got {size} and {stride}.");
-        Window = size;
-        Stride = stride;
+        if (size < 1 || stride < 1) throw new ArgumentException($"Window size and stride must be positive, got {size} and {stride}.");
+        WindowValue = size;
+        StrideValue = stride;
         return this;
     }
 
@@ -28,9 +28,9 @@ public sealed class Occlusion : PerturbationExplainer<Occlusion>
     {
         int m = features.Count;
         var evaluator = Evaluator(features, value);
-        int w = Math.Min(Window, Math.Max(m, 1));
+        int w = Math.Min(WindowValue, Math.Max(m, 1));
         var starts = new List<int>();
-        for (int s = 0; s + w <= m; s += Stride) starts.Add(s);
+        for (int s = 0; s + w <= m; s += StrideValue) starts.Add(s);
         // the last features must be covered even when the stride does not land on them
         if (m > 0 && (starts.Count == 0 || starts[^1] + w < m)) starts.Add(m - w);
         var masks = new List<bool[]> { evaluator.Uniform(false), evaluator.Uniform(true) };
@@ -56,7 +56,7 @@ public sealed class Occlusion : PerturbationExplainer<Occlusion>
             Target = Target,
             Evaluations = evaluator.Evaluations,
             Samples = starts.Count,
-            Diagnostics = new Dictionary<string, double> { ["window"] = w, ["stride"] = Stride },
+            Diagnostics = new Dictionary<string, double> { ["window"] = w, ["stride"] = StrideValue },
             Source = features,
         };
     }

@@ -25,7 +25,7 @@ public sealed class OwenValues : PerturbationExplainer<OwenValues>
     /// <summary>Changes the term limit.</summary>
     public OwenValues AllowingUpTo(long terms)
     {
-        if (terms < 1) throw new KitException($"The term limit must be positive, got {terms}.");
+        if (terms < 1) throw new ArgumentOutOfRangeException(nameof(terms), $"The term limit must be positive, got {terms}.");
         MaxTerms = terms;
         return this;
     }
@@ -49,13 +49,13 @@ public sealed class OwenValues : PerturbationExplainer<OwenValues>
             foreach (var (node, _) in path)
             {
                 int siblings = node.Children.Count - 1;
-                if (siblings > 40) throw new KitException($"A group has {siblings + 1} members; split it into smaller groups.");
+                if (siblings > 40) throw new ArgumentException($"A group has {siblings + 1} members; split it into smaller groups.");
                 t = SaturatingMultiply(t, 1L << siblings);
             }
             terms = Math.Min(long.MaxValue / 2, terms + t);
         }
         if (terms > MaxTerms)
-            throw new KitException(
+            throw new ArgumentException(
                 $"This feature tree needs {terms} marginal contributions, above the limit of {MaxTerms}. " +
                 "Use smaller groups (e.g. FeatureTree.Contiguous) or raise the limit with AllowingUpTo.");
 

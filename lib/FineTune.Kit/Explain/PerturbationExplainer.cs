@@ -17,7 +17,7 @@ public abstract class PerturbationExplainer<TSelf> : ICoalitionExplainer where T
     public int BatchSize { get; private set; } = 64;
 
     /// <summary>Seed of the method's own random generator; the same seed gives the same result.</summary>
-    public int Seed { get; private set; }
+    public int SeedValue { get; private set; } = Seeds.Default;
 
     /// <summary>What f measures, copied into the result.</summary>
     public string Target { get; private set; } = "";
@@ -26,20 +26,20 @@ public abstract class PerturbationExplainer<TSelf> : ICoalitionExplainer where T
     public IProgress<ExplainProgress>? Progress { get; private set; }
 
     /// <summary>Checked before every call of the value function.</summary>
-    public CancellationToken Cancellation { get; private set; }
+    public CancellationToken CancellationValue { get; private set; }
 
     /// <summary>Sends at most <paramref name="batchSize"/> coalitions per call.</summary>
     public TSelf InBatchesOf(int batchSize)
     {
-        if (batchSize < 1) throw new KitException($"Batch size must be at least 1, got {batchSize}.");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"Batch size must be at least 1, got {batchSize}.");
         BatchSize = batchSize;
         return (TSelf)this;
     }
 
     /// <summary>Seeds the sampling.</summary>
-    public TSelf WithSeed(int seed)
+    public TSelf Seed(int seed)
     {
-        Seed = seed;
+        SeedValue = seed;
         return (TSelf)this;
     }
 
@@ -58,9 +58,9 @@ public abstract class PerturbationExplainer<TSelf> : ICoalitionExplainer where T
     }
 
     /// <summary>Stops between batches when the token is cancelled (throws <see cref="OperationCanceledException"/>).</summary>
-    public TSelf WithCancellation(CancellationToken cancellation)
+    public TSelf Cancellation(CancellationToken cancellation)
     {
-        Cancellation = cancellation;
+        CancellationValue = cancellation;
         return (TSelf)this;
     }
 
@@ -68,5 +68,5 @@ public abstract class PerturbationExplainer<TSelf> : ICoalitionExplainer where T
     public abstract Attribution Explain(FeatureSet features, CoalitionValue value);
 
     private protected CoalitionEvaluator Evaluator(FeatureSet features, CoalitionValue value) =>
-        new(value, features.Count, BatchSize, Progress, Cancellation);
+        new(value, features.Count, BatchSize, Progress, CancellationValue);
 }

@@ -23,55 +23,56 @@ public sealed record SurrogateRule(IReadOnlyList<string> Conditions, string Labe
 public sealed class RuleSurrogate
 {
     /// <summary>Deepest allowed tree (1..3, default 3).</summary>
-    public int MaxDepth { get; private set; } = 3;
+    public int MaxDepthValue { get; private set; } = 3;
 
     /// <summary>Fewest training rows in a leaf (default 2).</summary>
-    public int MinLeaf { get; private set; } = 2;
+    public int MinLeafValue { get; private set; } = 2;
 
     /// <summary>A token becomes a candidate only if it occurs in at least this many training rows (default 2).</summary>
-    public int MinTokenRows { get; private set; } = 2;
+    public int MinTokenRowsValue { get; private set; } = 2;
 
     /// <summary>Share of rows held out to measure fidelity (default 0.25).</summary>
-    public double HoldOut { get; private set; } = 0.25;
+    public double HoldOutValue { get; private set; } = 0.25;
 
     /// <summary>Seed of the train / held-out split.</summary>
-    public int Seed { get; private set; }
+    public int SeedValue { get; private set; } = Seeds.Default;
 
     /// <summary>Limits the depth (at most 3 so the rules stay readable).</summary>
-    public RuleSurrogate WithMaxDepth(int depth)
+    public RuleSurrogate MaxDepth(int depth)
     {
-        if (depth < 1 || depth > 3) throw new KitException($"The surrogate tree depth must be 1..3, got {depth}.");
-        MaxDepth = depth;
+        if (depth < 1 || depth > 3) throw new ArgumentOutOfRangeException(nameof(depth), $"The surrogate tree depth must be 1..3, got {depth}.");
+        MaxDepthValue = depth;
         return this;
     }
 
     /// <summary>Sets the smallest leaf.</summary>
-    public RuleSurrogate WithMinLeaf(int rows)
+    public RuleSurrogate MinLeaf(int rows)
     {
-        if (rows < 1) throw new KitException($"A leaf needs at least one row, got {rows}.");
-        MinLeaf = rows;
+        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), $"A leaf needs at least one row, got {rows}.");
+        MinLeafValue = rows;
         return this;
     }
 
     /// <summary>Sets how often a token must occur to be used.</summary>
-    public RuleSurrogate WithMinTokenRows(int rows)
+    public RuleSurrogate MinTokenRows(int rows)
     {
-        MinTokenRows = Math.Max(1, rows);
+        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), $"A token must occur in at least one row, got {rows}.");
+        MinTokenRowsValue = rows;
         return this;
     }
 
     /// <summary>Sets the held-out share (0 measures fidelity on the training rows).</summary>
-    public RuleSurrogate WithHoldOut(double share)
+    public RuleSurrogate HoldOut(double share)
     {
-        if (!(share >= 0 && share < 1)) throw new KitException($"The held-out share must be in [0, 1), got {share}.");
-        HoldOut = share;
+        if (!(share >= 0 && share < 1)) throw new ArgumentOutOfRangeException(nameof(share), $"The held-out share must be in [0, 1), got {share}.");
+        HoldOutValue = share;
         return this;
     }
 
     /// <summary>Seeds the split.</summary>
-    public RuleSurrogate WithSeed(int seed)
+    public RuleSurrogate Seed(int seed)
     {
-        Seed = seed;
+        SeedValue = seed;
         return this;
     }
 
@@ -87,11 +88,11 @@ public sealed class RuleSurrogate
     public SurrogateTree Fit(IReadOnlyList<IReadOnlySet<string>> rows, IReadOnlyList<string> modelLabels)
     {
         if (rows.Count != modelLabels.Count)
-            throw new KitException($"{rows.Count} rows but {modelLabels.Count} model labels.");
-        if (rows.Count < 2) throw new KitException("A surrogate needs at least two rows.");
+            throw new ArgumentException($"{rows.Count} rows but {modelLabels.Count} model labels.");
+        if (rows.Count < 2) throw new ArgumentException("A surrogate needs at least two rows.");
         var order = Enumerable.Range(0, rows.Count).ToArray();
-        new Random(Seed).Shuffle(order);
-        int held = HoldOut > 0 ? Math.Max(1, (int)Math.Round(rows.Count * HoldOut)) : 0;
+        new Random(SeedValue).Shuffle(order);
+        int held = HoldOutValue > 0 ? Math.Max(1, (int)Math.Round(rows.Count * HoldOutValue)) : 0;
         held = Math.Min(held, rows.Count - 1);
         var test = order.Take(held).Order().ToArray();
         var train = order.Skip(held).Order().ToArray();
@@ -108,7 +109,7 @@ public sealed class RuleSurrogate
                 if (!postings.TryGetValue(t, out var list)) postings[t] = list = [];
                 list.Add(i);
             }
-        var candidates = postings.Where(p => p.Value.Count >= MinTokenRows).Select(p => (p.Key, p.Value.ToArray())).ToArray();
+        var candidates = postings.Where(p => p.Value.Count >= MinTokenRowsValue).Select(p => (p.Key, p.Value.ToArray())).ToArray();
         var grower = new Grower(this, y, labelNames, candidates, rows.Count);
         var root = grower.Grow(train, depth: 0);
         var tree = new SurrogateTree(root);
@@ -130,7 +131,7 @@ public sealed class RuleSurrogate
             int majority = 0;
             for (int k = 1; k < counts.Length; k++) if (counts[k] > counts[majority]) majority = k;
             var leaf = new SurrogateNode(null, null, null, labelNames[majority], idx.Length, counts[majority] / (double)idx.Length);
-            if (depth >= settings.MaxDepth || counts[majority] == idx.Length || idx.Length < 2 * settings.MinLeaf) return leaf;
+            if (depth >= settings.MaxDepthValue || counts[majority] == idx.Length || idx.Length < 2 * settings.MinLeafValue) return leaf;
 
             foreach (var i in idx) _inNode[i] = true;
             double parentGini = Gini(counts, idx.Length);
@@ -145,7 +146,7 @@ public sealed class RuleSurrogate
                 foreach (var i in candidates[c].Rows)
                     if (_inNode[i]) { nWith++; with[y[i]]++; }
                 int nWithout = idx.Length - nWith;
-                if (nWith < settings.MinLeaf || nWithout < settings.MinLeaf) continue;
+                if (nWith < settings.MinLeafValue || nWithout < settings.MinLeafValue) continue;
                 for (int k = 0; k < counts.Length; k++) without[k] = counts[k] - with[k];
                 double gain = parentGini - (nWith * Gini(with, nWith) + nWithout * Gini(without, nWithout)) / idx.Length;
                 if (gain > bestGain) { bestGain = gain; best = c; }

@@ -13,16 +13,16 @@ public static class TextMasking
     public static string Apply(FeatureSet features, bool[] coalition, string? replacement = null)
     {
         var text = features.Text
-            ?? throw new KitException("Text masking needs features built from a text (FromWords, FromTokens with offsets, FromSpans).");
+            ?? throw new ArgumentException("Text masking needs features built from a text (FromWords, FromTokens with offsets, FromSpans).");
         if (coalition.Length != features.Count)
-            throw new KitException($"A coalition has {coalition.Length} entries but there are {features.Count} features.");
+            throw new ArgumentException($"A coalition has {coalition.Length} entries but there are {features.Count} features.");
         var sb = new StringBuilder(text.Length);
         int at = 0;
         bool trimNextGap = false;
         for (int i = 0; i < features.Count; i++)
         {
             var f = features[i];
-            if (f.Start < 0) throw new KitException($"Feature {i} ('{f.Text}') has no position in the text.");
+            if (f.Start < 0) throw new ArgumentException($"Feature {i} ('{f.Text}') has no position in the text.");
             var gap = text[at..f.Start];
             if (trimNextGap) gap = gap.TrimStart();
             sb.Append(gap);

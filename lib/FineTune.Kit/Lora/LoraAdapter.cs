@@ -221,7 +221,7 @@ public static class LoraExtensions
 {
     /// <summary>Injects a fresh LoRA adapter: <c>model.AddLora(r: 8, alpha: 16, targets: ["q_proj", "v_proj"])</c>.</summary>
     public static LoraAdapter AddLora(this CausalLM model, int r = 8, double alpha = 16, IReadOnlyList<string>? targets = null,
-        double dropout = 0.05, bool rsLora = false, IReadOnlyList<string>? modulesToSave = null, long seed = 0) =>
+        double dropout = 0.05, bool rsLora = false, IReadOnlyList<string>? modulesToSave = null, int seed = Seeds.Default) =>
         LoraAdapter.Inject(model, new LoraConfig
         {
             R = r, Alpha = alpha, TargetModules = targets ?? ["q_proj", "v_proj"], Dropout = dropout, UseRsLora = rsLora,

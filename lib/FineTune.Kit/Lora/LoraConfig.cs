@@ -26,7 +26,7 @@ public sealed record LoraConfig
     /// <summary>Whether the adapter was saved for inference only.</summary>
     public bool InferenceMode { get; init; } = true;
     /// <summary>Seed of A's initialisation.</summary>
-    public long Seed { get; init; }
+    public int Seed { get; init; } = Seeds.Default;
 
     /// <summary>The factor applied to B·A·x.</summary>
     public double Scaling => UseRsLora ? Alpha / Math.Sqrt(R) : Alpha / R;

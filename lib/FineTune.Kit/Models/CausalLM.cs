@@ -76,7 +76,7 @@ public sealed partial class CausalLM : IDisposable
     }
 
     /// <summary>Creates a randomly initialised model (normal(0, initializer_range), norms one, biases zero), seeded.</summary>
-    public static CausalLM Create(ModelConfig config, long seed = 0, string device = "auto")
+    public static CausalLM Create(ModelConfig config, int seed = Seeds.Default, string device = "auto")
     {
         var module = TransformerLM.Create(config);
         var generator = new Generator((ulong)seed);

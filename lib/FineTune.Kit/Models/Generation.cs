@@ -38,7 +38,7 @@ public sealed record GenerationOptions
     }
 
     /// <summary>Seed of the sampler.</summary>
-    public long Seed { get; init; } = 0;
+    public int Seed { get; init; } = Seeds.Default;
     /// <summary>Reuse keys and values of past positions (on by default; off recomputes every step, for checks).</summary>
     public bool UseCache { get; init; } = true;
     /// <summary>

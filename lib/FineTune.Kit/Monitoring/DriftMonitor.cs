@@ -74,7 +74,7 @@ public static partial class DriftMonitor
 
     /// <summary>Runs every check on the window of the log against the reference.</summary>
     public static MonitorReport Run(IReadOnlyList<RequestRecord> log, IReadOnlyList<TextRow> reference, string? window = null,
-        DriftThresholds? thresholds = null, int seed = 0)
+        DriftThresholds? thresholds = null, int seed = Seeds.Default)
     {
         var t = thresholds ?? new DriftThresholds();
         var (earlier, recent) = Split(log, window);

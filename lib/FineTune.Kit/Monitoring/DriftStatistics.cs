@@ -104,7 +104,7 @@ public static class DriftStatistics
     /// Gaussian kernel whose width is the median squared distance, and a permutation p-value: the share of random
     /// relabellings of the pooled texts whose MMD² is at least the observed one.
     /// </summary>
-    public static TestResult Mmd(IReadOnlyList<string> a, IReadOnlyList<string> b, int permutations = 200, int seed = 0)
+    public static TestResult Mmd(IReadOnlyList<string> a, IReadOnlyList<string> b, int permutations = 200, int seed = Seeds.Default)
     {
         if (a.Count < 2 || b.Count < 2) throw new ArgumentException("the MMD test needs at least two texts on each side");
         var vectorizer = TfIdfVectorizer.Fit(a);

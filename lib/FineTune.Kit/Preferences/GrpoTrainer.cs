@@ -88,7 +88,7 @@ public sealed class GrpoTrainer : PreferenceTrainerBase<GrpoTrainer>
     {
         var replicated = batch.SelectMany(p => Enumerable.Repeat(p, _groupSize)).ToList();
         var generated = Model.Generate(replicated.Select(p => (IReadOnlyList<long>)p).ToList(),
-            new GenerationOptions { MaxNewTokens = _maxNewTokens, Temperature = _temperature, Seed = SeedValue * 7_919 + round });
+            new GenerationOptions { MaxNewTokens = _maxNewTokens, Temperature = _temperature, Seed = unchecked(SeedValue * 7_919 + round) });
         long? eos = Model.Config.EosTokenIds.Count > 0 ? Model.Config.EosTokenIds[0] : null;
         var completions = generated.Select(c => c.Length < _maxNewTokens && eos is { } e ? [.. c, e] : c).ToList();
         var rewards = new double[replicated.Count];

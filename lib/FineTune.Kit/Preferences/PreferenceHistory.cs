@@ -39,7 +39,7 @@ public sealed record PreferenceStep
 }
 
 /// <summary>The per-step figures of a preference or RL run, as data, JSON (history.json) and charts.</summary>
-public sealed class PreferenceHistory
+public sealed class PreferenceHistory : IReport
 {
     private readonly List<PreferenceStep> _steps = [];
 
@@ -66,4 +66,7 @@ public sealed class PreferenceHistory
 
     /// <summary>An HTML page with the charts (plotly.js embedded).</summary>
     public string ToHtml() => Charts().Aggregate(new HtmlPage("Preference training history"), (p, c) => p.Chart(c)).ToHtml();
+
+    /// <summary>Writes report.html and report.json into <paramref name="directory"/> (see <see cref="ReportFolder"/>).</summary>
+    public void Save(string directory) => ReportFolder.Write(this, directory);
 }

@@ -30,7 +30,7 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
     private protected int BatchSizeValue = 4, WarmupValue;
     private protected LrScheduleKind ScheduleValue = LrScheduleKind.Linear;
     private protected double? ClipValue = 1.0;
-    private protected long SeedValue = 1;
+    private protected int SeedValue = Seeds.Default;
     private Action<PreferenceStep>? _onStep;
 
     private protected PreferenceTrainerBase(CausalLM model) => Model = model;
@@ -52,7 +52,7 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
     /// <summary>Clip the global gradient norm (null: no clipping).</summary>
     public TSelf ClipGradNorm(double? maxNorm) { ClipValue = maxNorm is { } m ? Positive(m, "gradient clipping norm") : null; return Self; }
     /// <summary>Seed of data order, dropout and sampling.</summary>
-    public TSelf Seed(long seed) { SeedValue = seed; return Self; }
+    public TSelf Seed(int seed) { SeedValue = seed; return Self; }
     /// <summary>Called after every step.</summary>
     public TSelf OnStep(Action<PreferenceStep> callback) { _onStep += callback; return Self; }
 
@@ -94,7 +94,7 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
             for (int s = 0; s < total; s++)
             {
                 using var scope = NewDisposeScope();
-                manual_seed(SeedValue * 1_000_003 + s);
+                manual_seed((long)SeedValue * 1_000_003 + s);
                 Model.Module.train();
                 optimizer.ZeroGrad();
                 var (loss, values) = step(s);

@@ -43,7 +43,7 @@ public sealed class RewardModel
     /// Adds a score head to <paramref name="model"/> (normal(0, initializer_range), seeded), or wraps the head it
     /// already has. Attach before injecting or loading an adapter whose modules_to_save names "score".
     /// </summary>
-    public static RewardModel Attach(CausalLM model, long seed = 0)
+    public static RewardModel Attach(CausalLM model, int seed = Seeds.Default)
     {
         if (model.Module.named_children().FirstOrDefault(c => c.name == HeadName).module is Linear existing)
             return new RewardModel(model, existing);

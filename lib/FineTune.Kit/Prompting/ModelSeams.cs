@@ -17,5 +17,5 @@ public static class ModelSeams
 
     /// <summary>A classifier that prompts the model with <paramref name="template"/> and picks the most likely label.</summary>
     public static PromptedClassifier Classifier(this CausalLM model, PromptTemplate template, bool lengthNormalised = false) =>
-        new PromptedClassifier(template, model.AsLabelScorer(lengthNormalised)).WithTokenCounter(model.AsTokenCounter());
+        new PromptedClassifier(template, model.AsLabelScorer(lengthNormalised)).TokenCounter(model.AsTokenCounter());
 }

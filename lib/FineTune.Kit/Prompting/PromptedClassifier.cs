@@ -21,7 +21,7 @@ public sealed class PromptedClassifier : ITextClassifier
     }
 
     /// <summary>Few-shot selector (default none).</summary>
-    public IFewShotSelector Shots { get; private init; } = FewShot.None;
+    public IFewShotSelector ShotSelector { get; private init; } = FewShot.None;
     /// <summary>Number of shots per prompt.</summary>
     public int ShotCount { get; private init; }
     /// <summary>Counts prompt tokens; null reports 0 tokens.</summary>
@@ -30,16 +30,16 @@ public sealed class PromptedClassifier : ITextClassifier
     public ChatTemplateRenderer? ChatTemplate { get; private init; }
 
     /// <summary>Uses <paramref name="k"/> shots from <paramref name="selector"/> in every prompt.</summary>
-    public PromptedClassifier WithShots(IFewShotSelector selector, int k) => Copy(selector, k, CountTokens, ChatTemplate);
+    public PromptedClassifier Shots(IFewShotSelector selector, int k) => Copy(selector, k, CountTokens, ChatTemplate);
     /// <summary>Reports prompt tokens counted with the model's tokenizer.</summary>
-    public PromptedClassifier WithTokenCounter(TokenCounter counter) => Copy(Shots, ShotCount, counter, ChatTemplate);
+    public PromptedClassifier TokenCounter(TokenCounter counter) => Copy(ShotSelector, ShotCount, counter, ChatTemplate);
     /// <summary>Prompts a chat model: messages are rendered with its chat template.</summary>
-    public PromptedClassifier ForChatModel(ChatTemplateRenderer chatTemplate) => Copy(Shots, ShotCount, CountTokens, chatTemplate);
+    public PromptedClassifier ForChatModel(ChatTemplateRenderer chatTemplate) => Copy(ShotSelector, ShotCount, CountTokens, chatTemplate);
 
     /// <summary>The exact prompt text the model sees for an input.</summary>
     public string PromptFor(string input)
     {
-        var shots = ShotCount > 0 ? Shots.Select(input, ShotCount) : [];
+        var shots = ShotCount > 0 ? ShotSelector.Select(input, ShotCount) : [];
         return ChatTemplate is null ? _template.Render(input, shots) : ChatTemplate(_template.RenderChat(input, shots));
     }
 
@@ -75,6 +75,6 @@ public sealed class PromptedClassifier : ITextClassifier
     private PromptedClassifier Copy(IFewShotSelector shots, int k, TokenCounter? counter, ChatTemplateRenderer? chat)
     {
         if (k < 0) throw new ArgumentException($"shot count must be ≥ 0, got {k}");
-        return new PromptedClassifier(_template, _scorer) { Shots = shots, ShotCount = k, CountTokens = counter, ChatTemplate = chat };
+        return new PromptedClassifier(_template, _scorer) { ShotSelector = shots, ShotCount = k, CountTokens = counter, ChatTemplate = chat };
     }
 }

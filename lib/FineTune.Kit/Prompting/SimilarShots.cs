@@ -26,10 +26,10 @@ public sealed class SimilarShots : IFewShotSelector
     public bool NearestLast { get; private init; } = true;
 
     /// <summary>Spreads the shots over the labels instead of taking the k nearest regardless of label.</summary>
-    public SimilarShots WithBalancedLabels() => new(_pool, _index) { BalanceLabels = true, NearestLast = NearestLast };
+    public SimilarShots BalancedLabels() => new(_pool, _index) { BalanceLabels = true, NearestLast = NearestLast };
 
     /// <summary>Puts the nearest example first instead of last.</summary>
-    public SimilarShots WithNearestFirst() => new(_pool, _index) { BalanceLabels = BalanceLabels, NearestLast = false };
+    public SimilarShots NearestFirst() => new(_pool, _index) { BalanceLabels = BalanceLabels, NearestLast = false };
 
     /// <summary>The selected neighbours, nearest first (before prompt ordering).</summary>
     public IReadOnlyList<Neighbour> Neighbours(string query, int k)

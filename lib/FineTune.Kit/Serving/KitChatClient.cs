@@ -66,7 +66,7 @@ public sealed class KitChatClient : IChatClient
         if (topK < 0) throw new ArgumentException($"TopK must be 0 or more, got {topK}.");
         return new GenerationOptions
         {
-            MaxNewTokens = maxTokens, Temperature = temperature, TopP = topP, TopK = topK, Seed = options?.Seed ?? 0,
+            MaxNewTokens = maxTokens, Temperature = temperature, TopP = topP, TopK = topK, Seed = options?.Seed is { } seed ? SeedOf(seed) : Seeds.Default,
             StopTokens = turnEndIds,
         };
     }
@@ -183,6 +183,10 @@ public sealed class KitChatClient : IChatClient
 
     // The part of the decoded text after `from` that can be sent now: up to a stop sequence if one appeared, else all but
     // a trailing piece that may still become a stop sequence or an incomplete UTF-8 character.
+    /// <summary>ChatOptions carries a 64-bit seed; the kit's seeds are int, so a seed outside int's range is refused.</summary>
+    private static int SeedOf(long seed) => seed is >= int.MinValue and <= int.MaxValue ? (int)seed
+        : throw new ArgumentOutOfRangeException(nameof(ChatOptions.Seed), seed, "The seed must fit in a 32-bit integer.");
+
     private static (string Ready, bool HitStop) Releasable(string text, int from, string[] stops)
     {
         int stopAt = -1;

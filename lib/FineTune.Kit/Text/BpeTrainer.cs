@@ -4,7 +4,7 @@ namespace FineTune.Kit.Text;
 
 /// <summary>
 /// Trains a byte-level BPE vocabulary (GPT-2 style) on a corpus:
-/// <c>new BpeTrainer().WithVocabSize(4096).WithSpecialTokens("&lt;|endoftext|&gt;").Train(lines)</c>.
+/// <c>new BpeTrainer().VocabSize(4096).SpecialTokens("&lt;|endoftext|&gt;").Train(lines)</c>.
 /// </summary>
 /// <remarks>
 /// Words are GPT-2 pre-tokens counted once each with their frequency; pair counts are kept for the whole corpus and
@@ -19,7 +19,7 @@ public sealed class BpeTrainer
     private string[] specialTokens = [];
 
     /// <summary>Target vocabulary size, special tokens and the 256 byte symbols included.</summary>
-    public BpeTrainer WithVocabSize(int size)
+    public BpeTrainer VocabSize(int size)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         vocabSize = size;
@@ -27,7 +27,7 @@ public sealed class BpeTrainer
     }
 
     /// <summary>Stop merging when the best pair occurs fewer times than this (default 2).</summary>
-    public BpeTrainer WithMinFrequency(int count)
+    public BpeTrainer MinFrequency(int count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         minFrequency = count;
@@ -35,7 +35,7 @@ public sealed class BpeTrainer
     }
 
     /// <summary>Special tokens, given ids 0, 1, ... in this order and never split or merged.</summary>
-    public BpeTrainer WithSpecialTokens(params IEnumerable<string> tokens)
+    public BpeTrainer SpecialTokens(params IEnumerable<string> tokens)
     {
         specialTokens = tokens.Distinct(StringComparer.Ordinal).ToArray();
         if (specialTokens.Any(string.IsNullOrEmpty)) throw new ArgumentException("special tokens must be non-empty");

@@ -36,7 +36,7 @@ public sealed record PretrainOptions
     /// <summary>Peak learning rate (cosine decay after warm-up).</summary>
     public double LearningRate { get; init; } = 2e-3;
     /// <summary>Seed of initialisation, data order and dropout.</summary>
-    public long Seed { get; init; } = 1;
+    public int Seed { get; init; } = Seeds.Default;
     /// <summary>Fraction of documents held out for perplexity.</summary>
     public double HeldOutFraction { get; init; } = 0.05;
     /// <summary>Store weights as BF16 (half the size).</summary>
@@ -71,7 +71,7 @@ public static class Pretraining
         var tokDir = Path.Combine(Path.GetTempPath(), "ftk-pretrain-tok-" + Guid.NewGuid().ToString("N"));
         if (options.TokenizerDirectory is null)
         {
-            var bpe = new BpeTrainer().WithVocabSize(options.VocabSize).WithSpecialTokens(SpecialTokens).Train(train);
+            var bpe = new BpeTrainer().VocabSize(options.VocabSize).SpecialTokens(SpecialTokens).Train(train);
             bpe.Save(tokDir, new TokenizerConfig
             {
                 BosToken = "<|endoftext|>", EosToken = "<|endoftext|>", PadToken = "<|endoftext|>",

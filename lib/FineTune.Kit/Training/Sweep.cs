@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using FineTune.Kit.Plots;
 using Plotly.NET;
 using Plotly.NET.CSharp;
@@ -34,7 +36,7 @@ public sealed class Sweep
 
     /// <summary><paramref name="trials"/> random points: learning rate log-uniform in [min, max], rank and alpha from the lists.</summary>
     public static Sweep Random(int trials, double minLearningRate, double maxLearningRate, IReadOnlyList<int> ranks,
-        IReadOnlyList<double> alphas, int seed = 0)
+        IReadOnlyList<double> alphas, int seed = Seeds.Default)
     {
         if (minLearningRate <= 0 || maxLearningRate < minLearningRate) throw new ArgumentException("Learning rates need 0 < min <= max.");
         var rng = new Random(seed);
@@ -59,7 +61,7 @@ public sealed class Sweep
 }
 
 /// <summary>The results of a sweep: the best trial, a table and a chart.</summary>
-public sealed class SweepReport(IReadOnlyList<SweepResult> results)
+public sealed class SweepReport(IReadOnlyList<SweepResult> results) : IReport
 {
     /// <summary>Every trial, in run order.</summary>
     public IReadOnlyList<SweepResult> Results { get; } = results;
@@ -84,6 +86,29 @@ public sealed class SweepReport(IReadOnlyList<SweepResult> results)
             .WithTitle("Sweep: validation loss by learning rate and rank")
             .WithXAxisStyle<double, double, string>(TitleText: "learning rate", AxisType: StyleParam.AxisType.Log)
             .WithYAxisStyle<double, double, string>(TitleText: "validation loss");
+
+    /// <summary>The page's one chart, <see cref="Chart"/>.</summary>
+    public IReadOnlyList<GenericChart> Charts() => [Chart()];
+
+    /// <summary>
+    /// <c>{"best": index, "trials": [{"learning_rate", "rank", "alpha", "validation_loss", "metric", "seconds"}]}</c>;
+    /// numbers that are not finite (and a missing metric) are null.
+    /// </summary>
+    public string ToJson()
+    {
+        static JsonNode? N(double? v) => v is { } d && double.IsFinite(d) ? JsonValue.Create(d) : null;
+        var trials = new JsonArray(Results.Select(r => (JsonNode?)new JsonObject
+        {
+            ["learning_rate"] = N(r.Point.LearningRate), ["rank"] = r.Point.Rank, ["alpha"] = N(r.Point.Alpha),
+            ["validation_loss"] = N(r.Score.ValidationLoss), ["metric"] = N(r.Score.Metric), ["seconds"] = N(r.Elapsed.TotalSeconds),
+        }).ToArray());
+        var best = Results.Count == 0 ? -1 : Results.ToList().IndexOf(Best);
+        return new JsonObject { ["best"] = best < 0 ? null : best, ["trials"] = trials }
+            .ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Writes report.html and report.json into <paramref name="directory"/> (see <see cref="ReportFolder"/>).</summary>
+    public void Save(string directory) => ReportFolder.Write(this, directory);
 
     /// <summary>An HTML page with the table and chart.</summary>
     public string ToHtml() => new HtmlPage("Hyperparameter sweep")

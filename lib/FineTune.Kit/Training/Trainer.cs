@@ -56,7 +56,7 @@ public sealed class Trainer
     public TrainerSettings Settings => _s;
 
     /// <summary>Takes all settings at once (as the command line fills them), checking each as its setter would.</summary>
-    public Trainer WithSettings(TrainerSettings settings)
+    public Trainer AllSettings(TrainerSettings settings)
     {
         var t = For(_model);
         t.LearningRate(settings.LearningRate).BatchSize(settings.BatchSize).GradientAccumulation(settings.GradientAccumulation)
@@ -119,7 +119,7 @@ public sealed class Trainer
     /// <summary>Concatenate short examples into sequences of up to the maximum length.</summary>
     public Trainer Packing(bool on = true) { _s = _s with { Packing = on }; return this; }
     /// <summary>Seed of data order and dropout.</summary>
-    public Trainer Seed(long seed) { _s = _s with { Seed = seed }; return this; }
+    public Trainer Seed(int seed) { _s = _s with { Seed = seed }; return this; }
     /// <summary>Called after every step (progress bars, notebooks).</summary>
     public Trainer OnStep(Action<StepMetrics> callback) { _onStep += callback; return this; }
     /// <summary>Reports every step to an <see cref="IProgress{T}"/>.</summary>

@@ -47,7 +47,7 @@ public sealed record TrainerSettings
     /// <summary>Concatenate short examples up to the maximum length.</summary>
     public bool Packing { get; init; }
     /// <summary>Seed of data order and dropout.</summary>
-    public long Seed { get; init; } = 1;
+    public int Seed { get; init; } = Seeds.Default;
 
     internal static double Positive(string setting, double value) =>
         double.IsFinite(value) && value > 0 ? value : throw Bad(setting, value, "a finite number above 0");

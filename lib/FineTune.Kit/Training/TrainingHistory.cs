@@ -31,7 +31,7 @@ public sealed record StepMetrics
 }
 
 /// <summary>The metrics of a run, as data, JSON and charts.</summary>
-public sealed class TrainingHistory
+public sealed class TrainingHistory : IReport
 {
     private readonly List<StepMetrics> _steps = [];
 
@@ -85,6 +85,9 @@ public sealed class TrainingHistory
 
     /// <summary>An HTML page with the charts (plotly.js embedded).</summary>
     public string ToHtml() => Charts().Aggregate(new HtmlPage("Training history"), (p, c) => p.Chart(c)).ToHtml();
+
+    /// <summary>Writes report.html and report.json into <paramref name="directory"/> (see <see cref="ReportFolder"/>).</summary>
+    public void Save(string directory) => ReportFolder.Write(this, directory);
 
     /// <summary>The loss chart (what notebooks display for a history).</summary>
     public GenericChart Chart() => LossChart();

@@ -18,7 +18,7 @@ internal static class BenchCurate
         var rows = Cli.Optional("--rows", "Largest number of rows to time", 100_000);
         var exactRows = Cli.Optional("--exact-rows", "Rows for the exact all-pairs comparison", 5_000);
         var threshold = Cli.Optional("--threshold", "Jaccard threshold", 0.8).Between(0, 1, minOpen: true);
-        var seed = Cli.Optional("--seed", "Seed of the generated data", 42).AtLeast(0);
+        var seed = Cli.Optional("--seed", "Seed of the generated data", Seeds.Default).AtLeast(0);
         var command = new Command("curate", "Near-duplicate detection: throughput, scaling, recall vs exact Jaccard");
         foreach (var o in new Option[] { rows, exactRows, threshold, seed }) command.Options.Add(o);
         command.Handle(parse =>

@@ -4,7 +4,7 @@ namespace FineTune.Kit.Data.Curation;
 /// Caps every label at <c>maxPerClass</c> rows by removing a seeded random sample of the surplus (rows keep their
 /// input order). Rows without a label are kept. The report's label distribution shows the balance before and after.
 /// </summary>
-public sealed class CapClassSizeRule(int maxPerClass, string column = "label", int seed = 42) : ICurationRule
+public sealed class CapClassSizeRule(int maxPerClass, string column = "label", int seed = Seeds.Default) : ICurationRule
 {
     /// <summary>Most rows kept per label.</summary>
     public int MaxPerClass { get; } = maxPerClass > 0 ? maxPerClass : throw new ArgumentException($"class cap must be positive, got {maxPerClass}");

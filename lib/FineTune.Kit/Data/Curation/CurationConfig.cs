@@ -59,7 +59,7 @@ public sealed class CurationConfig
         var top = new Reader(root, source);
         var textColumns = top.Strings("text_columns");
         var labelColumn = top.String("label_column") ?? "label";
-        var pipeline = new CurationPipeline().WithLabelColumn(labelColumn);
+        var pipeline = new CurationPipeline().LabelColumn(labelColumn);
         var rules = top.Node("rules") as JsonArray ?? throw new DataFormatException($"{source}: 'rules' must be a list of rule objects");
         for (int i = 0; i < rules.Count; i++)
         {
@@ -73,7 +73,7 @@ public sealed class CurationConfig
         if (top.Node("augment") is JsonObject ao)
         {
             var a = new Reader(ao, $"{source}: augment");
-            augment = new Augmenter(a.Double("word_dropout") ?? 0.1, a.Double("word_swap") ?? 0.1, a.Int("copies") ?? 1, a.Int("seed") ?? 42,
+            augment = new Augmenter(a.Double("word_dropout") ?? 0.1, a.Double("word_swap") ?? 0.1, a.Int("copies") ?? 1, a.Int("seed") ?? Seeds.Default,
                 a.String("column") ?? textColumns?.FirstOrDefault() ?? "text");
             a.RejectUnknown();
         }
@@ -112,7 +112,7 @@ public sealed class CurationConfig
                     "word" => ShingleUnit.Word,
                     var u => throw new DataFormatException($"{r.Where}: unit must be 'char' or 'word', got '{u}'"),
                 },
-                r.Int("permutations") ?? 128, r.Int("bands"), r.Int("seed") ?? 1, Normalization: Normalization(r)), columns),
+                r.Int("permutations") ?? 128, r.Int("bands"), r.Int("seed") ?? Seeds.Default, Normalization: Normalization(r)), columns),
             "redact_pii" => new PiiRedactionRule(r.Strings("kinds") is { } kinds
                 ? kinds.Aggregate(PiiKind.None, (acc, k) => acc | k switch
                 {
@@ -139,7 +139,7 @@ public sealed class CurationConfig
                 var v => throw new DataFormatException($"{r.Where}: resolve must be drop_all, keep_majority or report_only, got '{v}'"),
             }, columns),
             "cap_class_size" => new CapClassSizeRule(r.Int("max") ?? throw new DataFormatException($"{r.Where}: cap_class_size needs \"max\""),
-                r.String("column") ?? labelColumn, r.Int("seed") ?? 42),
+                r.String("column") ?? labelColumn, r.Int("seed") ?? Seeds.Default),
             "filter_language" => new LanguageFilterRule(
                 Enum.TryParse<Script>(r.String("script") ?? "latin", ignoreCase: true, out var script) ? script
                     : throw new DataFormatException($"{r.Where}: unknown script '{r.String("script")}'"),
@@ -151,7 +151,7 @@ public sealed class CurationConfig
                     "remove" => true,
                     var v => throw new DataFormatException($"{r.Where}: action must be 'flag' or 'remove', got '{v}'"),
                 },
-                r.Int("folds") ?? 5, r.Int("seed") ?? 42, columns),
+                r.Int("folds") ?? 5, r.Int("seed") ?? Seeds.Default, columns),
             "validate_chat" => new ValidateChatRule(),
             "unify_label_spellings" => new UnifyLabelSpellingsRule(r.String("column") ?? labelColumn, r.Int("max_edit_distance") ?? 2,
                 r.Double("rare_share") ?? 0.05),

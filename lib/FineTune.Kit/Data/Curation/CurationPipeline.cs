@@ -15,7 +15,7 @@ public sealed class CurationPipeline
     public IReadOnlyList<ICurationRule> Rules => _rules;
 
     /// <summary>The label column the report's label distribution uses.</summary>
-    public string LabelColumn { get; private set; } = "label";
+    public string LabelColumnValue { get; private set; } = "label";
 
     /// <summary>Adds any rule.</summary>
     public CurationPipeline Add(ICurationRule rule)
@@ -25,9 +25,10 @@ public sealed class CurationPipeline
     }
 
     /// <summary>Sets the label column for the report's label distribution (default <c>label</c>).</summary>
-    public CurationPipeline WithLabelColumn(string column)
+    public CurationPipeline LabelColumn(string column)
     {
-        LabelColumn = column;
+        ArgumentException.ThrowIfNullOrWhiteSpace(column);
+        LabelColumnValue = column;
         return this;
     }
 
@@ -91,14 +92,14 @@ public sealed class CurationPipeline
         Add(new LabelConflictRule(column, resolution));
 
     /// <summary>Caps rows per label, see <see cref="CapClassSizeRule"/>.</summary>
-    public CurationPipeline CapClassSize(int maxPerClass, string column = "label", int seed = 42) => Add(new CapClassSizeRule(maxPerClass, column, seed));
+    public CurationPipeline CapClassSize(int maxPerClass, string column = "label", int seed = Seeds.Default) => Add(new CapClassSizeRule(maxPerClass, column, seed));
 
     /// <summary>Script / language check, see <see cref="LanguageFilterRule"/>.</summary>
     public CurationPipeline FilterLanguage(Script script = Script.Latin, double minScriptShare = 0.8, IReadOnlyList<string>? languages = null) =>
         Add(new LanguageFilterRule(script, minScriptShare, languages));
 
     /// <summary>Flags (or removes) label-noise candidates with the naive Bayes baseline, see <see cref="LabelNoiseRule"/>.</summary>
-    public CurationPipeline FlagLabelNoise(string column = "label", bool remove = false, int folds = 5, int seed = 42) =>
+    public CurationPipeline FlagLabelNoise(string column = "label", bool remove = false, int folds = 5, int seed = Seeds.Default) =>
         Add(new LabelNoiseRule(column, remove, folds, seed));
 
     /// <summary>Drops chat rows that fail the format checks, see <see cref="ValidateChatRule"/>.</summary>
@@ -108,7 +109,7 @@ public sealed class CurationPipeline
     public CurationResult Run(Dataset data)
     {
         IReadOnlyList<Example> rows = data.Rows;
-        var ruleReports = new List<RuleReport>();
+        var ruleReports = new List<RuleSummary>();
         var changes = new List<RuleChange>();
         var clusters = new List<DuplicateCluster>();
         for (int r = 0; r < _rules.Count; r++)
@@ -120,15 +121,15 @@ public sealed class CurationPipeline
             // the accounting identity depends on every rule telling the truth about what it dropped
             if (rows.Count - removed != outcome.Kept.Count)
                 throw new InvalidOperationException($"rule '{rule.Name}' kept {outcome.Kept.Count} of {rows.Count} rows but recorded {removed} removals");
-            ruleReports.Add(new RuleReport(rule.Name, removed, modified,
+            ruleReports.Add(new RuleSummary(rule.Name, removed, modified,
                 outcome.Changes.GroupBy(c => ReasonKind(c.Reason)).ToDictionary(g => g.Key, g => g.Count()),
-                outcome.Changes.Take(RuleReport.ExampleCount).ToList(), outcome.Notes));
+                outcome.Changes.Take(RuleSummary.ExampleCount).ToList(), outcome.Notes));
             changes.AddRange(outcome.Changes.Select(c => new RuleChange(rule.Name, c)));
             clusters.AddRange(outcome.Clusters);
             rows = outcome.Kept;
         }
-        var curated = data.WithRows(rows);
-        var report = new CurationReport(data, curated, ruleReports, changes, clusters, LabelColumn);
+        var curated = data.Derive(rows);
+        var report = new CurationReport(data, curated, ruleReports, changes, clusters, LabelColumnValue);
         return new CurationResult(curated, report);
     }
 
@@ -153,7 +154,7 @@ public sealed class CurationPipeline
 public sealed record CurationResult(Dataset Data, CurationReport Report);
 
 /// <summary>What one rule did: counts, counts per kind of reason, the first few examples and any notes.</summary>
-public sealed record RuleReport(string Name, int Removed, int Modified, IReadOnlyDictionary<string, int> Reasons,
+public sealed record RuleSummary(string Name, int Removed, int Modified, IReadOnlyDictionary<string, int> Reasons,
     IReadOnlyList<RowChange> Examples, IReadOnlyList<string> Notes)
 {
     /// <summary>How many example changes each rule keeps for the report.</summary>

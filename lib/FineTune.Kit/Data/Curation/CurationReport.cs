@@ -31,9 +31,9 @@ public sealed record SplitSummary(int Train, int Validation, int Test, IReadOnly
 /// <see cref="InvalidRows"/> and are NOT counted in <see cref="InputRows"/>: input rows are the rows that reached the
 /// first rule.
 /// </summary>
-public sealed class CurationReport
+public sealed class CurationReport : IReport
 {
-    internal CurationReport(Dataset before, Dataset after, IReadOnlyList<RuleReport> rules, IReadOnlyList<RuleChange> changes,
+    internal CurationReport(Dataset before, Dataset after, IReadOnlyList<RuleSummary> rules, IReadOnlyList<RuleChange> changes,
         IReadOnlyList<DuplicateCluster> clusters, string labelColumn)
     {
         InputRows = before.Count;
@@ -62,7 +62,7 @@ public sealed class CurationReport
     public IReadOnlyList<InvalidRow> InvalidRows { get; }
 
     /// <summary>Per-rule counts and examples, in pipeline order.</summary>
-    public IReadOnlyList<RuleReport> Rules { get; }
+    public IReadOnlyList<RuleSummary> Rules { get; }
 
     /// <summary>Every row removed or modified, by which rule and why.</summary>
     public IReadOnlyList<RuleChange> Changes { get; }
@@ -85,6 +85,9 @@ public sealed class CurationReport
     /// <summary>The split, once the caller has split the curated data (see <see cref="RecordSplits"/>).</summary>
     public SplitSummary? Splits { get; private set; }
 
+    /// <summary>Rows the augmenter added to the training split (see <see cref="RecordAugmentation"/>); null when none ran.</summary>
+    public int? AugmentedRows { get; private set; }
+
     /// <summary>Total rows removed by all rules; equals <see cref="InputRows"/> - <see cref="OutputRows"/>.</summary>
     public int Removed => Rules.Sum(r => r.Removed);
 
@@ -98,6 +101,14 @@ public sealed class CurationReport
     public CurationReport RecordSplits(DatasetSplits splits, IReadOnlyList<Leak>? leaks = null)
     {
         Splits = new SplitSummary(splits.Train.Count, splits.Validation.Count, splits.Test.Count, leaks ?? []);
+        return this;
+    }
+
+    /// <summary>Records how many rows augmentation added to the training split (written as <c>augmented_rows</c>).</summary>
+    public CurationReport RecordAugmentation(int addedRows)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(addedRows);
+        AugmentedRows = addedRows;
         return this;
     }
 
@@ -164,6 +175,7 @@ public sealed class CurationReport
                     ["similarity"] = Math.Round(l.Similarity, 3),
                 }).ToArray()),
             };
+        if (AugmentedRows is { } added) o["augmented_rows"] = added;
         return o;
 
         static JsonNode ChangeJson(RowChange c) => new JsonObject
@@ -178,16 +190,13 @@ public sealed class CurationReport
         static JsonObject Counts(IReadOnlyDictionary<string, int> d) => new(d.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
     }
 
-    /// <summary>Writes <see cref="ToJson"/> atomically.</summary>
-    public void SaveJson(string path) => Io.AtomicFile.WriteAllText(path, ToJson());
-
     // ---------- charts and HTML ----------
 
     /// <summary>
     /// The report's charts: rows removed and modified per rule, length histogram before/after, and (with labels)
     /// the label distribution before/after.
     /// </summary>
-    public IReadOnlyList<GenericChart> Chart()
+    public IReadOnlyList<GenericChart> Charts()
     {
         var charts = new List<GenericChart>();
         var names = Rules.Select(r => r.Name).ToArray();
@@ -225,7 +234,7 @@ public sealed class CurationReport
                        $"{(InvalidRows.Count > 0 ? $", {InvalidRows.Count} malformed rows skipped by the loader (not counted in rows in)" : "")}.");
         page.Heading("Rules").Table(["rule", "removed", "modified", "reasons"],
             Rules.Select(r => (IReadOnlyList<string>)[r.Name, Num(r.Removed), Num(r.Modified), string.Join("; ", r.Reasons.Select(kv => $"{kv.Key}: {kv.Value}"))]));
-        foreach (var chart in Chart()) page.Chart(chart);
+        foreach (var chart in Charts()) page.Chart(chart);
         if (Splits is { } s)
         {
             page.Heading("Splits").Table(["train", "validation", "test", "leaks"], [[Num(s.Train), Num(s.Validation), Num(s.Test), Num(s.Leaks.Count)]]);
@@ -249,8 +258,8 @@ public sealed class CurationReport
     /// <summary>The HTML page as a string.</summary>
     public string ToHtml() => ToHtmlPage().ToHtml();
 
-    /// <summary>Writes the HTML page atomically.</summary>
-    public void Save(string path) => ToHtmlPage().Save(path);
+    /// <summary>Writes report.html and report.json into <paramref name="directory"/> (see <see cref="ReportFolder"/>).</summary>
+    public void Save(string directory) => ReportFolder.Write(this, directory);
 
     /// <inheritdoc/>
     public override string ToString() =>

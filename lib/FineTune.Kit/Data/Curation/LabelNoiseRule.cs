@@ -15,7 +15,7 @@ public sealed class LabelNoiseRule : ICurationRule
     private readonly IReadOnlyDictionary<int, double[]>? _probabilitiesByLine;
 
     /// <summary>Uses the naive Bayes baseline with <paramref name="folds"/>-fold out-of-fold predictions.</summary>
-    public LabelNoiseRule(string column = "label", bool remove = false, int folds = 5, int seed = 42, IReadOnlyList<string>? textColumns = null)
+    public LabelNoiseRule(string column = "label", bool remove = false, int folds = 5, int seed = Seeds.Default, IReadOnlyList<string>? textColumns = null)
     {
         Column = column;
         Remove = remove;

@@ -11,7 +11,7 @@ public sealed class MinHasher
     private readonly ulong[] _seeds;
 
     /// <summary>Creates the hash family; the same seed gives the same signatures.</summary>
-    public MinHasher(int permutations = 128, int seed = 1)
+    public MinHasher(int permutations = 128, int seed = Seeds.Default)
     {
         if (permutations < 1) throw new ArgumentException($"permutations must be positive, got {permutations}");
         var random = new Random(seed);

@@ -77,7 +77,7 @@ public sealed class NaiveBayesClassifier
     /// each row is scored by a model trained on the other folds, so no row is scored by a model that saw it.
     /// </summary>
     public static double[][] OutOfFoldProbabilities(IReadOnlyList<string> texts, IReadOnlyList<string> labels,
-        IReadOnlyList<string> classes, int folds = 5, int seed = 42, double alpha = 1.0)
+        IReadOnlyList<string> classes, int folds = 5, int seed = Seeds.Default, double alpha = 1.0)
     {
         var fold = new int[texts.Count];
         var random = new Random(seed);

@@ -13,7 +13,7 @@ namespace FineTune.Kit.Data.Curation;
 /// </param>
 /// <param name="Normalization">How texts are normalised before shingling; null means <see cref="TextNormalization.Default"/>.</param>
 public sealed record NearDuplicateOptions(
-    double Threshold = 0.8, int ShingleSize = 5, ShingleUnit Unit = ShingleUnit.Char, int Permutations = 128, int? Bands = null, int Seed = 1,
+    double Threshold = 0.8, int ShingleSize = 5, ShingleUnit Unit = ShingleUnit.Char, int Permutations = 128, int? Bands = null, int Seed = Seeds.Default,
     bool VerifyExact = true, TextNormalization? Normalization = null)
 {
     /// <summary>The normalisation in use.</summary>

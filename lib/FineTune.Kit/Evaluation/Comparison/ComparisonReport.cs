@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using FineTune.Kit.Plots;
+using Plotly.NET;
 
 namespace FineTune.Kit.Evaluation.Comparison;
 
@@ -10,7 +11,7 @@ namespace FineTune.Kit.Evaluation.Comparison;
 /// The outcome of a prompting-versus-fine-tuning comparison: one row per approach, the paired comparisons behind the
 /// recommendation, the Pareto front of accuracy versus cost, charts, and JSON/HTML export.
 /// </summary>
-public sealed class ComparisonReport
+public sealed class ComparisonReport : IReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -67,10 +68,10 @@ public sealed class ComparisonReport
     /// <c>{"approaches": [{"name", "accuracy", "accuracy_ci": [lo, hi], "macro_f1", "trainable_params", "train_seconds",
     /// "latency_ms", "prompt_tokens", "cost_per_1k"}], "recommendation": "…"}</c>. Unknown numbers are null.
     /// </summary>
-    public string ToJson(bool indented = true)
+    public string ToJson()
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
             w.WriteStartArray("approaches");
@@ -105,13 +106,15 @@ public sealed class ComparisonReport
     public IReadOnlyDictionary<string, IReadOnlyList<SliceMetrics>> SliceBy(string column) =>
         Approaches.ToDictionary(a => a.Name, a => a.Classification.SliceBy(column));
 
-    /// <summary>The charts of this comparison.</summary>
-    public ComparisonCharts Charts() => new(this);
+    /// <summary>The charts of this comparison, each by name (metrics, accuracy versus cost, confusion matrices, reliability).</summary>
+    public ComparisonCharts NamedCharts => new(this);
+
+    /// <summary>Every chart, in page order: metrics, accuracy versus cost, confusion matrices, reliability (when any approach has probabilities).</summary>
+    public IReadOnlyList<GenericChart> Charts() => NamedCharts.All().ToArray();
 
     /// <summary>An HTML page: recommendation, table, charts, and per-approach details.</summary>
     public HtmlPage ToHtmlPage(string title = "Prompting versus fine-tuning")
     {
-        var charts = Charts();
         var n = Best.Classification.Examples.Count;
         var page = new HtmlPage(title)
             .Paragraph(string.Create(Inv, $"{Approaches.Count} approaches on the same {n} test examples; intervals are {Bootstrap.Level:P0} percentile bootstrap intervals ({Bootstrap.Resamples} resamples, seed {Bootstrap.Seed})."))
@@ -119,7 +122,7 @@ public sealed class ComparisonReport
             .Heading("Comparison").Table(Header, Rows())
             .Paragraph(CostDescription())
             .Heading("Charts");
-        foreach (var chart in charts.All()) page.Chart(chart);
+        foreach (var chart in Charts()) page.Chart(chart);
         page.Heading("Per-approach details");
         foreach (var a in Approaches)
         {
@@ -141,15 +144,11 @@ public sealed class ComparisonReport
         return page;
     }
 
-    /// <summary>The HTML page as a string.</summary>
-    public string ToHtml(string title = "Prompting versus fine-tuning") => ToHtmlPage(title).ToHtml();
+    /// <summary>The HTML page as a string (a different title: <see cref="ToHtmlPage"/>).</summary>
+    public string ToHtml() => ToHtmlPage().ToHtml();
 
-    /// <summary>Writes the HTML page (atomically); a path ending in .json writes <see cref="ToJson"/> instead.</summary>
-    public void Save(string path)
-    {
-        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) Io.AtomicFile.WriteAllText(path, ToJson());
-        else ToHtmlPage().Save(path);
-    }
+    /// <summary>Writes report.html and report.json into <paramref name="directory"/> (see <see cref="ReportFolder"/>).</summary>
+    public void Save(string directory) => ReportFolder.Write(this, directory);
 
     /// <summary>A plain-text rendering: table then recommendation.</summary>
     public override string ToString()

@@ -41,8 +41,8 @@ public sealed class PromptVariants
         ChatTemplateRenderer? chatTemplate = null, Bootstrap? bootstrap = null) =>
         Evaluate(test, v =>
         {
-            var c = new PromptedClassifier(v.Template, scorer).WithShots(v.Shots, v.ShotCount);
-            if (countTokens is not null) c = c.WithTokenCounter(countTokens);
+            var c = new PromptedClassifier(v.Template, scorer).Shots(v.Shots, v.ShotCount);
+            if (countTokens is not null) c = c.TokenCounter(countTokens);
             return chatTemplate is null ? c : c.ForChatModel(chatTemplate);
         }, bootstrap);
 

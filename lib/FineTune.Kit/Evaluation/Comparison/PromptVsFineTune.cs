@@ -9,17 +9,17 @@ namespace FineTune.Kit.Evaluation.Comparison;
 /// var report = new PromptVsFineTune(test)
 ///     .Add(Approach.Named("zero-shot").Using(zeroShot))
 ///     .Add(Approach.Named("LoRA r=8").Using(lora).WithTrainableParameters(811_008).TrainedFor(TimeSpan.FromMinutes(14)))
-///     .WithCostModel(new CostModel { PricePer1kPromptTokens = 0.0005, TrainingPricePerSecond = 0.001 })
+///     .CostModel(new CostModel { PricePer1kPromptTokens = 0.0005, TrainingPricePerSecond = 0.001 })
 ///     .Run();
 /// Console.WriteLine(report.Recommendation);
-/// report.Save("comparison.html");
+/// report.Save("comparison");   // comparison/report.html and comparison/report.json
 /// </code></example>
 public sealed class PromptVsFineTune
 {
     private readonly IReadOnlyList<LabeledExample> _test;
     private readonly List<Approach> _approaches = [];
     private CostModel _cost = new();
-    private Bootstrap _bootstrap = new(Resamples: 2000, Seed: 12345);
+    private Bootstrap _bootstrap = new(Resamples: 2000);
     private IReadOnlyList<string>? _labels;
 
     /// <summary>Compares approaches on this test split (every approach sees exactly these examples).</summary>
@@ -52,7 +52,7 @@ public sealed class PromptVsFineTune
     /// Sets the cost model (default: everything free, so cost is 0; <see cref="CostModel.ForHardware"/> prices the
     /// measured latency and training time at what the machine costs per hour).
     /// </summary>
-    public PromptVsFineTune WithCostModel(CostModel cost)
+    public PromptVsFineTune CostModel(CostModel cost)
     {
         foreach (var (name, value) in new[] { ("price per 1k prompt tokens", cost.PricePer1kPromptTokens),
                      ("price per compute second", cost.PricePerComputeSecond), ("training price per second", cost.TrainingPricePerSecond) })
@@ -62,11 +62,16 @@ public sealed class PromptVsFineTune
         return this;
     }
 
-    /// <summary>Sets resamples, level and seed of every bootstrap (default 2,000 resamples, 95%, seed 12345).</summary>
-    public PromptVsFineTune WithBootstrap(Bootstrap bootstrap) { _bootstrap = bootstrap; return this; }
+    /// <summary>Sets resamples, level and seed of every bootstrap (default 2,000 resamples, 95%, seed <see cref="Seeds.Default"/>).</summary>
+    public PromptVsFineTune Bootstrap(Bootstrap bootstrap) { _bootstrap = bootstrap; return this; }
 
     /// <summary>Fixes the class list (default: every label seen in gold or predictions of any approach).</summary>
-    public PromptVsFineTune WithLabels(IReadOnlyList<string> labels) { _labels = labels; return this; }
+    public PromptVsFineTune Labels(IReadOnlyList<string> labels)
+    {
+        if (labels.Count == 0) throw new ArgumentException("the class list is empty", nameof(labels));
+        _labels = labels;
+        return this;
+    }
 
     /// <summary>Runs the live classifiers, scores everything and writes the recommendation.</summary>
     public ComparisonReport Run()
