@@ -282,7 +282,7 @@ public sealed partial class ModelCard
             if (a.Settings is { } s)
             {
                 md.Append($"Trainer settings ({Show(a.SettingsPath!)}):\n\n| setting | value |\n| --- | --- |\n");
-                foreach (var (k, v) in s) if (v is not null && k != "checkpoint_directory") md.Append($"| {k} | {Cell(Plain(v))} |\n");
+                foreach (var (k, v) in s) if (v is not null && k != "checkpoint_directory") md.Append($"| {k} | {Cell(v is JsonValue sv && sv.TryGetValue<string>(out var text) ? text : v.ToJsonString())} |\n");   // as the file holds it
                 md.Append('\n');
             }
             else
@@ -455,7 +455,7 @@ public sealed partial class ModelCard
     /// <summary>A number as the file holds it (up to 4 decimals), or "not recorded".</summary>
     private static string Num(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d)
         ? Math.Abs(d) >= 1000 ? d.ToString("N0", CultureInfo.InvariantCulture)
-            : d != 0 && Math.Abs(d) < 0.001 ? d.ToString("0.###E+0", CultureInfo.InvariantCulture)   // a learning rate of 3e-5 is not "0"
+            : d != 0 && Math.Abs(d) < 0.001 ? d.ToString("G4", CultureInfo.InvariantCulture)   // a learning rate of 3e-5 is not "0"
             : d.ToString("0.####", CultureInfo.InvariantCulture)
         : "not recorded";
 
