@@ -20,6 +20,7 @@ internal static class CommandList
         PreferencesCommand.Create(),
         MergeCommand.Create(),
         ExportCommand.Create(),
+        CardCommand.Create(),
         ExplainCommand.Create(),
         BenchCommand.Create(),
         CompareCommand.Create(),

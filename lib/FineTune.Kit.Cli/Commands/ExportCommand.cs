@@ -28,6 +28,7 @@ internal static class ExportCommand
             foreach (var dir in parse.GetValue(m.Adapters) ?? []) Lora.LoraExtensions.LoadAdapter(model, dir).MergeAndUnload();
             var modelfile = GgufExporter.Export(model, path, fileType, parse.GetValue(name));
             Console.WriteLine($"wrote {Path.GetFullPath(path)} ({new FileInfo(path).Length:N0} bytes, {fileType}) and {modelfile}");
+            CardCommand.WriteAlongside(parse, parse.GetValue(m.Model)!, parse.GetValue(m.Adapters) ?? [], Path.GetDirectoryName(Path.GetFullPath(path))!, Audit.ShippedAs.Gguf, path);
             return 0;
         });
         return command;

@@ -33,6 +33,7 @@ internal static class MergeCommand
             if (parse.GetValue(m.Adapters)!.Select(Prompting.PromptFile.TryLoad).LastOrDefault(t => t is not null) is { } prompt)
                 Prompting.PromptFile.Save(prompt, parse.GetValue(output)!);
             Console.WriteLine($"wrote merged model to {Path.GetFullPath(parse.GetValue(output)!)}");
+            CardCommand.WriteAlongside(parse, parse.GetValue(m.Model)!, parse.GetValue(m.Adapters)!, parse.GetValue(output)!, Audit.ShippedAs.Model);
             return 0;
         });
         return command;

@@ -105,6 +105,7 @@ internal static class TrainCommand
             else model.Save(outDir);
             if (template is not null) PromptFile.Save(template, outDir);
             AtomicFile.WriteAllText(Path.Combine(outDir, "history.json"), run.History.ToJson());
+            AtomicFile.WriteAllText(Path.Combine(outDir, "trainer_settings.json"), trainer.Settings.ToJson());
             Console.WriteLine($"{run.Steps} steps in {run.Elapsed.TotalSeconds:F0} s, final loss {run.History.Steps[^1].Loss:F4}; " +
                               $"wrote {Path.GetFullPath(outDir)}{(template is null ? "" : $" (with {PromptFile.FileName})")}");
             return 0;
