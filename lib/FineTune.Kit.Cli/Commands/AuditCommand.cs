@@ -31,15 +31,19 @@ internal static class AuditCommand
         var maxExamples = new Option<int?>("--max-examples") { Description = "Audit only the first N rows (default all)" }.AtLeast(1);
         var gapTolerance = Cli.Optional("--gap-tolerance", "An accuracy or macro-F1 gap whose whole interval is above this is a finding", 0.05).Between(0, 1);
         var flipTolerance = Cli.Optional("--flip-tolerance", "A flip rate whose whole interval is above this is a finding", 0.05).Between(0, 1);
+        var extraction = Cli.Optional("--extraction", "Also test training-data extraction: prefixes of the --train rows and of the --data rows (held out) continued greedily", false);
+        var train = new Option<string>("--train") { Description = "JSONL file the model was fine-tuned on (the training side of --extraction)", HelpName = "file" }.ExistingFile();
         var command = new Command("audit", "Audit a classifier for bias: per-group gaps with intervals, parity differences, counterfactual flip rates");
         foreach (var o in m.All().Concat<Option>([data, group, counterfactuals, output, json, minGroup, resamples, level, seed, worst, maxExamples,
-                     gapTolerance, flipTolerance]).Concat(prompt.All))
+                     gapTolerance, flipTolerance, extraction, train]).Concat(prompt.All))
             command.Options.Add(o);
         command.Handle(parse =>
         {
             var file = parse.GetValue(data)!;
+            if (parse.GetValue(extraction) && parse.GetValue(train) is null)
+                throw new ArgumentException("--extraction needs --train FILE: the data the model was fine-tuned on, to compare with the held-out --data rows");
             var rows = Dataset.FromJsonl(file);
-            if (parse.GetValue(maxExamples) is { } max && max < rows.Count) rows = rows.WithRows(rows.Rows.Take(max));
+            if (parse.GetValue(maxExamples) is { } max && max < rows.Count) rows = rows.Derive(rows.Rows.Take(max));
             var lexicon = parse.GetValue(counterfactuals) switch
             {
                 "none" => null,
@@ -61,7 +65,15 @@ internal static class AuditCommand
                     throw new DataFormatException($"{file}: no row has a \"label\", and no adapter brings a prompt.json with its labels; the classifier needs labels to choose from");
                 template = prompt.Build(parse, labels);
             }
-            var report = BiasAudit.Of(model.Classifier(template))
+            var audit = BiasAudit.Of(model.Classifier(template));
+            if (parse.GetValue(extraction))
+            {
+                static List<string> Texts(Dataset d) => d.Rows.Select(r => r["text"]).OfType<string>().Where(t => t.Length > 0).ToList();
+                var trained = Dataset.FromJsonl(parse.GetValue(train)!);
+                audit.Extraction(ExtractionTest.For(model).Bootstrap(new Evaluation.Bootstrap(parse.GetValue(resamples), parse.GetValue(level), parse.GetValue(seed)))
+                    .Run(Texts(trained), Texts(rows)));
+            }
+            var report = audit
                 .Data(rows, parse.GetValue(group))
                 .Counterfactuals(lexicon)
                 .MinGroupSize(parse.GetValue(minGroup)).Resamples(parse.GetValue(resamples)).Level(parse.GetValue(level))
@@ -87,6 +99,8 @@ internal static class AuditCommand
                 Console.WriteLine($"counterfactual flip rate: {inv.Overall.FlipRate} over {inv.Overall.Pairs} pairs");
                 foreach (var a in inv.ByAttribute) Console.WriteLine($"  {a.Name}: {a.FlipRate} over {a.Pairs} pairs");
             }
+            if (report.Extraction is { } x)
+                Console.WriteLine($"extraction: verbatim continuations {x.TrainExact} of training rows, {x.HeldOutExact} of held-out rows");
             foreach (var n in report.Notes) Console.WriteLine($"note: {n}");
             Console.WriteLine(report.Passed ? "no finding above the tolerances" : $"{report.Findings.Count} finding(s):");
             foreach (var f in report.Findings) Console.WriteLine($"FINDING {f}");

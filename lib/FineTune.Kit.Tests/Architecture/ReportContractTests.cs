@@ -77,6 +77,21 @@ public class ReportContractTests
             """{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}""",
             """{"messages": [{"role": "user", "content": "hi"}]}"""))), text => text.Length);
 
+        string[] regions = ["north", "north", "south", "south"];
+        yield return Kit.Audit.BiasAudit.Of(new FixedClassifier("x")).Examples(["a", "b", "c", "d"], ["x", "y", "x", "y"], regions)
+            .Counterfactuals(null).MinGroupSize(1).Resamples(50).Run();
+
+        // the privacy reports, on an untrained tiny model
+        string[] records = ["Ada from Cork says the router failed", "Bram from Kiel says the camera failed", "Cleo from Faro says the parcel failed"];
+        var tokenizer = new Kit.Text.BpeTrainer().VocabSize(300).SpecialTokens("<|endoftext|>").Train([.. records, "my code is 0 1 2 3 4 5 6 7 8 9"]).ToTokenizer();
+        var model = Models.TinyModels.Random(Kit.Models.ModelConfig.Llama(tokenizer.VocabSize, 32, 1, 2, 2, 64, maxPositions: 64, tied: true)
+            with { PadTokenId = 0, EosTokenIds = [0] }, seed: 3);
+        model.Tokenizer = tokenizer;
+        yield return Kit.Audit.ExtractionTest.For(model).Prefix(3).Suffix(6).Bootstrap(new Bootstrap(Resamples: 50)).Run(records, records.Reverse().ToList());
+        yield return Kit.Audit.CanaryExposure.For(model).Candidates(15).Measure(Kit.Audit.CanarySet.Create(inserted: 1, controls: 1, seed: 5));
+        yield return Kit.Audit.MembershipReport.FromLosses([1.0, 1.2, 0.9], [1.4, 1.5, 1.3], new Bootstrap(Resamples: 50));
+        yield return Kit.Audit.OutputPii.Scan(["write to ada@example.com", "no personal data here"]);
+
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var log = Enumerable.Range(0, 40).Select(i => new RequestRecord
         {
@@ -231,4 +246,10 @@ public class ReportContractTests
         var e = Assert.ThrowsAny<ArgumentException>(set);
         Assert.False(string.IsNullOrWhiteSpace(e.Message), setting);
     }
+}
+
+/// <summary>A classifier that always answers the same label (for report samples).</summary>
+internal sealed class FixedClassifier(string label) : ITextClassifier
+{
+    public ClassifierOutput Classify(string input) => new(label, new Dictionary<string, double> { [label] = 1.0 });
 }

@@ -29,7 +29,7 @@ public sealed class MemorisedModel : IDisposable
         Train = Enumerable.Range(0, 16).Select(_ => Record()).ToList();
         HeldOut = Enumerable.Range(0, 16).Select(_ => Record()).ToList();
         Canaries = CanarySet.Create(inserted: 3, controls: 4, seed: 11, repeats: 2);
-        Tokenizer = new BpeTrainer().WithVocabSize(400).WithSpecialTokens("<|endoftext|>")
+        Tokenizer = new BpeTrainer().VocabSize(400).SpecialTokens("<|endoftext|>")
             .Train([.. Train, .. HeldOut, "my code is 0 1 2 3 4 5 6 7 8 9"]).ToTokenizer();
         var config = ModelConfig.Llama(Tokenizer.VocabSize, 64, 2, 4, 2, 128, maxPositions: 96, tied: true) with { PadTokenId = 0, EosTokenIds = [0] };
         Untrained = TinyModels.Random(config, seed: 3);

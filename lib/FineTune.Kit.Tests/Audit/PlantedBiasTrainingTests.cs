@@ -38,7 +38,7 @@ public class PlantedBiasTrainingTests(ITestOutputHelper output)
             .Fit(SftData.Classification(train, template, model.RequireTokenizer()));
         output.WriteLine($"{trainFile}: {run.Steps} steps, {clock.Elapsed.TotalSeconds:F1} s");
         var test = Dataset.FromJsonl(Path.Combine(SampleDir.Value, FairnessSample.TestFile));
-        test = test.WithRows(test.Rows.Take(TestExamples));
+        test = test.Derive(test.Rows.Take(TestExamples));
         var report = BiasAudit.Of(model.Classifier(template))
             .Data(test, FairnessSample.RegionColumn)
             .Counterfactuals(CounterfactualLexicon.Default.Only("place"))

@@ -17,8 +17,9 @@ namespace FineTune.Kit.Audit;
 public sealed class AuditReport : IReport
 {
     internal AuditReport(AuditSettings settings, DisparityResult? disparity, InvarianceResult? invariance,
-        GenerationInvarianceResult? generation, IReadOnlyList<string> findings, IReadOnlyList<string> notes)
+        GenerationInvarianceResult? generation, IReadOnlyList<string> findings, IReadOnlyList<string> notes, ExtractionReport? extraction = null)
     {
+        Extraction = extraction;
         Settings = settings;
         Disparity = disparity;
         Invariance = invariance;
@@ -35,6 +36,8 @@ public sealed class AuditReport : IReport
     public InvarianceResult? Invariance { get; }
     /// <summary>Counterfactual invariance of generated replies; null when not run.</summary>
     public GenerationInvarianceResult? Generation { get; }
+    /// <summary>The training-data extraction test, when the audit was given one; null when not run.</summary>
+    public ExtractionReport? Extraction { get; }
     /// <summary>Gaps, differences and flip rates whose whole interval lies above the tolerance, in words.</summary>
     public IReadOnlyList<string> Findings { get; }
     /// <summary>What was not measured and why.</summary>
@@ -117,8 +120,8 @@ public sealed class AuditReport : IReport
                     ["judge_change"] = o.JudgeChange is { } j ? Num(j) : null,
                 }).ToArray()),
             },
-            // measured by the privacy part of the audit; null here means it was not run (see notes)
-            ["extraction"] = null,
+            // measured by the privacy part of the audit; null means it was not run (see notes)
+            ["extraction"] = Extraction?.ToJsonObject(),
             ["settings"] = new JsonObject
             {
                 ["min_group_size"] = Settings.MinGroupSize, ["resamples"] = Settings.Resamples, ["level"] = Settings.Level,
@@ -208,6 +211,7 @@ public sealed class AuditReport : IReport
                     Bars("mean |change|", all.Select(c => c.Measure).ToArray(), all.Select(c => c.MeanAbsoluteChange).ToArray(), null),
                 ], "How replies change when only the name changes", "measure", "counterfactual minus original", ("barmode", "group")));
         }
+        if (Extraction is not null) charts.AddRange(Extraction.Charts());
         return charts;
     }
 

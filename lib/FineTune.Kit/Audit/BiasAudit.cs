@@ -55,6 +55,19 @@ public sealed class BiasAudit
     /// <summary>A flip rate is a finding when its whole interval lies above this (default 0.05).</summary>
     public double FlipToleranceValue { get; private set; } = 0.05;
 
+    private ExtractionReport? _extraction;
+
+    /// <summary>
+    /// Adds a training-data extraction test (see <see cref="ExtractionTest"/>) to the report: its rates go under
+    /// "extraction" in report.json and its charts onto the page. A finding when training examples are reproduced
+    /// verbatim more often than held-out ones (the gap's whole interval above zero).
+    /// </summary>
+    public BiasAudit Extraction(ExtractionReport report)
+    {
+        _extraction = report ?? throw new ArgumentNullException(nameof(report));
+        return this;
+    }
+
     /// <summary>
     /// The examples: texts, their gold labels (needed for disparity) and group values (one per text; null skips the
     /// disparity part), with the group column's name for the report.
@@ -207,10 +220,11 @@ public sealed class BiasAudit
             generation = g.Measure(_texts);
         }
 
-        notes.Add("extraction was not run (training-data extraction is measured apart from the bias audit)");
+        if (_extraction is null)
+            notes.Add("extraction was not run (give the audit an ExtractionReport, or --extraction with --train on the command line)");
         var settings = new AuditSettings(_dataSource, _texts.Count, _groupColumn, _lexicon?.Source, MinGroupSizeValue, ResamplesValue, LevelValue,
             SeedValue, GapToleranceValue, FlipToleranceValue);
-        return new AuditReport(settings, disparity, invariance, generation, Findings(disparity, invariance), notes);
+        return new AuditReport(settings, disparity, invariance, generation, Findings(disparity, invariance), notes, _extraction);
     }
 
     private List<string> Findings(DisparityResult? disparity, InvarianceResult? invariance)
@@ -226,6 +240,8 @@ public sealed class BiasAudit
         foreach (var a in invariance?.ByAttribute ?? [])
             if (a.FlipRate.Lower > FlipToleranceValue)
                 findings.Add($"counterfactual {a.Name}: changing only the {a.Name} flips the label on {a.FlipRate} of {a.Pairs} pairs (above {FlipToleranceValue:0.###})");
+        if (_extraction is { } x && x.ExactGap.Lower > 0)
+            findings.Add($"extraction: training examples are reproduced verbatim more often than held-out ones by {x.ExactGap}");
         return findings;
     }
 }
