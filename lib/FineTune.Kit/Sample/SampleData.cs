@@ -89,6 +89,7 @@ public static class SampleData
         AtomicFile.WriteAllText(Path.Combine(dir, PreferencesFile), prefs.ToString());
         AtomicFile.WriteAllText(Path.Combine(dir, HeldOutFile), heldOut);
         var files = new List<string> { RawTicketsFile, ChatFile, PreferencesFile, HeldOutFile };
+        files.AddRange(DriftTraffic.Write(dir, Stream(seed, 8), rng => CleanTicket(rng, customers, heldOutTexts)));
         long corpusBytes = 0;
         if (includeCorpus)
         {
