@@ -101,6 +101,35 @@ public class DriftMonitorTests
     }
 
     [Fact]
+    public void The_models_hidden_states_drift_on_the_shifted_half_and_not_before()
+    {
+        using var model = FineTune.Kit.Models.CausalLM.Load(Path.Combine(RepoFiles.Root, "data", "sample", "base-model"),
+            new FineTune.Kit.Models.LoadOptions { Device = "cpu" });
+        var reference = TrainingMessages(Traffic.Value);
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        List<RequestRecord> Log(string file) => DriftTraffic.Read(Path.Combine(Traffic.Value, file))
+            .Select((r, i) => Served(r.Text, null, 0, start.AddSeconds(i), 50)).ToList();
+        var embedded = 0;
+        float[][] Embed(IReadOnlyList<string> texts)
+        {
+            embedded += texts.Count;
+            return model.Embed(texts);
+        }
+
+        var calm = DriftMonitor.Run(Log(DriftTraffic.InDistributionFile), reference, window: "150", seed: 1, embed: Embed);
+        Assert.True(embedded > 0);
+        Assert.True(calm.Metrics["embedding_mmd_p"] > 0.01, $"p = {calm.Metrics["embedding_mmd_p"]}");
+        Assert.DoesNotContain(calm.Alerts, a => a.Check == "embedding_mmd");
+
+        var drift = DriftMonitor.Run(Log(DriftTraffic.DriftFile), reference, window: "150", seed: 1, embed: Embed);
+        var alert = Assert.Single(drift.Alerts, a => a.Check == "embedding_mmd");
+        Assert.Contains("embedding MMD²", alert.Evidence);
+        Assert.True(drift.Metrics["embedding_mmd2"] > 3 * calm.Metrics["embedding_mmd2"]);
+        // without a model the test is not run
+        Assert.False(DriftMonitor.Run(Log(DriftTraffic.DriftFile), reference, window: "150", seed: 1).Metrics.ContainsKey("embedding_mmd_p"));
+    }
+
+    [Fact]
     public void The_psi_threshold_grows_with_the_sampling_noise_of_small_samples()
     {
         // 10 bins, 100 against 200 values: 0.25 + 9·(1/100 + 1/200) = 0.385

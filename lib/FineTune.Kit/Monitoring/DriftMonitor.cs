@@ -27,7 +27,8 @@ public sealed record DriftThresholds
 /// <summary>
 /// Compares recent traffic from the request log with the training data (the reference) and with earlier traffic:
 /// input length (PSI and KS), the rate of words the reference never used, the label mix and mean confidence of the
-/// classifier, a TF-IDF MMD two-sample test with a permutation p-value, latency percentiles and the error rate.
+/// classifier, a TF-IDF MMD two-sample test with a permutation p-value (and, given a model, the same test on its
+/// mean-pooled hidden states), latency percentiles and the error rate.
 /// </summary>
 public static partial class DriftMonitor
 {
@@ -73,8 +74,17 @@ public static partial class DriftMonitor
     private static partial Regex DurationPattern();
 
     /// <summary>Runs every check on the window of the log against the reference.</summary>
+    /// <param name="log">The request log, oldest first.</param>
+    /// <param name="reference">The training data.</param>
+    /// <param name="window">Recent traffic (see <see cref="Split"/>).</param>
+    /// <param name="thresholds">Alert thresholds; null for the defaults.</param>
+    /// <param name="seed">Seed of the sampling and permutations.</param>
+    /// <param name="embed">
+    /// Texts to vectors, e.g. a model's mean-pooled last hidden states (<c>model.Embed</c>); when given, an MMD test on
+    /// those vectors runs beside the TF-IDF one (the same texts on both sides).
+    /// </param>
     public static MonitorReport Run(IReadOnlyList<RequestRecord> log, IReadOnlyList<TextRow> reference, string? window = null,
-        DriftThresholds? thresholds = null, int seed = 0)
+        DriftThresholds? thresholds = null, int seed = 0, Func<IReadOnlyList<string>, float[][]>? embed = null)
     {
         var t = thresholds ?? new DriftThresholds();
         var (earlier, recent) = Split(log, window);
@@ -125,6 +135,15 @@ public static partial class DriftMonitor
                 if (mmd.PValue < t.PValue)
                     alerts.Add(new("tfidf_mmd", mmd.PValue, t.PValue,
                         $"TF-IDF MMD² {mmd.Statistic:0.0000} between {recentSample.Count} recent inputs and {refSample.Count} reference texts; permutation p = {mmd.PValue:0.0000}"));
+                if (embed is not null)
+                {
+                    var hidden = DriftStatistics.Mmd(embed(refSample), embed(recentSample), seed: seed);
+                    metrics["embedding_mmd2"] = hidden.Statistic;
+                    metrics["embedding_mmd_p"] = hidden.PValue;
+                    if (hidden.PValue < t.PValue)
+                        alerts.Add(new("embedding_mmd", hidden.PValue, t.PValue,
+                            $"embedding MMD² {hidden.Statistic:0.0000} between {recentSample.Count} recent inputs and {refSample.Count} reference texts; permutation p = {hidden.PValue:0.0000}"));
+                }
             }
         }
 
