@@ -10,7 +10,7 @@ namespace FineTune.Kit.Cli.Commands.Bench;
 /// <summary>
 /// `ftk bench serve`: the OpenAI-compatible server in this process on a loopback port, driven by concurrent clients
 /// sending greedy chat requests; requests/s, tokens/s and p50/p95 latency with batching against one request per
-/// generation, measured side by side (two servers loaded at once, each level run on both in turn).
+/// generation, measured side by side (two servers loaded at once, each level run on both in turn, ABBA).
 /// </summary>
 internal static class BenchServe
 {
@@ -70,13 +70,21 @@ internal static class BenchServe
         var name = unbatched.ModelNames[0];
         var work = Enumerable.Range(0, requests).Select(i => texts[i % texts.Count]).ToList();
         foreach (var server in new[] { unbatched, batched })                     // warm-up: first calls load code paths
-            await TrafficReplay.For(server.Address, name).MaxTokens(maxTokens).RunAsync(work.Take(2).ToList());
+            await TrafficReplay.For(server.Address, name).Clients(Math.Min(4, levels.Max())).MaxTokens(maxTokens).RunAsync(work.Take(8).ToList());
 
         var rows = new JsonArray();
+        var halves = new[] { work.Take((requests + 1) / 2).ToList(), work.Skip((requests + 1) / 2).ToList() };
         foreach (var level in levels)
         {
-            var one = await TrafficReplay.For(unbatched.Address, name).Clients(level).MaxTokens(maxTokens).RunAsync(work);
-            var many = await TrafficReplay.For(batched.Address, name).Clients(level).MaxTokens(maxTokens).RunAsync(work);
+            // in the order unbatched, batched, batched, unbatched (half the requests each time), so that a drift in the
+            // machine's speed during the level weighs on both servers alike
+            Task<ReplayResult> Run(KitServer server, List<string> part) => part.Count == 0
+                ? Task.FromResult(new ReplayResult([], 0, 0, 0))
+                : TrafficReplay.For(server.Address, name).Clients(level).MaxTokens(maxTokens).RunAsync(part);
+            var one = await Run(unbatched, halves[0]);
+            var many = await Run(batched, halves[0]);
+            many = Join(many, await Run(batched, halves[1]));
+            one = Join(one, await Run(unbatched, halves[1]));
             rows.Add(new JsonObject
             {
                 ["clients"] = level, ["unbatched"] = Figures(one), ["batched"] = Figures(many),
@@ -94,6 +102,9 @@ internal static class BenchServe
             ["model"] = name, ["requests_per_level"] = requests, ["max_tokens"] = maxTokens, ["max_batch"] = maxBatch, ["levels"] = rows,
         };
     }
+
+    private static ReplayResult Join(ReplayResult a, ReplayResult b) =>
+        new([.. a.LatenciesMs, .. b.LatenciesMs], a.Failed + b.Failed, a.CompletionTokens + b.CompletionTokens, a.Seconds + b.Seconds);
 
     private static double Round(double x) => Math.Round(x, 3);
 
