@@ -13,6 +13,7 @@ internal static class BenchCommand
         Bench.BenchModel.Train(),
         Bench.BenchExplain.Create(),
         Bench.BenchServe.Create(),
+        Bench.BenchExport.Create(),
     ];
 
     public static Command Create()
