@@ -9,7 +9,7 @@ internal static class MonitorCommand
     public static Command Create()
     {
         var log = Cli.Required<string>("--log", "SQLite request log written by ftk serve --log");
-        var reference = Cli.Required<string>("--reference", "Training data: a JSONL file with text (and label), or a folder with train.jsonl");
+        var reference = Cli.Required<string>("--reference", "Training data: a JSONL file with text (and label), a chat JSONL file (its user messages), or a folder with train.jsonl");
         var window = new Option<string?>("--window") { Description = "Recent traffic: the last N requests, or a duration back from the newest (30m, 1h, 2d); default all" };
         var output = new Option<string?>("--out") { Description = "Folder for report.html and report.json" };
         var json = new Option<bool>("--json") { Description = "Print {\"alerts\": [...], \"metrics\": {...}} instead of a summary" };

@@ -67,9 +67,20 @@ public class DriftMonitorTests
     });
 
     /// <summary>The training data of the scenario: the customer messages of the chat fine-tuning set.</summary>
-    internal static IReadOnlyList<TextRow> TrainingMessages(string dir) =>
-        File.ReadLines(Path.Combine(dir, SampleData.ChatFile)).Select((line, i) =>
-            new TextRow(System.Text.Json.Nodes.JsonNode.Parse(line)!["messages"]![1]!["content"]!.GetValue<string>(), null, i + 1)).ToList();
+    internal static IReadOnlyList<TextRow> TrainingMessages(string dir) => DriftMonitor.ReadReference(Path.Combine(dir, SampleData.ChatFile));
+
+    [Fact]
+    public void A_chat_file_as_reference_gives_its_user_messages()
+    {
+        var path = Path.Combine(Traffic.Value, SampleData.ChatFile);
+        var rows = DriftMonitor.ReadReference(path);
+        var lines = File.ReadAllLines(path);
+        Assert.Equal(lines.Length, rows.Count);
+        var second = System.Text.Json.Nodes.JsonNode.Parse(lines[1])!["messages"]!.AsArray().Single(m => (string?)m!["role"] == "user")!;
+        Assert.Equal((string?)second["content"], rows[1].Text);
+        Assert.Equal(2, rows[1].Line);
+        Assert.All(rows, r => Assert.Null(r.Label));
+    }
 
     [Fact]
     public void The_sample_traffic_is_quiet_in_distribution_and_flagged_after_the_shift()

@@ -32,7 +32,10 @@ public sealed record DriftThresholds
 /// </summary>
 public static partial class DriftMonitor
 {
-    /// <summary>Reads a reference data set: a JSONL file with text (and optionally label), or a folder's train.jsonl.</summary>
+    /// <summary>
+    /// Reads a reference data set: a JSONL file with text (and optionally label), a chat JSONL file (its user messages),
+    /// or a folder's train.jsonl.
+    /// </summary>
     public static IReadOnlyList<TextRow> ReadReference(string path)
     {
         if (Directory.Exists(path))
@@ -42,7 +45,11 @@ public static partial class DriftMonitor
             path = train;
         }
         else if (!File.Exists(path)) throw new FileNotFoundException($"--reference: {path} is neither a JSONL file nor a folder");
-        var rows = Dataset.FromJsonl(path).AsText();
+        var dataset = Dataset.FromJsonl(path);
+        // a chat fine-tuning set: what the customers wrote is what traffic is compared with
+        var rows = !dataset.ColumnNames.Contains("text") && dataset.ColumnNames.Contains("messages")
+            ? dataset.AsChat().SelectMany(c => c.Messages.Where(m => m.Role == "user").Select(m => new TextRow(m.Content, null, c.Line))).ToList()
+            : dataset.AsText();
         if (rows.Count < 2) throw new InvalidDataException($"{path}: the reference needs at least two rows, it has {rows.Count}");
         return rows;
     }
