@@ -258,6 +258,8 @@ public sealed partial class KitServer
                 for (var row = 0; row < decoders.Length; row++) await Event(ctx, opening(row));
             await foreach (var (row, token) in tokens.Reader.ReadAllAsync(generation.Timeout.Token))
             {
+                // ReadAllAsync checks the token only when it has to wait: a timeout must stop buffered tokens too
+                generation.Timeout.Token.ThrowIfCancellationRequested();
                 var decoder = decoders[row];
                 if (decoder.Stopped) continue;
                 var text = decoder.Push(token);

@@ -137,6 +137,8 @@ public sealed class KitChatClient : IChatClient
             ChatFinishReason? finish = null;
             await foreach (var id in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                // ReadAllAsync checks the token only when it has to wait; tokens already buffered would still flow
+                cancellationToken.ThrowIfCancellationRequested();
                 var ready = decoder.Push(id);
                 if (ready.Length > 0) yield return Update(ready, responseId, created);
                 if (decoder.Stopped)
