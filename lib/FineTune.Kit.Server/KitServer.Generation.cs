@@ -1,7 +1,9 @@
 using System.Text.Json;
+using System.Threading.Channels;
 using System.Text.Json.Nodes;
 using FineTune.Kit.Data;
 using FineTune.Kit.Models;
+using FineTune.Kit.Serving;
 using FineTune.Kit.Text;
 using Microsoft.AspNetCore.Http;
 
@@ -39,12 +41,13 @@ public sealed partial class KitServer
         state.RawText = messages.LastOrDefault(m => m.Role == "user")?.Content ?? messages[^1].Content;
         var sampling = ReadSampling(body);
         var prompt = _host.ChatTemplate.Encode(_host.Tokenizer, messages, addGenerationPrompt: true).Ids.Select(i => (long)i).ToArray();
-        var choices = await Generate(ctx, state, adapter, [prompt], sampling, _host.ChatStopTokens, _host.ChatStopStrings, "messages");
+        var generation = Prepare(ctx, state, adapter, [prompt], sampling, _host.ChatStopTokens, _host.ChatStopStrings, "messages");
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var model = state.Model!;
         if (!sampling.Stream)
         {
+            var choices = await Finish(ctx, state, generation);
             var array = new JsonArray();
             foreach (var c in choices)
                 array.Add(new JsonObject
@@ -59,26 +62,20 @@ public sealed partial class KitServer
             });
             return;
         }
-        await StartStream(ctx);
         JsonObject Chunk(int index, JsonObject delta, string? finish) => new()
         {
             ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model,
             ["choices"] = new JsonArray(new JsonObject { ["index"] = index, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finish }),
         };
-        foreach (var c in choices)
-        {
-            await Event(ctx, Chunk(c.Index, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null));
-            foreach (var piece in Pieces(c))
-                await Event(ctx, Chunk(c.Index, new JsonObject { ["content"] = piece }, null));
-            await Event(ctx, Chunk(c.Index, new JsonObject(), c.FinishReason));
-        }
-        if (sampling.IncludeUsage)
-            await Event(ctx, new JsonObject
+        await Stream(ctx, state, generation, sampling,
+            opening: index => Chunk(index, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null),
+            piece: (index, text) => Chunk(index, new JsonObject { ["content"] = text }, null),
+            ending: (index, finish) => Chunk(index, new JsonObject(), finish),
+            usage: () => new JsonObject
             {
                 ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model,
                 ["choices"] = new JsonArray(), ["usage"] = Usage(state),
             });
-        await Done(ctx);
     }
 
     /// <summary>Continues a plain-text prompt (or each of several).</summary>
@@ -93,12 +90,13 @@ public sealed partial class KitServer
         var sampling = ReadSampling(body);
         var ids = prompts.Select(p => _host.Tokenizer.Encode(p).Select(i => (long)i).ToArray()).ToList();
         if (ids.Any(p => p.Length == 0)) throw ApiError.BadValue("prompt", "'prompt' must encode to at least one token");
-        var choices = await Generate(ctx, state, adapter, ids, sampling, [], [], "prompt");
+        var generation = Prepare(ctx, state, adapter, ids, sampling, [], [], "prompt");
         var id = "cmpl-" + Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var model = state.Model!;
         if (!sampling.Stream)
         {
+            var choices = await Finish(ctx, state, generation);
             var array = new JsonArray();
             foreach (var c in choices)
                 array.Add(new JsonObject { ["text"] = c.Text, ["index"] = c.Index, ["logprobs"] = null, ["finish_reason"] = c.FinishReason });
@@ -109,24 +107,19 @@ public sealed partial class KitServer
             });
             return;
         }
-        await StartStream(ctx);
         JsonObject Chunk(int index, string text, string? finish) => new()
         {
             ["id"] = id, ["object"] = "text_completion", ["created"] = created, ["model"] = model,
             ["choices"] = new JsonArray(new JsonObject { ["text"] = text, ["index"] = index, ["logprobs"] = null, ["finish_reason"] = finish }),
         };
-        foreach (var c in choices)
-        {
-            foreach (var piece in Pieces(c)) await Event(ctx, Chunk(c.Index, piece, null));
-            await Event(ctx, Chunk(c.Index, "", c.FinishReason));
-        }
-        if (sampling.IncludeUsage)
-            await Event(ctx, new JsonObject
+        await Stream(ctx, state, generation, sampling, opening: null,
+            piece: (index, text) => Chunk(index, text, null),
+            ending: (index, finish) => Chunk(index, "", finish),
+            usage: () => new JsonObject
             {
                 ["id"] = id, ["object"] = "text_completion", ["created"] = created, ["model"] = model,
                 ["choices"] = new JsonArray(), ["usage"] = Usage(state),
             });
-        await Done(ctx);
     }
 
     private static JsonObject Usage(RequestState state) => new()
@@ -177,8 +170,16 @@ public sealed partial class KitServer
         throw ApiError.BadValue(param, $"'{param}' must be a string or an array of text parts");
     }
 
-    /// <summary>Checks the context length, queues the prompts (n times each) and finishes every choice.</summary>
-    private async Task<List<Choice>> Generate(HttpContext ctx, RequestState state, string? adapter, IReadOnlyList<long[]> prompts,
+    /// <summary>A checked generation request: the job for the model (one row per prompt and choice) and how its text ends.</summary>
+    private sealed record PendingGeneration(GenerateJob Job, int MaxTokens, IReadOnlyList<string> Stops, Channel<(int Row, long Token)>? Tokens)
+        : IDisposable
+    {
+        public required CancellationTokenSource Timeout { get; init; }
+        public void Dispose() => Timeout.Dispose();
+    }
+
+    /// <summary>Checks the context length and builds the job: the prompts n times each, tokens streamed when asked.</summary>
+    private PendingGeneration Prepare(HttpContext ctx, RequestState state, string? adapter, IReadOnlyList<long[]> prompts,
         Sampling sampling, IReadOnlyList<long> stopTokens, IReadOnlyList<string> stopStrings, string promptParam)
     {
         var context = _host.ContextLength;
@@ -198,20 +199,31 @@ public sealed partial class KitServer
             StopTokens = stopTokens,
         };
         var rows = prompts.SelectMany(p => Enumerable.Repeat<IReadOnlyList<long>>(p, sampling.N)).ToList();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
-        var job = new GenerateJob(adapter, rows, options, timeout.Token);
-        await Enqueue(ctx, job, timeout);
-
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        var tokens = sampling.Stream ? Channel.CreateUnbounded<(int Row, long Token)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true }) : null;
+        var job = new GenerateJob(adapter, rows, options, timeout.Token)
+        {
+            OnToken = tokens is null ? null : (row, token) => tokens.Writer.TryWrite((row, token)),
+        };
         var stops = sampling.Stop.Concat(stopStrings).Where(s => s.Length > 0).ToList();
+        return new PendingGeneration(job, maxTokens, stops, tokens) { Timeout = timeout };
+    }
+
+    /// <summary>Queues the job, waits for it and finishes every choice (cut at the first stop sequence).</summary>
+    private async Task<List<Choice>> Finish(HttpContext ctx, RequestState state, PendingGeneration generation)
+    {
+        using var _ = generation;
+        var job = generation.Job;
+        await Enqueue(ctx, job, generation.Timeout);
         var choices = new List<Choice>();
         for (var i = 0; i < job.Result.Count; i++)
         {
             var ids = job.Result[i];
             var text = _host.Tokenizer.Decode(ids.Select(t => (int)t), skipSpecialTokens: true);
-            var cut = stops.Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(at => at >= 0).DefaultIfEmpty(-1).Min();
+            var cut = generation.Stops.Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(at => at >= 0).DefaultIfEmpty(-1).Min();
             string finish;
             if (cut >= 0) { text = text[..cut]; finish = "stop"; }
-            else finish = ids.Length >= maxTokens ? "length" : "stop";
+            else finish = ids.Length >= generation.MaxTokens ? "length" : "stop";
             choices.Add(new Choice(i, ids, text, finish));
         }
         state.CompletionTokens = choices.Sum(c => c.Ids.Length);
@@ -219,14 +231,84 @@ public sealed partial class KitServer
         return choices;
     }
 
+    /// <summary>
+    /// Server-sent events as the model generates: each token's text is sent as soon as it is chosen (held back only
+    /// while it may be the start of a stop sequence or ends inside a UTF-8 character), each choice ends with its
+    /// finish reason, then usage when asked, then [DONE]. A choice that reaches a stop sequence stops there; when every
+    /// choice has, the model stops generating for this request.
+    /// </summary>
+    private async Task Stream(HttpContext ctx, RequestState state, PendingGeneration generation, Sampling sampling,
+        Func<int, JsonObject>? opening, Func<int, string, JsonObject> piece, Func<int, string, JsonObject> ending, Func<JsonObject> usage)
+    {
+        using var owned = generation;
+        var job = generation.Job;
+        var tokens = generation.Tokens!;
+        if (!_host.TryEnqueue(job))
+        {
+            Metrics.Rejected();
+            throw QueueFull();
+        }
+        _ = job.Done.Task.ContinueWith(t => tokens.Writer.TryComplete(t.IsFaulted ? t.Exception!.InnerException : null), TaskScheduler.Default);
+        generation.Timeout.CancelAfter(_options.RequestTimeout);
+        await StartStream(ctx);
+        var decoders = job.Prompts.Select(_ => new StreamingDecoder(_host.Tokenizer, generation.Stops)).ToArray();
+        try
+        {
+            if (opening is not null)
+                for (var row = 0; row < decoders.Length; row++) await Event(ctx, opening(row));
+            await foreach (var (row, token) in tokens.Reader.ReadAllAsync(generation.Timeout.Token))
+            {
+                // ReadAllAsync checks the token only when it has to wait: a timeout must stop buffered tokens too
+                generation.Timeout.Token.ThrowIfCancellationRequested();
+                var decoder = decoders[row];
+                if (decoder.Stopped) continue;
+                var text = decoder.Push(token);
+                if (text.Length > 0) await Event(ctx, piece(row, text));
+                if (!decoder.Stopped) continue;
+                await Event(ctx, ending(row, "stop"));
+                if (decoders.All(d => d.Stopped)) job.Satisfied = true;
+            }
+            await job.Done.Task;
+        }
+        catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+        {
+            state.Error = $"not answered within {_options.RequestTimeout.TotalSeconds:0.#} seconds";
+            await Event(ctx, new ApiError(504, $"The request was not answered within {_options.RequestTimeout.TotalSeconds:0.#} seconds.",
+                "server_error", code: "timeout").ToJson());
+            return;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // the status line is sent: the failure goes to the client as an error event, as OpenAI's streams do
+            state.Error = $"{e.GetType().Name}: {e.Message}";
+            await Event(ctx, new ApiError(500, $"the server failed: {e.Message}", "server_error").ToJson());
+            return;
+        }
+        for (var row = 0; row < decoders.Length; row++)
+        {
+            var decoder = decoders[row];
+            if (decoder.Stopped) continue;
+            var rest = decoder.Flush();
+            if (rest.Length > 0) await Event(ctx, piece(row, rest));
+            await Event(ctx, ending(row, decoder.Ids.Count >= generation.MaxTokens ? "length" : "stop"));
+        }
+        state.CompletionTokens = decoders.Sum(d => d.Ids.Count);
+        state.FinishReason = decoders.Length == 0 ? null
+            : decoders[0].Stopped || decoders[0].Ids.Count < generation.MaxTokens ? "stop" : "length";
+        if (sampling.IncludeUsage) await Event(ctx, usage());
+        await Done(ctx);
+    }
+
+    private ApiError QueueFull() => new(503, $"The server is busy: {_host.Capacity} requests are already waiting. Retry after 1 second.",
+        "server_error", code: "queue_full");
+
     /// <summary>Puts a job in the queue (503 when full) and waits for it (504 after the request timeout).</summary>
     private async Task Enqueue(HttpContext ctx, ModelJob job, CancellationTokenSource timeout)
     {
         if (!_host.TryEnqueue(job))
         {
             Metrics.Rejected();
-            throw new ApiError(503, $"The server is busy: {_host.Capacity} requests are already waiting. Retry after 1 second.",
-                "server_error", code: "queue_full");
+            throw QueueFull();
         }
         try
         {
@@ -237,25 +319,6 @@ public sealed partial class KitServer
             timeout.Cancel();
             throw new ApiError(504, $"The request was not answered within {_options.RequestTimeout.TotalSeconds:0.#} seconds.", "server_error", code: "timeout");
         }
-    }
-
-    /// <summary>
-    /// The text of a choice cut into one piece per token, so that the pieces join to exactly the choice's text: each
-    /// piece is what decoding one more token adds (held back while the token ends inside a UTF-8 character).
-    /// </summary>
-    private IEnumerable<string> Pieces(Choice choice)
-    {
-        var emitted = 0;
-        for (var n = 1; n <= choice.Ids.Length && emitted < choice.Text.Length; n++)
-        {
-            var prefix = _host.Tokenizer.Decode(choice.Ids.Take(n).Select(t => (int)t), skipSpecialTokens: true);
-            if (prefix.EndsWith('\uFFFD')) continue;
-            var upTo = Math.Min(prefix.Length, choice.Text.Length);
-            if (upTo <= emitted || string.CompareOrdinal(prefix, 0, choice.Text, 0, upTo) != 0) continue;
-            yield return choice.Text[emitted..upTo];
-            emitted = upTo;
-        }
-        if (emitted < choice.Text.Length) yield return choice.Text[emitted..];
     }
 
     private static async Task StartStream(HttpContext ctx)

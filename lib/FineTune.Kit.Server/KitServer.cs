@@ -234,13 +234,13 @@ public sealed partial class KitServer : IAsyncDisposable
         return node as JsonObject ?? throw new ApiError(400, "the request body must be a JSON object", code: "invalid_json");
     }
 
-    /// <summary>The model field: the base model's name or an adapter's.</summary>
+    /// <summary>The model field: the base model's name or an adapter's; any other name is 404 model_not_found, as OpenAI answers.</summary>
     private string? ResolveModel(JsonObject body, RequestState state)
     {
         var model = JsonFields.String(body, "model", required: true)!;
         state.Model = model;
         if (!_host.TryResolve(model, out var adapter))
-            throw new ApiError(400, $"The model '{model}' does not exist; this server has: {string.Join(", ", _host.ModelNames)}.", param: "model", code: "model_not_found");
+            throw new ApiError(404, $"The model '{model}' does not exist; this server has: {string.Join(", ", _host.ModelNames)}.", param: "model", code: "model_not_found");
         state.Adapter = adapter;
         return adapter;
     }

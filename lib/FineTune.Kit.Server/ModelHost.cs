@@ -25,6 +25,13 @@ internal sealed class GenerateJob(string? adapter, IReadOnlyList<IReadOnlyList<l
     public string? BatchKey { get; } = options.Temperature <= 0 && options.RepetitionPenalty == 1.0
         ? $"{adapter}|{options.MaxNewTokens}|{string.Join(',', options.StopTokens.Order())}" : null;
     public IReadOnlyList<long[]> Result { get; set; } = [];
+    /// <summary>Called on the model's thread with (row of this job, token) as each token is chosen; streaming reads it.</summary>
+    public Action<int, long>? OnToken { get; init; }
+    /// <summary>Set by the reader when it wants no more tokens (every choice hit a stop sequence).</summary>
+    public bool Satisfied { get => Volatile.Read(ref _satisfied); set => Volatile.Write(ref _satisfied, value); }
+    private bool _satisfied;
+    /// <summary>True while some reader still wants this job's tokens.</summary>
+    public bool Wanted => !Satisfied && !Cancel.IsCancellationRequested;
 }
 
 /// <summary>Classify each text with the model's prompt.json.</summary>
@@ -100,6 +107,8 @@ internal sealed class ModelHost : IDisposable
     public int QueueLength => _queue.Reader.Count;
     /// <summary>Holds the worker before each batch while reset (tests fill the queue with it).</summary>
     internal ManualResetEventSlim Gate { get; } = new(true);
+    /// <summary>Called on the model's thread after each generation step with the step's index (tests hold generation with it).</summary>
+    internal Action<int>? StepHook { get; set; }
 
     /// <summary>Every model name clients may ask for: the base first, then the adapters.</summary>
     public IEnumerable<string> ModelNames => _adapterByModel.Keys;
@@ -179,7 +188,8 @@ internal sealed class ModelHost : IDisposable
                 case GenerateJob first:
                     var jobs = group.Cast<GenerateJob>().ToList();
                     var prompts = jobs.SelectMany(j => j.Prompts).ToList();
-                    var results = Model.Generate(prompts, first.Options);
+                    var step = 0;
+                    var results = Model.Generate(prompts, first.Options with { OnStep = chosen => Step(jobs, chosen, step++) });
                     var at = 0;
                     foreach (var job in jobs)
                     {
@@ -198,6 +208,22 @@ internal sealed class ModelHost : IDisposable
         {
             foreach (var job in group) job.Done.TrySetException(e);
         }
+    }
+
+    /// <summary>
+    /// Hands each job its rows' new tokens as they are chosen (streaming sends them at once), and ends generation early
+    /// when no job of the batch wants more: every client gone or every stream past its stop sequence.
+    /// </summary>
+    private bool Step(List<GenerateJob> jobs, IReadOnlyList<long?> chosen, int step)
+    {
+        var row = 0;
+        foreach (var job in jobs)
+        {
+            for (var r = 0; r < job.Prompts.Count; r++, row++)
+                if (job.OnToken is { } onToken && chosen[row] is { } token && job.Wanted) onToken(r, token);
+        }
+        StepHook?.Invoke(step);
+        return jobs.Any(j => j.Wanted);
     }
 
     public void Dispose()

@@ -12,6 +12,8 @@ internal static class BenchCommand
         Bench.BenchModel.Forward(),
         Bench.BenchModel.Train(),
         Bench.BenchExplain.Create(),
+        Bench.BenchServe.Create(),
+        Bench.BenchExport.Create(),
     ];
 
     public static Command Create()

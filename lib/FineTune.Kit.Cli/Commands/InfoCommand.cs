@@ -3,17 +3,31 @@ using Spectre.Console;
 
 namespace FineTune.Kit.Cli.Commands;
 
-/// <summary>`ftk info --model DIR`: architecture, parameter count, dtypes and tokenizer of a model folder.</summary>
+/// <summary>
+/// `ftk info --model DIR`: architecture, parameter count, dtypes and tokenizer of a model folder;
+/// `ftk info FILE.gguf [--json]`: a GGUF file's metadata and tensor table.
+/// </summary>
 internal static class InfoCommand
 {
     public static Command Create()
     {
-        var m = new ModelOptions();
-        var command = new Command("info", "Show a model folder's architecture, size, dtypes and tokenizer");
+        var m = new ModelOptions(modelRequired: false);
+        var gguf = new Argument<string?>("FILE.gguf") { Description = "A GGUF file to describe instead of a model folder", Arity = ArgumentArity.ZeroOrOne };
+        var json = Cli.Optional("--json", "With a GGUF file: print its metadata and tensors as JSON", false);
+        var command = new Command("info", "Show a model folder's architecture, size, dtypes and tokenizer, or a GGUF file's metadata and tensors") { gguf, json };
         foreach (var o in m.All(withAdapter: false)) command.Options.Add(o);
         command.Handle(parse =>
         {
-            var dir = parse.GetValue(m.Model)!;
+            if (parse.GetValue(gguf) is { } path)
+            {
+                if (parse.GetResult(m.Model) is { Implicit: false }) throw new ArgumentException("give either --model DIR or FILE.gguf, not both");
+                var file = Serving.GgufFile.Read(path);
+                if (parse.GetValue(json)) Console.WriteLine(GgufInfo.Json(file).ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                else GgufInfo.Print(file);
+                return 0;
+            }
+            if (parse.GetValue(m.Model) is not { } dir) throw new ArgumentException("give --model DIR (a model folder) or FILE.gguf");
+            if (parse.GetValue(json)) throw new ArgumentException("--json describes a GGUF file: ftk info FILE.gguf --json");
             var stored = Models.SafeTensorFolder.Open(dir);
             var dtypes = stored.Names.GroupBy(n => stored.Entry(n).DType).Select(g => $"{g.Key} ×{g.Count()}");
             using var model = m.Load(parse);

@@ -1,5 +1,6 @@
 using FineTune.Kit.Data;
 using FineTune.Kit.Monitoring;
+using FineTune.Kit.Sample;
 using FineTune.Kit.Tests.Build;
 
 namespace FineTune.Kit.Tests.Monitoring;
@@ -55,6 +56,88 @@ public class DriftMonitorTests
 
         // the window by time: the last 100 seconds are the shifted requests
         Assert.Equal(100, DriftMonitor.Split(shifted, "100s").Recent.Count(r => r.Label == "technical_issue" && r.Probability < 0.6));
+    }
+
+    /// <summary>The sample's drift scenario (ftk sample), generated once for the tests that use it.</summary>
+    internal static readonly Lazy<string> Traffic = new(() =>
+    {
+        var dir = TempFolder.Fresh();
+        SampleData.Generate(dir, SampleData.DefaultSeed, includeCorpus: false);
+        return dir;
+    });
+
+    /// <summary>The training data of the scenario: the customer messages of the chat fine-tuning set.</summary>
+    internal static IReadOnlyList<TextRow> TrainingMessages(string dir) => DriftMonitor.ReadReference(Path.Combine(dir, SampleData.ChatFile));
+
+    [Fact]
+    public void A_chat_file_as_reference_gives_its_user_messages()
+    {
+        var path = Path.Combine(Traffic.Value, SampleData.ChatFile);
+        var rows = DriftMonitor.ReadReference(path);
+        var lines = File.ReadAllLines(path);
+        Assert.Equal(lines.Length, rows.Count);
+        var second = System.Text.Json.Nodes.JsonNode.Parse(lines[1])!["messages"]!.AsArray().Single(m => (string?)m!["role"] == "user")!;
+        Assert.Equal((string?)second["content"], rows[1].Text);
+        Assert.Equal(2, rows[1].Line);
+        Assert.All(rows, r => Assert.Null(r.Label));
+    }
+
+    [Fact]
+    public void The_sample_traffic_is_quiet_in_distribution_and_flagged_after_the_shift()
+    {
+        // the classifier is simulated: confident on what it was trained for, unsure after the shift
+        var random = new Random(5);
+        RequestRecord Serve(TrafficRequest r) => r.Segment == TrafficRequest.InDistribution
+            ? Served(r.Text, r.Label, 0.8 + 0.1 * random.NextDouble(), r.Time, 50 + random.Next(20))
+            : Served(r.Text, "technical_issue", 0.45 + 0.1 * random.NextDouble(), r.Time, 50 + random.Next(20));
+        var reference = TrainingMessages(Traffic.Value);
+
+        var calm = DriftTraffic.Read(Path.Combine(Traffic.Value, DriftTraffic.InDistributionFile)).Select(Serve).ToList();
+        var quiet = DriftMonitor.Run(calm, reference, window: "150", seed: 1);
+        Assert.True(quiet.Alerts.Count == 0, string.Join("; ", quiet.Alerts.Select(a => a.Evidence)));
+        Assert.Equal(150.0, quiet.Metrics["recent_requests"]!.Value);
+
+        var traffic = DriftTraffic.Read(Path.Combine(Traffic.Value, DriftTraffic.DriftFile));
+        var shifted = traffic.Select(Serve).ToList();
+        var before = DriftMonitor.Run(shifted.Take(DriftTraffic.Requests / 2).ToList(), reference, window: "75", seed: 1);
+        Assert.True(before.Alerts.Count == 0, string.Join("; ", before.Alerts.Select(a => a.Evidence)));
+        var drift = DriftMonitor.Run(shifted, reference, window: "150", seed: 1);
+        var checks = drift.Alerts.Select(a => a.Check).ToHashSet();
+        foreach (var expected in new[] { "tfidf_mmd", "unknown_words", "confidence_drop", "input_words_psi", "input_words_ks", "input_words_vs_earlier_ks" })
+            Assert.True(checks.Contains(expected), $"no {expected} alert; alerts: {string.Join(", ", checks)}");
+
+        // the window by time: from the first shifted request on
+        var shiftedFor = traffic[^1].Time - traffic[DriftTraffic.Requests / 2].Time;
+        Assert.Equal(DriftTraffic.Requests / 2, DriftMonitor.Split(shifted, $"{shiftedFor.TotalSeconds:0}s").Recent.Count);
+    }
+
+    [Fact]
+    public void The_models_hidden_states_drift_on_the_shifted_half_and_not_before()
+    {
+        using var model = FineTune.Kit.Models.CausalLM.Load(Path.Combine(RepoFiles.Root, "data", "sample", "base-model"),
+            new FineTune.Kit.Models.LoadOptions { Device = "cpu" });
+        var reference = TrainingMessages(Traffic.Value);
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        List<RequestRecord> Log(string file) => DriftTraffic.Read(Path.Combine(Traffic.Value, file))
+            .Select((r, i) => Served(r.Text, null, 0, start.AddSeconds(i), 50)).ToList();
+        var embedded = 0;
+        float[][] Embed(IReadOnlyList<string> texts)
+        {
+            embedded += texts.Count;
+            return model.Embed(texts);
+        }
+
+        var calm = DriftMonitor.Run(Log(DriftTraffic.InDistributionFile), reference, window: "150", seed: 1, embed: Embed);
+        Assert.True(embedded > 0);
+        Assert.True(calm.Metrics["embedding_mmd_p"] > 0.01, $"p = {calm.Metrics["embedding_mmd_p"]}");
+        Assert.DoesNotContain(calm.Alerts, a => a.Check == "embedding_mmd");
+
+        var drift = DriftMonitor.Run(Log(DriftTraffic.DriftFile), reference, window: "150", seed: 1, embed: Embed);
+        var alert = Assert.Single(drift.Alerts, a => a.Check == "embedding_mmd");
+        Assert.Contains("embedding MMD²", alert.Evidence);
+        Assert.True(drift.Metrics["embedding_mmd2"] > 3 * calm.Metrics["embedding_mmd2"]);
+        // without a model the test is not run
+        Assert.False(DriftMonitor.Run(Log(DriftTraffic.DriftFile), reference, window: "150", seed: 1).Metrics.ContainsKey("embedding_mmd_p"));
     }
 
     [Fact]

@@ -70,6 +70,28 @@ public class DriftStatisticsTests
     }
 
     [Fact]
+    public void Mmd_of_vectors_matches_a_hand_computation_and_exact_enumeration()
+    {
+        // a = {0, 0}, b = {1, 1}: squared distances 0 within and 1 across; the median of the six pair distances
+        // [0, 0, 1, 1, 1, 1] is 1, so k = 1 within and e^-1 across: MMD² = 1 + 1 − 2/e
+        float[][] a = [[0f], [0f]], b = [[1f], [1f]];
+        var result = DriftStatistics.Mmd(a, b, permutations: 3000, seed: 2);
+        Assert.Equal(2 - 2 / Math.E, result.Statistic, 9);
+        // of the 6 ways to split the four points in two pairs, 2 (this one and its mirror) reach that MMD²: p = 1/3
+        Assert.InRange(result.PValue, 1.0 / 3 - 0.03, 1.0 / 3 + 0.03);
+
+        // in 3 dimensions, shifted clouds separate and two draws of one cloud do not
+        var random = new Random(4);
+        float[] Point(double shift) => [(float)(random.NextDouble() + shift), (float)random.NextDouble(), (float)random.NextDouble()];
+        var x = Enumerable.Range(0, 40).Select(_ => Point(0)).ToList();
+        var same = Enumerable.Range(0, 40).Select(_ => Point(0)).ToList();
+        var moved = Enumerable.Range(0, 40).Select(_ => Point(0.8)).ToList();
+        Assert.Equal(1.0 / 101, DriftStatistics.Mmd(x, moved, permutations: 100, seed: 1).PValue, 9);
+        Assert.True(DriftStatistics.Mmd(x, same, permutations: 100, seed: 1).PValue > 0.05);
+        Assert.Throws<ArgumentException>(() => DriftStatistics.Mmd([[0f], [1f]], [[0f, 1f], [1f, 0f]]));
+    }
+
+    [Fact]
     public void Quantiles_interpolate_between_order_statistics()
     {
         double[] v = [10, 20, 30, 40, 50];

@@ -29,7 +29,7 @@ public sealed class ServerBehaviourTests(ServerFixture fixture) : IClassFixture<
     [InlineData("{\"model\": \"base-model\", \"messages\": [", 400, "invalid_json", null)]
     [InlineData("[1, 2]", 400, "invalid_json", null)]
     [InlineData("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", 400, "missing_required_parameter", "model")]
-    [InlineData("{\"model\": \"nope\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", 400, "model_not_found", "model")]
+    [InlineData("{\"model\": \"nope\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", 404, "model_not_found", "model")]
     [InlineData("{\"model\": \"base-model\", \"messages\": []}", 400, "invalid_value", "messages")]
     [InlineData("{\"model\": \"base-model\", \"messages\": [{\"role\": \"robot\", \"content\": \"hi\"}]}", 400, "invalid_value", "messages[0].role")]
     [InlineData("{\"model\": \"base-model\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"temperature\": 3}", 400, "invalid_value", "temperature")]
@@ -58,7 +58,7 @@ public sealed class ServerBehaviourTests(ServerFixture fixture) : IClassFixture<
         Assert.Equal(400, e.Status);
         Assert.Contains("context length", e.Message);
         var unknown = await Assert.ThrowsAsync<ClientResultException>(() => client.GetChatClient("gpt-4o").CompleteChatAsync([new UserChatMessage("hi")]));
-        Assert.Equal(400, unknown.Status);
+        Assert.Equal(404, unknown.Status);
         Assert.Contains("gpt-4o", unknown.Message);
     }
 
@@ -180,7 +180,7 @@ public sealed class ServerBehaviourTests(ServerFixture fixture) : IClassFixture<
             rows = RequestLog.Read(fixture.LogPath).Skip(before).ToList();
         }
         Assert.Equal(2, rows.Count);
-        Assert.All(rows, r => Assert.Equal(400, r.Status));
+        Assert.Equal([404, 400], rows.Select(r => r.Status).ToArray());
         Assert.Equal("nope", rows[0].Model);
         Assert.Contains("does not exist", rows[0].Error);
     }

@@ -27,11 +27,15 @@ public sealed record DriftThresholds
 /// <summary>
 /// Compares recent traffic from the request log with the training data (the reference) and with earlier traffic:
 /// input length (PSI and KS), the rate of words the reference never used, the label mix and mean confidence of the
-/// classifier, a TF-IDF MMD two-sample test with a permutation p-value, latency percentiles and the error rate.
+/// classifier, a TF-IDF MMD two-sample test with a permutation p-value (and, given a model, the same test on its
+/// mean-pooled hidden states), latency percentiles and the error rate.
 /// </summary>
 public static partial class DriftMonitor
 {
-    /// <summary>Reads a reference data set: a JSONL file with text (and optionally label), or a folder's train.jsonl.</summary>
+    /// <summary>
+    /// Reads a reference data set: a JSONL file with text (and optionally label), a chat JSONL file (its user messages),
+    /// or a folder's train.jsonl.
+    /// </summary>
     public static IReadOnlyList<TextRow> ReadReference(string path)
     {
         if (Directory.Exists(path))
@@ -41,7 +45,11 @@ public static partial class DriftMonitor
             path = train;
         }
         else if (!File.Exists(path)) throw new FileNotFoundException($"--reference: {path} is neither a JSONL file nor a folder");
-        var rows = Dataset.FromJsonl(path).AsText();
+        var dataset = Dataset.FromJsonl(path);
+        // a chat fine-tuning set: what the customers wrote is what traffic is compared with
+        var rows = !dataset.ColumnNames.Contains("text") && dataset.ColumnNames.Contains("messages")
+            ? dataset.AsChat().SelectMany(c => c.Messages.Where(m => m.Role == "user").Select(m => new TextRow(m.Content, null, c.Line))).ToList()
+            : dataset.AsText();
         if (rows.Count < 2) throw new InvalidDataException($"{path}: the reference needs at least two rows, it has {rows.Count}");
         return rows;
     }
@@ -73,8 +81,17 @@ public static partial class DriftMonitor
     private static partial Regex DurationPattern();
 
     /// <summary>Runs every check on the window of the log against the reference.</summary>
+    /// <param name="log">The request log, oldest first.</param>
+    /// <param name="reference">The training data.</param>
+    /// <param name="window">Recent traffic (see <see cref="Split"/>).</param>
+    /// <param name="thresholds">Alert thresholds; null for the defaults.</param>
+    /// <param name="seed">Seed of the sampling and permutations.</param>
+    /// <param name="embed">
+    /// Texts to vectors, e.g. a model's mean-pooled last hidden states (<c>model.Embed</c>); when given, an MMD test on
+    /// those vectors runs beside the TF-IDF one (the same texts on both sides).
+    /// </param>
     public static MonitorReport Run(IReadOnlyList<RequestRecord> log, IReadOnlyList<TextRow> reference, string? window = null,
-        DriftThresholds? thresholds = null, int seed = Seeds.Default)
+        DriftThresholds? thresholds = null, int seed = Seeds.Default, Func<IReadOnlyList<string>, float[][]>? embed = null)
     {
         var t = thresholds ?? new DriftThresholds();
         var (earlier, recent) = Split(log, window);
@@ -125,6 +142,15 @@ public static partial class DriftMonitor
                 if (mmd.PValue < t.PValue)
                     alerts.Add(new("tfidf_mmd", mmd.PValue, t.PValue,
                         $"TF-IDF MMD² {mmd.Statistic:0.0000} between {recentSample.Count} recent inputs and {refSample.Count} reference texts; permutation p = {mmd.PValue:0.0000}"));
+                if (embed is not null)
+                {
+                    var hidden = DriftStatistics.Mmd(embed(refSample), embed(recentSample), seed: seed);
+                    metrics["embedding_mmd2"] = hidden.Statistic;
+                    metrics["embedding_mmd_p"] = hidden.PValue;
+                    if (hidden.PValue < t.PValue)
+                        alerts.Add(new("embedding_mmd", hidden.PValue, t.PValue,
+                            $"embedding MMD² {hidden.Statistic:0.0000} between {recentSample.Count} recent inputs and {refSample.Count} reference texts; permutation p = {hidden.PValue:0.0000}"));
+                }
             }
         }
 

@@ -120,6 +120,40 @@ public static class DriftStatistics
                 squared[i, j] = squared[j, i] = d2;
                 distances.Add(d2);
             }
+        return MmdTest(squared, distances, a.Count, permutations, seed);
+    }
+
+    /// <summary>
+    /// Maximum mean discrepancy between two sets of vectors (e.g. a model's mean-pooled hidden states), with the same
+    /// Gaussian kernel (width: the median squared distance) and permutation p-value as the text version.
+    /// </summary>
+    public static TestResult Mmd(IReadOnlyList<float[]> a, IReadOnlyList<float[]> b, int permutations = 200, int seed = 0)
+    {
+        if (a.Count < 2 || b.Count < 2) throw new ArgumentException("the MMD test needs at least two vectors on each side");
+        var pooled = a.Concat(b).ToArray();
+        int n = pooled.Length;
+        if (pooled.Any(v => v.Length != pooled[0].Length)) throw new ArgumentException("the MMD test needs vectors of one length");
+        var squared = new double[n, n];
+        var distances = new List<double>();
+        for (var i = 0; i < n; i++)
+            for (var j = i + 1; j < n; j++)
+            {
+                double d2 = 0;
+                for (var k = 0; k < pooled[i].Length; k++)
+                {
+                    double d = pooled[i][k] - pooled[j][k];
+                    d2 += d * d;
+                }
+                squared[i, j] = squared[j, i] = d2;
+                distances.Add(d2);
+            }
+        return MmdTest(squared, distances, a.Count, permutations, seed);
+    }
+
+    /// <summary>MMD² under a Gaussian kernel of the median squared distance, and its permutation p-value.</summary>
+    private static TestResult MmdTest(double[,] squared, List<double> distances, int firstCount, int permutations, int seed)
+    {
+        int n = squared.GetLength(0);
         distances.Sort();
         var width = distances[distances.Count / 2] is > 0 and var m ? m : 1.0;
         var kernel = new double[n, n];
@@ -127,13 +161,13 @@ public static class DriftStatistics
             for (var j = 0; j < n; j++) kernel[i, j] = Math.Exp(-squared[i, j] / width);
 
         var order = Enumerable.Range(0, n).ToArray();
-        var observed = MmdSquared(kernel, order, a.Count);
+        var observed = MmdSquared(kernel, order, firstCount);
         var random = new Random(seed);
         var atLeast = 0;
         for (var p = 0; p < permutations; p++)
         {
             random.Shuffle(order);
-            if (MmdSquared(kernel, order, a.Count) >= observed) atLeast++;
+            if (MmdSquared(kernel, order, firstCount) >= observed) atLeast++;
         }
         return new TestResult(observed, (1.0 + atLeast) / (1.0 + permutations));
     }

@@ -90,6 +90,7 @@ public static class SampleData
         AtomicFile.WriteAllText(Path.Combine(dir, HeldOutFile), heldOut);
         var files = new List<string> { RawTicketsFile, ChatFile, PreferencesFile, HeldOutFile };
         files.AddRange(FairnessSample.Write(dir, seed));   // names, regions and a planted bias, for audits
+        files.AddRange(DriftTraffic.Write(dir, Stream(seed, 8), rng => CleanTicket(rng, customers, heldOutTexts)));
         long corpusBytes = 0;
         if (includeCorpus)
         {

@@ -133,20 +133,15 @@ public sealed class KitChatClient : IChatClient
 
         try
         {
-            var ids = new List<int>();
-            string emitted = "";
+            var decoder = new StreamingDecoder(tokenizer, stops);
             ChatFinishReason? finish = null;
             await foreach (var id in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                ids.Add((int)id);
-                var text = tokenizer.Decode(ids, skipSpecialTokens: true);
-                var (ready, hitStop) = Releasable(text, emitted.Length, stops);
-                if (ready.Length > 0)
-                {
-                    emitted += ready;
-                    yield return Update(ready, responseId, created);
-                }
-                if (hitStop)
+                // ReadAllAsync checks the token only when it has to wait; tokens already buffered would still flow
+                cancellationToken.ThrowIfCancellationRequested();
+                var ready = decoder.Push(id);
+                if (ready.Length > 0) yield return Update(ready, responseId, created);
+                if (decoder.Stopped)
                 {
                     finish = ChatFinishReason.Stop;
                     Volatile.Write(ref stopRequested, true);
@@ -155,10 +150,11 @@ public sealed class KitChatClient : IChatClient
             }
             await worker.ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
+            var ids = decoder.Ids;
             if (finish is null)
             {
                 // whatever was held back as a possible start of a stop sequence is text after all
-                var rest = tokenizer.Decode(ids, skipSpecialTokens: true)[emitted.Length..];
+                var rest = decoder.Flush();
                 if (rest.Length > 0) yield return Update(rest, responseId, created);
                 // out of tokens or out of positions is a cut, anything else the model ending its turn
                 finish = ids.Count >= generation.MaxNewTokens || prompt.Count + ids.Count >= model.Config.MaxPositions
@@ -181,29 +177,9 @@ public sealed class KitChatClient : IChatClient
         }
     }
 
-    // The part of the decoded text after `from` that can be sent now: up to a stop sequence if one appeared, else all but
-    // a trailing piece that may still become a stop sequence or an incomplete UTF-8 character.
     /// <summary>ChatOptions carries a 64-bit seed; the kit's seeds are int, so a seed outside int's range is refused.</summary>
     private static int SeedOf(long seed) => seed is >= int.MinValue and <= int.MaxValue ? (int)seed
         : throw new ArgumentOutOfRangeException(nameof(ChatOptions.Seed), seed, "The seed must fit in a 32-bit integer.");
-
-    private static (string Ready, bool HitStop) Releasable(string text, int from, string[] stops)
-    {
-        int stopAt = -1;
-        foreach (var s in stops)
-        {
-            int at = text.IndexOf(s, Math.Max(0, from - s.Length + 1), StringComparison.Ordinal);
-            if (at >= 0 && (stopAt < 0 || at < stopAt)) stopAt = at;
-        }
-        if (stopAt >= 0) return (stopAt > from ? text[from..stopAt] : "", true);
-        int end = text.Length;
-        while (end > from && text[end - 1] == '\uFFFD') end--;
-        int hold = 0;
-        foreach (var s in stops)
-            for (int k = Math.Min(s.Length - 1, end - from); k > hold; k--)
-                if (string.CompareOrdinal(text, end - k, s, 0, k) == 0) { hold = k; break; }
-        return (text[from..(end - hold)], false);
-    }
 
     private ChatResponseUpdate Update(string text, string responseId, DateTimeOffset created) => new(ChatRole.Assistant, text)
     {
