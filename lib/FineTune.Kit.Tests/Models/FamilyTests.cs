@@ -39,7 +39,7 @@ public class FamilyTests
             foreach (var (name, p) in unit.Module.named_parameters().Where(p => p.name.Contains("_norm.weight") && p.name.Contains("self_attn")))
                 p.fill_(1);
         Assert.True(ModelAssert.MaxDifference(model.Logits(Ids), unit.Logits(Ids)) > 1e-4);
-        ModelAssert.MatchesReference(unit, Ids, what: "qwen3 unit q/k gains");
+        ModelAssert.MatchesReference(unit, Ids, absolute: 1e-5, what: "qwen3 unit q/k gains");
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public class FamilyTests
         var c = TinyModels.Qwen3(j => { j["use_sliding_window"] = true; j["sliding_window"] = 3; j["max_window_layers"] = 1; });
         Assert.Equal(new[] { false, true }, c.WindowedLayers!);
         using var model = Sharp(c);
-        ModelAssert.MatchesReference(model, Ids, absolute: 1e-3, relative: 1e-3, what: "qwen3 windowed");
+        ModelAssert.MatchesReference(model, Ids, absolute: 1e-5, what: "qwen3 windowed");
         Assert.Null(TinyModels.Qwen3(j => j["sliding_window"] = 3).SlidingWindow);     // use_sliding_window false
     }
 
@@ -64,8 +64,8 @@ public class FamilyTests
         using var partial = Sharp(half, seed: 2);
         using var whole = Sharp(TinyModels.Phi3(j => j["partial_rotary_factor"] = 1.0), seed: 2);
         CausalLMTests.AssertSameWeights(partial, whole);
-        var a = ModelAssert.MatchesReference(partial, Ids, absolute: 1e-3, relative: 1e-3, what: "phi3 partial rotary");
-        var b = ModelAssert.MatchesReference(whole, Ids, absolute: 1e-3, relative: 1e-3, what: "phi3 full rotary");
+        var a = ModelAssert.MatchesReference(partial, Ids, absolute: 1e-5, what: "phi3 partial rotary");
+        var b = ModelAssert.MatchesReference(whole, Ids, absolute: 1e-5, what: "phi3 full rotary");
         Assert.True(ModelAssert.MaxDifference(a, b) > 1e-3, "partial and full rotation gave the same logits");
     }
 
@@ -97,7 +97,7 @@ public class FamilyTests
         using var windowed = Sharp(TinyModels.Phi3(j => j["sliding_window"] = 3), seed: 3);
         using var full = Sharp(TinyModels.Phi3(), seed: 3);
         Assert.All(Enumerable.Range(0, 2), l => Assert.Equal(3, windowed.Config.LayerWindow(l)));
-        var a = ModelAssert.MatchesReference(windowed, Ids, absolute: 1e-3, relative: 1e-3, what: "phi3 window");
+        var a = ModelAssert.MatchesReference(windowed, Ids, absolute: 1e-5, what: "phi3 window");
         var b = full.Logits(Ids);
         for (int t = 0; t < 3; t++) Assert.True(ModelAssert.MaxDifference(a[t], b[t]) < 1e-5, $"t={t}");
         for (int t = 3; t < Ids.Length; t++) Assert.True(ModelAssert.MaxDifference(a[t], b[t]) > 1e-4, $"t={t} equals full attention");
@@ -172,7 +172,7 @@ public class FamilyTests
         Assert.Equal("linear", c.RopeScaling!.Type);
         Assert.Equal(20, c.LocalRopeTheta);
         using var model = Sharp(c, seed: 4);
-        ModelAssert.MatchesReference(model, Ids, absolute: 1e-3, relative: 1e-3, what: "gemma3 rope_parameters");
+        ModelAssert.MatchesReference(model, Ids, absolute: 1e-5, what: "gemma3 rope_parameters");
         var back = ModelConfig.FromJson(c.ToJson());
         Assert.Equal((c.RopeTheta, c.LocalRopeTheta, c.RopeScaling), (back.RopeTheta, back.LocalRopeTheta, back.RopeScaling));
 
@@ -188,8 +188,8 @@ public class FamilyTests
     {
         using var a = Sharp(TinyModels.Gemma3(j => j["rope_local_base_freq"] = 10.0), seed: 5);
         using var b = Sharp(TinyModels.Gemma3(), seed: 5);
-        var la = ModelAssert.MatchesReference(a, Ids, absolute: 1e-3, relative: 1e-3, what: "gemma3 local base 10");
-        var lb = ModelAssert.MatchesReference(b, Ids, absolute: 1e-3, relative: 1e-3, what: "gemma3 local base 1e4");
+        var la = ModelAssert.MatchesReference(a, Ids, absolute: 1e-5, what: "gemma3 local base 10");
+        var lb = ModelAssert.MatchesReference(b, Ids, absolute: 1e-5, what: "gemma3 local base 1e4");
         Assert.True(ModelAssert.MaxDifference(la, lb) > 1e-3, "the local RoPE base did not change the logits");
     }
 
@@ -202,8 +202,8 @@ public class FamilyTests
         var open = family == "gemma3" ? TinyModels.Gemma3(j => j["sliding_window"] = null) : TinyModels.Gemma2(j => j["sliding_window"] = null);
         using var a = Sharp(windowed, seed: 6);
         using var b = Sharp(open, seed: 6);
-        var la = ModelAssert.MatchesReference(a, Ids, absolute: 1e-3, relative: 1e-3, what: family + " window 3");
-        var lb = ModelAssert.MatchesReference(b, Ids, absolute: 1e-3, relative: 1e-3, what: family + " no window");
+        var la = ModelAssert.MatchesReference(a, Ids, absolute: 1e-5, what: family + " window 3");
+        var lb = ModelAssert.MatchesReference(b, Ids, absolute: 1e-5, what: family + " no window");
         for (int t = 0; t < 3; t++) Assert.True(ModelAssert.MaxDifference(la[t], lb[t]) < 1e-5, $"t={t}");
         for (int t = 3; t < Ids.Length; t++) Assert.True(ModelAssert.MaxDifference(la[t], lb[t]) > 1e-4, $"t={t} equals full attention");
     }
@@ -225,8 +225,8 @@ public class FamilyTests
         using var plain = Sharp(Config(null, null), seed: 7);
         Assert.Equal(attentionCap, capped.Config.AttentionSoftcap);
         Assert.Equal(finalCap, capped.Config.FinalLogitSoftcap);
-        var a = ModelAssert.MatchesReference(capped, Ids, absolute: 1e-4, relative: 1e-3, what: $"{family} caps {attentionCap}/{finalCap}");
-        var b = ModelAssert.MatchesReference(plain, Ids, absolute: 1e-4, relative: 1e-3, what: $"{family} no caps");
+        var a = ModelAssert.MatchesReference(capped, Ids, absolute: 1e-5, what: $"{family} caps {attentionCap}/{finalCap}");
+        var b = ModelAssert.MatchesReference(plain, Ids, absolute: 1e-5, what: $"{family} no caps");
         Assert.True(ModelAssert.MaxDifference(a, b) > 1e-4, "soft-capping did not change the logits");
         if (finalCap is { } f) Assert.All(a, row => Assert.All(row, v => Assert.True(Math.Abs(v) <= f + 1e-6)));
         // the explicit path (attention weights requested) gives the same logits as the fused one
@@ -307,7 +307,7 @@ public class FamilyTests
     public void Cached_steps_equal_the_rows_of_one_full_forward(string family)
     {
         using var model = Sharp(WithSwitches(family), seed: 9);
-        var full = ModelAssert.MatchesReference(model, Ids, absolute: 1e-3, relative: 1e-3, what: family + " with switches");
+        var full = ModelAssert.MatchesReference(model, Ids, absolute: 1e-5, what: family + " with switches");
         using var _ = no_grad();
         using var cache = new KvCache(model.Config.NumLayers);
         for (int t = 0; t < Ids.Length; t++)
