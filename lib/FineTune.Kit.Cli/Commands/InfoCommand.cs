@@ -36,7 +36,7 @@ internal static class InfoCommand
             table.AddRow("model_type", $"{c.ModelType} ({c.Family})");
             table.AddRow("layers / hidden / heads / kv heads", $"{c.NumLayers} / {c.HiddenSize} / {c.NumHeads} / {c.NumKvHeads}");
             table.AddRow("mlp / head dim / max positions", $"{c.IntermediateSize} / {c.HeadDim} / {c.MaxPositions}");
-            if (c.Family == Models.ModelFamily.Llama)
+            if (c.Family != Models.ModelFamily.Gpt2)
             {
                 var s = c.RopeScaling;
                 table.AddRow("rope", $"theta {c.RopeTheta:G}" + (s is null || s.Type == "default" ? "" : $", {s.Type} scaling ×{s.Factor:G}"));

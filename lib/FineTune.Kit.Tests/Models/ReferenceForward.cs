@@ -17,7 +17,12 @@ internal static class ReferenceForward
     {
         var w = model.Module.named_parameters().ToDictionary(np => np.name, np => Mat(np.parameter));
         var c = model.Config;
-        return c.Family == ModelFamily.Gpt2 ? Gpt2(c, w, ids) : Llama(c, w, ids, cachedPrefix ?? 0);
+        return c.Family switch
+        {
+            ModelFamily.Gpt2 => Gpt2(c, w, ids),
+            ModelFamily.Gemma => Gemma(c, w, ids),
+            _ => Llama(c, w, ids, cachedPrefix ?? 0),
+        };
     }
 
     private sealed record M(double[] D, long[] Shape)
@@ -60,6 +65,15 @@ internal static class ReferenceForward
         return x.Select((v, i) => v / Math.Sqrt(ms + eps) * g[i]).ToArray();
     }
 
+    // Gemma's norm: the gain is 1 + weight
+    private static double[] GemmaNorm(double[] x, M g, double eps)
+    {
+        double ms = x.Sum(v => v * v) / x.Length;
+        return x.Select((v, i) => v / Math.Sqrt(ms + eps) * (1 + g[i])).ToArray();
+    }
+
+    private static double GeluTanh(double u) => 0.5 * u * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (u + 0.044715 * u * u * u)));
+
     private static double[] LayerNorm(double[] x, M g, M b, double eps)
     {
         double mean = x.Average(), variance = x.Sum(v => (v - mean) * (v - mean)) / x.Length;
@@ -69,7 +83,8 @@ internal static class ReferenceForward
     private static double[] Add(double[] a, double[] b) => a.Select((v, i) => v + b[i]).ToArray();
 
     // causal softmax attention for one head; q, k, v are [T][d]. With a window w, query t sees keys t - w + 1 … t.
-    private static double[][] Attention(double[][] q, double[][] k, double[][] v, int? window = null)
+    // Scores are q·k · scale (default 1/√d), soft-capped to cap · tanh(score / cap) when a cap is given.
+    private static double[][] Attention(double[][] q, double[][] k, double[][] v, int? window = null, double? scale = null, double? softcap = null)
     {
         int T = q.Length, d = q[0].Length;
         var o = new double[T][];
@@ -77,7 +92,11 @@ internal static class ReferenceForward
         {
             int first = window is { } w ? Math.Max(0, t - w + 1) : 0;
             var s = new double[t + 1 - first];
-            for (int j = first; j <= t; j++) s[j - first] = q[t].Zip(k[j], (a, b) => a * b).Sum() / Math.Sqrt(d);
+            for (int j = first; j <= t; j++)
+            {
+                double score = q[t].Zip(k[j], (a, b) => a * b).Sum() * (scale ?? 1 / Math.Sqrt(d));
+                s[j - first] = softcap is { } cap ? cap * Math.Tanh(score / cap) : score;
+            }
             double mx = s.Max();
             var e = s.Select(x => Math.Exp(x - mx)).ToArray();
             double z = e.Sum();
@@ -93,20 +112,37 @@ internal static class ReferenceForward
         int PassLength(int t) => t < cachedPrefix ? cachedPrefix : T;
         var emb = w["model.embed_tokens.weight"];
         var x = ids.Select(id => Enumerable.Range(0, D).Select(i => emb[id, i]).ToArray()).ToArray();
+        bool phi3 = c.ModelType == "phi3";
         for (int l = 0; l < c.NumLayers; l++)
         {
             string p = $"model.layers.{l}.";
             var h = x.Select(r => RmsNorm(r, w[p + "input_layernorm.weight"], c.NormEps)).ToArray();
-            var q = h.Select(r => Linear(w[p + "self_attn.q_proj.weight"], r, w, p + "self_attn.q_proj.bias")).ToArray();
-            var k = h.Select(r => Linear(w[p + "self_attn.k_proj.weight"], r, w, p + "self_attn.k_proj.bias")).ToArray();
-            var v = h.Select(r => Linear(w[p + "self_attn.v_proj.weight"], r, w, p + "self_attn.v_proj.bias")).ToArray();
+            double[][] q, k, v;
+            if (phi3)
+            {
+                // one fused projection: [q | k | v] along its outputs
+                var qkv = h.Select(r => Linear(w[p + "self_attn.qkv_proj.weight"], r, w, "-")).ToArray();
+                int qw = c.NumHeads * hd, kw = c.NumKvHeads * hd;
+                q = qkv.Select(r => r.Take(qw).ToArray()).ToArray();
+                k = qkv.Select(r => r.Skip(qw).Take(kw).ToArray()).ToArray();
+                v = qkv.Select(r => r.Skip(qw + kw).ToArray()).ToArray();
+            }
+            else
+            {
+                q = h.Select(r => Linear(w[p + "self_attn.q_proj.weight"], r, w, p + "self_attn.q_proj.bias")).ToArray();
+                k = h.Select(r => Linear(w[p + "self_attn.k_proj.weight"], r, w, p + "self_attn.k_proj.bias")).ToArray();
+                v = h.Select(r => Linear(w[p + "self_attn.v_proj.weight"], r, w, p + "self_attn.v_proj.bias")).ToArray();
+            }
+            // Qwen3 normalises each query and key head (RMSNorm over head_dim) before the rotation
+            double[] QNorm(double[] r) => w.TryGetValue(p + "self_attn.q_norm.weight", out var g) ? RmsNorm(r, g, c.NormEps) : r;
+            double[] KNorm(double[] r) => w.TryGetValue(p + "self_attn.k_norm.weight", out var g) ? RmsNorm(r, g, c.NormEps) : r;
             var heads = new double[T][];
             for (int t = 0; t < T; t++) heads[t] = new double[c.NumHeads * hd];
             for (int head = 0; head < c.NumHeads; head++)
             {
                 int kvHead = head / (c.NumHeads / c.NumKvHeads);
-                var qh = Enumerable.Range(0, T).Select(t => Rope(q[t].Skip(head * hd).Take(hd).ToArray(), t, c, PassLength(t))).ToArray();
-                var kh = Enumerable.Range(0, T).Select(t => Rope(k[t].Skip(kvHead * hd).Take(hd).ToArray(), t, c, PassLength(t))).ToArray();
+                var qh = Enumerable.Range(0, T).Select(t => Rope(QNorm(q[t].Skip(head * hd).Take(hd).ToArray()), t, c, PassLength(t))).ToArray();
+                var kh = Enumerable.Range(0, T).Select(t => Rope(KNorm(k[t].Skip(kvHead * hd).Take(hd).ToArray()), t, c, PassLength(t))).ToArray();
                 var vh = Enumerable.Range(0, T).Select(t => v[t].Skip(kvHead * hd).Take(hd).ToArray()).ToArray();
                 var o = Attention(qh, kh, vh, c.LayerWindow(l));
                 for (int t = 0; t < T; t++) Array.Copy(o[t], 0, heads[t], head * hd, hd);
@@ -115,8 +151,19 @@ internal static class ReferenceForward
             var h2 = x.Select(r => RmsNorm(r, w[p + "post_attention_layernorm.weight"], c.NormEps)).ToArray();
             x = x.Select((r, t) =>
             {
-                var g = Linear(w[p + "mlp.gate_proj.weight"], h2[t], w, "-");
-                var u = Linear(w[p + "mlp.up_proj.weight"], h2[t], w, "-");
+                double[] g, u;
+                if (phi3)
+                {
+                    // one fused projection: [gate | up]
+                    var gu = Linear(w[p + "mlp.gate_up_proj.weight"], h2[t], w, "-");
+                    g = gu.Take(c.IntermediateSize).ToArray();
+                    u = gu.Skip(c.IntermediateSize).ToArray();
+                }
+                else
+                {
+                    g = Linear(w[p + "mlp.gate_proj.weight"], h2[t], w, "-");
+                    u = Linear(w[p + "mlp.up_proj.weight"], h2[t], w, "-");
+                }
                 var a = g.Select((gv, i) => gv / (1 + Math.Exp(-gv)) * u[i]).ToArray();
                 return Add(r, Linear(w[p + "mlp.down_proj.weight"], a, w, "-"));
             }).ToArray();
@@ -125,14 +172,16 @@ internal static class ReferenceForward
         return x.Select(r => Linear(head2, RmsNorm(r, w["model.norm.weight"], c.NormEps), w, "-")).ToArray();
     }
 
-    // rotate-half RoPE: pairs (i, i + d/2) rotate by angle pos / theta^(2i/d), changed by the config's scaling
-    private static double[] Rope(double[] x, int pos, ModelConfig c, int T)
+    // rotate-half RoPE: pairs (i, i + d/2) rotate by angle pos / theta^(2i/d), changed by the config's scaling. With a
+    // partial rotary factor only the first d = int(head_dim · factor) channels rotate (d in the angle too); the rest
+    // pass through. Gemma 3's sliding layers rotate with their own base and no scaling (local).
+    private static double[] Rope(double[] x, int pos, ModelConfig c, int T, bool local = false)
     {
-        int d = x.Length, half = d / 2;
-        var y = new double[d];
+        int d = (int)(x.Length * c.PartialRotaryFactor), half = d / 2;
+        var y = (double[])x.Clone();
         for (int i = 0; i < half; i++)
         {
-            double angle = Angle(c, pos, i, d, T);
+            double angle = local ? pos / Math.Pow(c.LocalRopeTheta!.Value, 2.0 * i / d) : Angle(c, pos, i, d, T);
             y[i] = x[i] * Math.Cos(angle) - x[i + half] * Math.Sin(angle);
             y[i + half] = x[i + half] * Math.Cos(angle) + x[i] * Math.Sin(angle);
         }
@@ -160,6 +209,60 @@ internal static class ReferenceForward
         }
         return pos * freq;
     }
+
+    // Gemma 2 / 3: embeddings times √hidden; a norm on each side of both sublayers, all with gain (1 + weight);
+    // GeGLU (tanh gelu); attention scores scaled by query_pre_attn_scalar^-½ and optionally soft-capped; sliding layers
+    // see a window and (Gemma 3) rotate with the local base; logits optionally soft-capped.
+    private static double[][] Gemma(ModelConfig c, Dictionary<string, M> w, long[] ids)
+    {
+        int T = ids.Length, D = c.HiddenSize, hd = c.HeadDim;
+        var emb = w["model.embed_tokens.weight"];
+        double scale = Math.Sqrt(D);
+        var x = ids.Select(id => Enumerable.Range(0, D).Select(i => emb[id, i] * scale).ToArray()).ToArray();
+        double attentionScale = 1 / Math.Sqrt(JsonQueryScalar(c));
+        for (int l = 0; l < c.NumLayers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            bool sliding = c.WindowedLayers![l];
+            bool local = sliding && c.LocalRopeTheta is not null;
+            var h = x.Select(r => GemmaNorm(r, w[p + "input_layernorm.weight"], c.NormEps)).ToArray();
+            var q = h.Select(r => Linear(w[p + "self_attn.q_proj.weight"], r, w, p + "self_attn.q_proj.bias")).ToArray();
+            var k = h.Select(r => Linear(w[p + "self_attn.k_proj.weight"], r, w, p + "self_attn.k_proj.bias")).ToArray();
+            var v = h.Select(r => Linear(w[p + "self_attn.v_proj.weight"], r, w, p + "self_attn.v_proj.bias")).ToArray();
+            double[] QNorm(double[] r) => w.TryGetValue(p + "self_attn.q_norm.weight", out var g) ? GemmaNorm(r, g, c.NormEps) : r;
+            double[] KNorm(double[] r) => w.TryGetValue(p + "self_attn.k_norm.weight", out var g) ? GemmaNorm(r, g, c.NormEps) : r;
+            var heads = new double[T][];
+            for (int t = 0; t < T; t++) heads[t] = new double[c.NumHeads * hd];
+            for (int head = 0; head < c.NumHeads; head++)
+            {
+                int kvHead = head / (c.NumHeads / c.NumKvHeads);
+                var qh = Enumerable.Range(0, T).Select(t => Rope(QNorm(q[t].Skip(head * hd).Take(hd).ToArray()), t, c, T, local)).ToArray();
+                var kh = Enumerable.Range(0, T).Select(t => Rope(KNorm(k[t].Skip(kvHead * hd).Take(hd).ToArray()), t, c, T, local)).ToArray();
+                var vh = Enumerable.Range(0, T).Select(t => v[t].Skip(kvHead * hd).Take(hd).ToArray()).ToArray();
+                var o = Attention(qh, kh, vh, sliding ? c.SlidingWindow : null, attentionScale, c.AttentionSoftcap);
+                for (int t = 0; t < T; t++) Array.Copy(o[t], 0, heads[t], head * hd, hd);
+            }
+            x = x.Select((r, t) => Add(r, GemmaNorm(Linear(w[p + "self_attn.o_proj.weight"], heads[t], w, p + "self_attn.o_proj.bias"),
+                w[p + "post_attention_layernorm.weight"], c.NormEps))).ToArray();
+            x = x.Select(r =>
+            {
+                var h2 = GemmaNorm(r, w[p + "pre_feedforward_layernorm.weight"], c.NormEps);
+                var g = Linear(w[p + "mlp.gate_proj.weight"], h2, w, "-");
+                var u = Linear(w[p + "mlp.up_proj.weight"], h2, w, "-");
+                var a = g.Select((gv, i) => GeluTanh(gv) * u[i]).ToArray();
+                return Add(r, GemmaNorm(Linear(w[p + "mlp.down_proj.weight"], a, w, "-"), w[p + "post_feedforward_layernorm.weight"], c.NormEps));
+            }).ToArray();
+        }
+        var headWeights = w.TryGetValue("lm_head.weight", out var lm) ? lm : emb;
+        return x.Select(r => Linear(headWeights, GemmaNorm(r, w["model.norm.weight"], c.NormEps), w, "-")
+            .Select(z => c.FinalLogitSoftcap is { } cap ? cap * Math.Tanh(z / cap) : z).ToArray()).ToArray();
+    }
+
+    // query_pre_attn_scalar as config.json states it (transformers' default 256)
+    private static double JsonQueryScalar(ModelConfig c) =>
+        c.Raw["query_pre_attn_scalar"] is System.Text.Json.Nodes.JsonValue v
+            ? v.TryGetValue<double>(out var d) ? d : v.GetValue<int>()
+            : 256;
 
     private static double[][] Gpt2(ModelConfig c, Dictionary<string, M> w, long[] ids)
     {

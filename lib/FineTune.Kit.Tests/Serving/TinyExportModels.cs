@@ -17,7 +17,7 @@ internal static class TinyExportModels
     ];
 
     /// <summary>Names of the variants: each architecture, tied and untied where it has both.</summary>
-    public static IEnumerable<object[]> Variants() => [["llama"], ["llama-tied"], ["mistral"], ["qwen2"], ["qwen2-tied"], ["gpt2"]];
+    public static IEnumerable<object[]> Variants() => [["llama"], ["llama-tied"], ["mistral"], ["qwen2"], ["qwen2-tied"], ["gpt2"], ["qwen3"], ["qwen3-tied"]];
 
     public static BpeModel Tokenizer() =>
         new BpeTrainer().VocabSize(320).SpecialTokens("<|endoftext|>", "<|im_start|>", "<|im_end|>").Train(Corpus);
@@ -38,6 +38,12 @@ internal static class TinyExportModels
             "qwen2" => ModelConfig.Llama(vocab, 64, 2, 4, 2, 96, maxPositions: 128, tied: false, modelType: "qwen2"),
             "qwen2-tied" => ModelConfig.Llama(vocab, 64, 2, 4, 2, 96, maxPositions: 128, tied: true, modelType: "qwen2"),
             "gpt2" => ModelConfig.Gpt2(vocab, 64, 2, 4, maxPositions: 128),
+            // head_dim 32 while hidden / heads is 16, with q/k norms
+            "qwen3" or "qwen3-tied" => TinyModels.FromJson("qwen3", j =>
+            {
+                j["vocab_size"] = vocab; j["hidden_size"] = 64; j["head_dim"] = 32; j["intermediate_size"] = 96;
+                j["max_position_embeddings"] = 128; j["tie_word_embeddings"] = variant == "qwen3-tied"; j["rope_theta"] = 10000.0;
+            }),
             _ => throw new ArgumentException(variant),
         };
         config = config with { InitializerRange = 0.2, EosTokenIds = [0], BosTokenId = 0, PadTokenId = 0 };

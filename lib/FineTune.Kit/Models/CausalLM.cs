@@ -85,7 +85,8 @@ public sealed partial class CausalLM : IDisposable
             foreach (var (name, p) in module.named_parameters())
             {
                 if (name.EndsWith("bias")) p.zero_();
-                else if (name.Contains("norm") || name.Contains("ln_")) p.fill_(1.0);
+                // Gemma's norms scale by (1 + weight): zero is the identity gain
+                else if (name.Contains("norm") || name.Contains("ln_")) p.fill_(config.Family == ModelFamily.Gemma ? 0.0 : 1.0);
                 else
                 {
                     // GPT-2 scales the residual projections' init by 1/sqrt(2·layers), keeping the residual stream's variance flat.

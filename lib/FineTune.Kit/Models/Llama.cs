@@ -5,10 +5,11 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace FineTune.Kit.Models;
 
-// The Llama family (Llama, Qwen2, Mistral) with Hugging Face's module names: model.layers.N.self_attn.q_proj, …
+// The Llama family (Llama, Qwen2, Mistral, Qwen3; Phi-3's fused projections in Phi3.cs) with Hugging Face's module
+// names: model.layers.N.self_attn.q_proj, …
 
-/// <summary>Grouped-query attention with rotary position embeddings.</summary>
-public sealed class LlamaAttention : KitModule
+/// <summary>Grouped-query attention with rotary position embeddings (and Qwen3's per-head q/k RMSNorm).</summary>
+public sealed class LlamaAttention : AttentionModule
 {
     /// <summary>Query projection.</summary>
     public nn.Module<Tensor, Tensor> q_proj;
@@ -18,11 +19,20 @@ public sealed class LlamaAttention : KitModule
     public nn.Module<Tensor, Tensor> v_proj;
     /// <summary>Output projection.</summary>
     public nn.Module<Tensor, Tensor> o_proj;
+    /// <summary>Qwen3: RMSNorm over each query head before RoPE; null otherwise.</summary>
+    public RmsNorm? q_norm;
+    /// <summary>Qwen3: RMSNorm over each key head before RoPE; null otherwise.</summary>
+    public RmsNorm? k_norm;
     private readonly ModelConfig _cfg;
 
     internal LlamaAttention(ModelConfig cfg) : base("LlamaAttention")
     {
         _cfg = cfg;
+        if (cfg.QkNorm)
+        {
+            q_norm = new RmsNorm(cfg.HeadDim, cfg.NormEps);
+            k_norm = new RmsNorm(cfg.HeadDim, cfg.NormEps);
+        }
         q_proj = nn.Linear(cfg.HiddenSize, cfg.NumHeads * cfg.HeadDim, hasBias: cfg.QkvBias);
         k_proj = nn.Linear(cfg.HiddenSize, cfg.NumKvHeads * cfg.HeadDim, hasBias: cfg.QkvBias);
         v_proj = nn.Linear(cfg.HiddenSize, cfg.NumKvHeads * cfg.HeadDim, hasBias: cfg.QkvBias);
@@ -30,12 +40,14 @@ public sealed class LlamaAttention : KitModule
         RegisterComponents();
     }
 
-    internal Tensor Forward(Tensor x, int layer, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache,
+    internal override Tensor Forward(Tensor x, int layer, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache,
         bool wantWeights, out Tensor? weights)
     {
         var q = AttentionMath.SplitHeads(q_proj.call(x), _cfg.NumHeads, _cfg.HeadDim);
         var k = AttentionMath.SplitHeads(k_proj.call(x), _cfg.NumKvHeads, _cfg.HeadDim);
         var v = AttentionMath.SplitHeads(v_proj.call(x), _cfg.NumKvHeads, _cfg.HeadDim);
+        if (q_norm is not null) q = q_norm.call(q);
+        if (k_norm is not null) k = k_norm.call(k);
         q = AttentionMath.ApplyRope(q, cos, sin);
         k = AttentionMath.ApplyRope(k, cos, sin);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);
@@ -45,7 +57,7 @@ public sealed class LlamaAttention : KitModule
 }
 
 /// <summary>SwiGLU MLP: down(silu(gate(x)) · up(x)).</summary>
-public sealed class LlamaMlp : KitModule
+public sealed class LlamaMlp : MlpModule
 {
     /// <summary>Gate projection.</summary>
     public nn.Module<Tensor, Tensor> gate_proj;
@@ -64,7 +76,7 @@ public sealed class LlamaMlp : KitModule
         RegisterComponents();
     }
 
-    internal Tensor Forward(Tensor x) => down_proj.call(F.silu(gate_proj.call(x)) * up_proj.call(x));
+    internal override Tensor Forward(Tensor x) => down_proj.call(F.silu(gate_proj.call(x)) * up_proj.call(x));
 }
 
 /// <summary>A Llama block: RMSNorm → attention → residual, RMSNorm → MLP → residual.</summary>
@@ -72,20 +84,21 @@ public sealed class LlamaDecoderLayer : KitModule
 {
     /// <summary>Norm before attention.</summary>
     public RmsNorm input_layernorm;
-    /// <summary>Attention.</summary>
-    public LlamaAttention self_attn;
+    /// <summary>Attention (<see cref="LlamaAttention"/>, or <see cref="Phi3Attention"/> for Phi-3).</summary>
+    public AttentionModule self_attn;
     /// <summary>Norm before the MLP.</summary>
     public RmsNorm post_attention_layernorm;
-    /// <summary>MLP.</summary>
-    public LlamaMlp mlp;
+    /// <summary>MLP (<see cref="LlamaMlp"/>, or <see cref="Phi3Mlp"/> for Phi-3).</summary>
+    public MlpModule mlp;
     private readonly double _dropout;
 
     internal LlamaDecoderLayer(ModelConfig cfg) : base("LlamaDecoderLayer")
     {
         input_layernorm = new RmsNorm(cfg.HiddenSize, cfg.NormEps);
-        self_attn = new LlamaAttention(cfg);
+        bool phi3 = cfg.ModelType == "phi3";
+        self_attn = phi3 ? new Phi3Attention(cfg) : new LlamaAttention(cfg);
         post_attention_layernorm = new RmsNorm(cfg.HiddenSize, cfg.NormEps);
-        mlp = new LlamaMlp(cfg);
+        mlp = phi3 ? new Phi3Mlp(cfg) : new LlamaMlp(cfg);
         _dropout = cfg.Dropout;
         RegisterComponents();
     }
@@ -118,7 +131,7 @@ public sealed class LlamaModel : KitModule
     }
 }
 
-/// <summary>Llama, Qwen2 or Mistral with a language-model head (`LlamaForCausalLM`), tied or untied.</summary>
+/// <summary>Llama, Qwen2, Mistral, Qwen3 or Phi-3 with a language-model head (`LlamaForCausalLM`), tied or untied.</summary>
 public sealed class LlamaForCausalLM : TransformerLM
 {
     /// <summary>The body.</summary>

@@ -9,20 +9,33 @@ public enum ModelFamily
 {
     /// <summary>GPT-2: learned positions, LayerNorm, Conv1D projections, gelu_new.</summary>
     Gpt2,
-    /// <summary>Llama, Qwen2 and Mistral: RoPE, RMSNorm, SwiGLU, grouped-query attention.</summary>
+    /// <summary>
+    /// Llama, Qwen2, Mistral, Qwen3 (per-head q/k RMSNorm) and Phi-3 (fused qkv and gate-up projections, partial
+    /// rotary): RoPE, RMSNorm, SwiGLU, grouped-query attention.
+    /// </summary>
     Llama,
+    /// <summary>
+    /// Gemma 2 and Gemma 3 (text): embeddings scaled by √hidden, RMSNorm with (1 + weight), GeGLU, four norms per
+    /// block, sliding-window layers interleaved with global ones, optional logit soft-capping.
+    /// </summary>
+    Gemma,
 }
 
 /// <summary>
 /// A model's architecture as read from a Hugging Face `config.json`. The original JSON is kept so that saving writes
 /// back every key the kit does not use.
 /// </summary>
-public sealed record ModelConfig
+public sealed partial record ModelConfig
 {
-    /// <summary>`model_type` as written in config.json (gpt2, llama, qwen2, mistral).</summary>
+    /// <summary>`model_type` as written in config.json (gpt2, llama, qwen2, mistral, qwen3, phi3, gemma2, gemma3_text).</summary>
     public required string ModelType { get; init; }
     /// <summary>The family implementing <see cref="ModelType"/>.</summary>
-    public ModelFamily Family => ModelType == "gpt2" ? ModelFamily.Gpt2 : ModelFamily.Llama;
+    public ModelFamily Family => ModelType switch
+    {
+        "gpt2" => ModelFamily.Gpt2,
+        "gemma2" or "gemma3_text" => ModelFamily.Gemma,
+        _ => ModelFamily.Llama,
+    };
     /// <summary>Vocabulary size (rows of the embedding).</summary>
     public required int VocabSize { get; init; }
     /// <summary>Width of the residual stream.</summary>
@@ -58,6 +71,26 @@ public sealed record ModelConfig
     /// from `layer_types`, or else windows the layers from `max_window_layers` on.
     /// </summary>
     public IReadOnlyList<bool>? WindowedLayers { get; init; }
+    /// <summary>
+    /// The fraction of each head that RoPE rotates (Phi-3's `partial_rotary_factor`); the rest of the head passes
+    /// through unrotated.
+    /// </summary>
+    public double PartialRotaryFactor { get; init; } = 1;
+    /// <summary>How many channels of a head RoPE rotates: int(head_dim · partial_rotary_factor), as transformers computes it.</summary>
+    public int RotaryDim => (int)(HeadDim * PartialRotaryFactor);
+    /// <summary>Whether queries and keys get a per-head RMSNorm before RoPE (`q_norm`, `k_norm`: Qwen3, Gemma 3).</summary>
+    public bool QkNorm { get; init; }
+    /// <summary>The factor on attention scores; null means 1/√head_dim. Gemma: `query_pre_attn_scalar`^-½.</summary>
+    public double? AttentionScale { get; init; }
+    /// <summary>Attention scores become cap · tanh(score / cap) before the mask and softmax (`attn_logit_softcapping`); null: off.</summary>
+    public double? AttentionSoftcap { get; init; }
+    /// <summary>Logits become cap · tanh(logit / cap) (`final_logit_softcapping`); null: off.</summary>
+    public double? FinalLogitSoftcap { get; init; }
+    /// <summary>
+    /// RoPE base of the sliding-window layers (Gemma 3's `rope_local_base_freq`), which use plain RoPE; null: every
+    /// layer uses <see cref="RopeTheta"/> and <see cref="RopeScaling"/>.
+    /// </summary>
+    public double? LocalRopeTheta { get; init; }
     /// <summary>Whether the output head shares the token embedding matrix.</summary>
     public required bool TieWordEmbeddings { get; init; }
     /// <summary>Whether q/k/v projections have a bias (Qwen2, or `attention_bias`).</summary>
@@ -83,7 +116,7 @@ public sealed record ModelConfig
     /// <summary>The JSON this config was read from (kept so unknown keys survive a save).</summary>
     public JsonObject Raw { get; init; } = new();
 
-    private static readonly string[] Known = ["gpt2", "llama", "qwen2", "mistral"];
+    private static readonly string[] Known = ["gpt2", "llama", "qwen2", "mistral", "qwen3", "phi3", "gemma2", "gemma3_text"];
 
     /// <summary>The attention window of a layer: <see cref="SlidingWindow"/> if that layer uses it, else null (full causal attention).</summary>
     public int? LayerWindow(int layer) =>
@@ -148,25 +181,34 @@ public sealed record ModelConfig
             };
         }
 
+        if (type is "gemma2" or "gemma3_text") return GemmaFromJson(json, source, type);
+
         int h = Int("hidden_size"), nh = Int("num_attention_heads");
         int kv = OptInt("num_key_value_heads") ?? nh;
-        int headDim = OptInt("head_dim") ?? (h % nh == 0 ? h / nh : throw new ModelFormatException($"{source}: hidden_size {h} is not divisible by num_attention_heads {nh} and no head_dim is given."));
+        // Qwen3Config's head_dim defaults to 128 whatever the hidden size
+        int headDim = OptInt("head_dim") ?? (type == "qwen3" ? 128
+            : h % nh == 0 ? h / nh : throw new ModelFormatException($"{source}: hidden_size {h} is not divisible by num_attention_heads {nh} and no head_dim is given."));
         if (nh % kv != 0) throw new ModelFormatException($"{source}: num_attention_heads {nh} is not a multiple of num_key_value_heads {kv}.");
         int layers = Int("num_hidden_layers");
         var (ropeTheta, scaling) = ReadRope(json, source, Dbl("rope_theta", 10000));
         if (scaling is { DependsOnLength: true } && headDim <= 2)
             throw new ModelFormatException($"{source}: dynamic RoPE scaling needs head_dim > 2, got {headDim}.");
         var (window, windowed) = ReadSlidingWindow(json, source, type, layers);
-        bool attnBias = Bool("attention_bias", false);
+        // Phi-3 has no bias switches: its fused projections never have biases
+        bool phi3 = type == "phi3";
+        bool attnBias = !phi3 && Bool("attention_bias", false);
+        double partial = phi3 ? ReadPartialRotary(json, source, headDim) : 1;
         return new ModelConfig
         {
             ModelType = type, VocabSize = Int("vocab_size"), HiddenSize = h, NumLayers = layers,
             NumHeads = nh, NumKvHeads = kv, HeadDim = headDim, IntermediateSize = Int("intermediate_size"),
             MaxPositions = OptInt("max_position_embeddings") ?? 2048, NormEps = Dbl("rms_norm_eps", 1e-6),
             RopeTheta = ropeTheta, RopeScaling = scaling, SlidingWindow = window, WindowedLayers = windowed,
-            TieWordEmbeddings = Bool("tie_word_embeddings", type == "qwen2" ? false : false),
-            QkvBias = type == "qwen2" || attnBias, OutputBias = attnBias, MlpBias = Bool("mlp_bias", false),
-            HiddenAct = json["hidden_act"]?.GetValue<string>() ?? "silu", Dropout = Dbl("attention_dropout", 0),
+            PartialRotaryFactor = partial, QkNorm = type == "qwen3",
+            TieWordEmbeddings = Bool("tie_word_embeddings", false),
+            QkvBias = type == "qwen2" || attnBias, OutputBias = attnBias, MlpBias = !phi3 && Bool("mlp_bias", false),
+            HiddenAct = json["hidden_act"]?.GetValue<string>() ?? "silu",
+            Dropout = phi3 ? Dbl("resid_pdrop", 0) : Dbl("attention_dropout", 0),
             InitializerRange = Dbl("initializer_range", 0.02), BosTokenId = OptInt("bos_token_id"),
             EosTokenIds = Eos(), PadTokenId = OptInt("pad_token_id"),
             TorchDtype = json["torch_dtype"]?.GetValue<string>(), Raw = json,
@@ -191,35 +233,55 @@ public sealed record ModelConfig
         };
     }
 
-    // Mistral windows every layer when sliding_window is set. Qwen2 only when use_sliding_window is true, and then only
-    // the layers layer_types marks "sliding_attention" (by default those from max_window_layers on). Llama has no window.
+    // Mistral and Phi-3 window every layer when sliding_window is set. Qwen2 and Qwen3 only when use_sliding_window is
+    // true, and then only the layers layer_types marks "sliding_attention" (by default those from max_window_layers on).
+    // Llama has no window.
     private static (int? Window, IReadOnlyList<bool>? Windowed) ReadSlidingWindow(JsonObject json, string source, string type, int layers)
     {
-        if (type is not ("mistral" or "qwen2")) return (null, null);
-        if (type == "qwen2" && !(json["use_sliding_window"] is JsonValue u && u.TryGetValue<bool>(out var use) && use)) return (null, null);
-        // absent or null: no window (transformers' classes would default an absent key to 4096, so the configs the kit
-        // writes always state it)
+        if (type is not ("mistral" or "qwen2" or "qwen3" or "phi3")) return (null, null);
+        if (type is "qwen2" or "qwen3" && !(json["use_sliding_window"] is JsonValue u && u.TryGetValue<bool>(out var use) && use)) return (null, null);
+        // absent or null: no window (transformers' Mistral and Qwen classes would default an absent key to 4096, so the
+        // configs the kit writes always state it; Phi3Config's default is None)
         if (json["sliding_window"] is not { } node) return (null, null);
+        int w = ReadWindow(node, source);
+        if (type is "mistral" or "phi3") return (w, null);
+        return (w, Qwen2WindowedLayers(json, source, layers));
+    }
+
+    private static int ReadWindow(JsonNode node, string source)
+    {
         double w = JsonNumber.Read(node) ?? double.NaN;
         if (!(w >= 1) || w != Math.Floor(w) || w > int.MaxValue)
             throw new ModelFormatException($"{source}: \"sliding_window\" must be a positive integer or null, got {node.ToJsonString()}.");
-        if (type == "mistral") return ((int)w, null);
-        return ((int)w, Qwen2WindowedLayers(json, source, layers));
+        return (int)w;
+    }
+
+    // Phi-3's partial_rotary_factor: RoPE rotates int(head_dim · factor) channels of each head, which must be a positive even number
+    private static double ReadPartialRotary(JsonObject json, string source, int headDim)
+    {
+        if (json["partial_rotary_factor"] is not { } node) return 1;
+        double f = JsonNumber.Read(node) ?? double.NaN;
+        int dim = double.IsFinite(f) ? (int)(headDim * f) : 0;
+        if (!(f > 0 && f <= 1) || dim < 2 || dim % 2 != 0)
+            throw new ModelFormatException($"{source}: \"partial_rotary_factor\" must be in (0, 1] and rotate an even number of the {headDim} channels of a head, got {node.ToJsonString()} ({dim} channels).");
+        return f;
+    }
+
+    private static bool[] LayerTypes(JsonArray types, string source, int layers)
+    {
+        if (types.Count != layers)
+            throw new ModelFormatException($"{source}: \"layer_types\" has {types.Count} entries for {layers} layers.");
+        return types.Select((t, i) => (t is JsonValue v && v.TryGetValue<string>(out var name) ? name : t?.ToJsonString()) switch
+        {
+            "sliding_attention" => true,
+            "full_attention" => false,
+            var other => throw new ModelFormatException($"{source}: layer_types[{i}] \"{other}\" is not supported (expected full_attention or sliding_attention)."),
+        }).ToArray();
     }
 
     private static bool[] Qwen2WindowedLayers(JsonObject json, string source, int layers)
     {
-        if (json["layer_types"] is JsonArray types)
-        {
-            if (types.Count != layers)
-                throw new ModelFormatException($"{source}: \"layer_types\" has {types.Count} entries for {layers} layers.");
-            return types.Select((t, i) => (t is JsonValue v && v.TryGetValue<string>(out var name) ? name : t?.ToJsonString()) switch
-            {
-                "sliding_attention" => true,
-                "full_attention" => false,
-                var other => throw new ModelFormatException($"{source}: layer_types[{i}] \"{other}\" is not supported (expected full_attention or sliding_attention)."),
-            }).ToArray();
-        }
+        if (json["layer_types"] is JsonArray types) return LayerTypes(types, source, layers);
         int from = json["max_window_layers"] is JsonValue m && m.TryGetValue<int>(out var n) ? n : Qwen2DefaultMaxWindowLayers;
         return Enumerable.Range(0, layers).Select(i => i >= from).ToArray();
     }
@@ -283,6 +345,7 @@ public sealed record ModelConfig
             WriteRope(json);
             WriteSlidingWindow(json);
         }
+        else if (Family == ModelFamily.Gemma) WriteGemma(json);
         return json;
     }
 
@@ -307,12 +370,12 @@ public sealed record ModelConfig
 
     private void WriteSlidingWindow(JsonObject json)
     {
-        if (ModelType == "mistral")
+        if (ModelType is "mistral" or "phi3")
         {
             if (!json.ContainsKey("sliding_window") || JsonNumber.Read(json["sliding_window"]) != SlidingWindow)
                 json["sliding_window"] = SlidingWindow;
         }
-        else if (ModelType == "qwen2")
+        else if (ModelType is "qwen2" or "qwen3")
         {
             if (SlidingWindow is not { } w)
             {

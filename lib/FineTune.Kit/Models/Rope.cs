@@ -111,14 +111,15 @@ public sealed record RopeScaling
 public static class RopeFrequencies
 {
     /// <summary>
-    /// The inverse frequencies for the config's head width, RoPE base and scaling, one per rotated pair (head_dim / 2).
+    /// The inverse frequencies for the config's rotated head width, RoPE base and scaling, one per rotated pair
+    /// (<see cref="ModelConfig.RotaryDim"/> / 2).
     /// <paramref name="sequenceLength"/> matters only for dynamic scaling: the number of positions the current forward
     /// pass covers, cached ones included.
     /// </summary>
     public static double[] Compute(ModelConfig config, long sequenceLength = 0)
     {
         var s = config.RopeScaling;
-        int dim = config.HeadDim;
+        int dim = config.RotaryDim;   // head_dim unless only part of each head rotates (Phi-3's partial_rotary_factor)
         double theta = config.RopeTheta;
         switch (s?.Type)
         {

@@ -46,6 +46,7 @@ public abstract class TransformerLM : KitModule
     public static TransformerLM Create(ModelConfig config) => config.Family switch
     {
         ModelFamily.Gpt2 => new Gpt2LMHeadModel(config),
+        ModelFamily.Gemma => new GemmaForCausalLM(config),
         _ => new LlamaForCausalLM(config),
     };
 }

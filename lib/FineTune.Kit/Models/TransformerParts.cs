@@ -31,6 +31,30 @@ public abstract class KitModule : nn.Module
             .Select(f => (f.Name, (nn.Module<Tensor, Tensor>)f.GetValue(this)!));
 }
 
+/// <summary>A block's attention: projections, RoPE, the attention itself; the family decides the projections' layout.</summary>
+public abstract class AttentionModule : KitModule
+{
+    /// <summary>Creates a module with a name.</summary>
+    protected AttentionModule(string name) : base(name) { }
+
+    /// <summary>
+    /// Attends over <paramref name="x"/> [batch, time, hidden] with the given RoPE tables and allowed-keys mask,
+    /// appending this layer's keys and values to <paramref name="cache"/> when given.
+    /// </summary>
+    internal abstract Tensor Forward(Tensor x, int layer, Tensor cos, Tensor sin, Tensor allowed, KvCache? cache,
+        bool wantWeights, out Tensor? weights);
+}
+
+/// <summary>A block's feed-forward network.</summary>
+public abstract class MlpModule : KitModule
+{
+    /// <summary>Creates a module with a name.</summary>
+    protected MlpModule(string name) : base(name) { }
+
+    /// <summary>Applies the MLP to [batch, time, hidden].</summary>
+    internal abstract Tensor Forward(Tensor x);
+}
+
 /// <summary>GPT-2's Conv1D: a linear layer whose weight is stored [in, out] (transposed from nn.Linear).</summary>
 public sealed class Conv1D : nn.Module<Tensor, Tensor>
 {
@@ -184,9 +208,13 @@ internal static class AttentionMath
         return pos.narrow(1, past, time);
     }
 
-    /// <summary>Scaled dot-product attention with grouped-query support; optionally returns the weights.</summary>
+    /// <summary>
+    /// Scaled dot-product attention with grouped-query support; optionally returns the weights. Scores are q·k times
+    /// <paramref name="scale"/> (default 1/√head_dim), then, with a <paramref name="softcap"/>, cap · tanh(score / cap)
+    /// before the mask (Gemma's attention soft-capping).
+    /// </summary>
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor allowed, bool returnWeights, out Tensor? weights,
-        double dropout, bool training)
+        double dropout, bool training, double? scale = null, double? softcap = null)
     {
         long heads = q.shape[1], kvHeads = k.shape[1];
         if (kvHeads != heads)
@@ -195,15 +223,20 @@ internal static class AttentionMath
             v = v.repeat_interleave(heads / kvHeads, dim: 1);
         }
         double p = training ? dropout : 0;
-        if (!returnWeights)
+        double defaultScale = 1 / Math.Sqrt(q.shape[^1]);
+        if (!returnWeights && softcap is null)
         {
             weights = null;
+            // the fused kernel scales by 1/√head_dim: another scale goes into the queries
+            if (scale is { } s && s != defaultScale) q = q * (s / defaultScale);
             return F.scaled_dot_product_attention(q, k, v, allowed, p, false);
         }
-        var scores = q.matmul(k.transpose(-2, -1)).div_(Math.Sqrt(q.shape[^1]));
+        var scores = q.matmul(k.transpose(-2, -1)).mul_(scale ?? defaultScale);
+        if (softcap is { } cap) scores = scores.div(cap).tanh().mul(cap);   // not in place: tanh's gradient reads its output
         scores = scores.masked_fill(allowed.logical_not(), float.NegativeInfinity);
-        weights = F.softmax(q.dtype == ScalarType.Float64 ? scores : scores.to_type(ScalarType.Float32), -1).to_type(q.dtype);
-        var w = p > 0 ? F.dropout(weights, p, true) : weights;
+        var probabilities = F.softmax(q.dtype == ScalarType.Float64 ? scores : scores.to_type(ScalarType.Float32), -1).to_type(q.dtype);
+        weights = returnWeights ? probabilities : null;
+        var w = p > 0 ? F.dropout(probabilities, p, true) : probabilities;
         return w.matmul(v);
     }
 
@@ -219,10 +252,16 @@ internal static class AttentionMath
         return (emb.cos().to_type(dtype), emb.sin().to_type(dtype));
     }
 
-    /// <summary>Applies RoPE: x·cos + rotate_half(x)·sin, where rotate_half(x) = [−x₂, x₁].</summary>
+    /// <summary>
+    /// Applies RoPE: x·cos + rotate_half(x)·sin, where rotate_half(x) = [−x₂, x₁]. Tables narrower than the head rotate
+    /// its first channels only and pass the rest through (partial rotary).
+    /// </summary>
     public static Tensor ApplyRope(Tensor x, Tensor cos, Tensor sin)
     {
-        long half = x.shape[^1] / 2;
+        long rotary = cos.shape[^1], width = x.shape[^1];
+        if (rotary < width)
+            return cat([ApplyRope(x.narrow(-1, 0, rotary), cos, sin), x.narrow(-1, rotary, width - rotary)], -1);
+        long half = width / 2;
         var x1 = x.narrow(-1, 0, half);
         var x2 = x.narrow(-1, half, half);
         var rotated = cat([x2.neg(), x1], -1);

@@ -71,13 +71,18 @@ public static class GgufExporter
         return w;
     }
 
-    /// <summary>The llama.cpp architecture a config exports as: <c>llama</c> (Llama, Mistral), <c>qwen2</c> or <c>gpt2</c>.</summary>
+    /// <summary>The llama.cpp architecture a config exports as: <c>llama</c> (Llama, Mistral), <c>qwen2</c>, <c>qwen3</c> or <c>gpt2</c>.</summary>
     public static string Architecture(ModelConfig c) => c.ModelType switch
     {
         "llama" or "mistral" => "llama",
         "qwen2" => "qwen2",
+        "qwen3" => "qwen3",
         "gpt2" => "gpt2",
-        var other => throw new GgufExportException($"model_type \"{other}\" has no GGUF export (supported: llama, mistral, qwen2, gpt2)."),
+        // llama.cpp runs these, but with fixed choices of its own (Gemma 3's layer pattern, local RoPE base and
+        // attention scale; Phi-3's fused tensors and rope factors) that an export has not been checked against
+        "phi3" or "gemma2" or "gemma3_text" => throw new GgufExportException(
+            $"model_type \"{c.ModelType}\" has no GGUF export yet: llama.cpp has the architecture, but the kit does not write it (supported: llama, mistral, qwen2, qwen3, gpt2)."),
+        var other => throw new GgufExportException($"model_type \"{other}\" has no GGUF export (supported: llama, mistral, qwen2, qwen3, gpt2)."),
     };
 
     private static void CheckSupported(CausalLM model, string source)
@@ -135,7 +140,9 @@ public static class GgufExporter
         {
             "input_layernorm" => "attn_norm", "self_attn.q_proj" => "attn_q", "self_attn.k_proj" => "attn_k",
             "self_attn.v_proj" => "attn_v", "self_attn.o_proj" => "attn_output", "post_attention_layernorm" => "ffn_norm",
-            "mlp.gate_proj" => "ffn_gate", "mlp.up_proj" => "ffn_up", "mlp.down_proj" => "ffn_down", _ => null,
+            "mlp.gate_proj" => "ffn_gate", "mlp.up_proj" => "ffn_up", "mlp.down_proj" => "ffn_down",
+            "self_attn.q_norm" => "attn_q_norm", "self_attn.k_norm" => "attn_k_norm",   // qwen3
+            _ => null,
         });
     }
 
