@@ -44,6 +44,21 @@ internal sealed class SentencePieceStyleTokenizer : Tokenizer
     /// <summary>Whether the model falls back to &lt;0xNN&gt; byte tokens for characters outside its vocabulary.</summary>
     public bool ByteFallback { get; private init; }
 
+    /// <summary>The BPE model's own vocabulary (without added tokens).</summary>
+    public IReadOnlyDictionary<string, int> ModelVocabulary { get; private init; } = new Dictionary<string, int>();
+
+    /// <summary>The merges in rank order.</summary>
+    public IReadOnlyList<(string Left, string Right)> Merges { get; private init; } = [];
+
+    /// <summary>model.unk_token, if any.</summary>
+    public string? UnkToken { get; private init; }
+
+    /// <summary>The normalizer, if any.</summary>
+    public HfNormalizer? NormalizerStep => normalizer;
+
+    /// <summary>The Metaspace pre-tokenizer, if any.</summary>
+    public Metaspace? MetaspaceStep => metaspace;
+
     /// <summary>
     /// Whether a tokenizer.json has a BPE model and no ByteLevel step anywhere: a character-level (SentencePiece-style) BPE.
     /// </summary>
@@ -105,7 +120,7 @@ internal sealed class SentencePieceStyleTokenizer : Tokenizer
         foreach (var t in added) { all[t.Content] = t.Id; tokenOf[t.Id] = t.Content; }
         return new SentencePieceStyleTokenizer(normalizer, metaspace, bpe, decoder, added, tokenOf)
         {
-            AddedTokens = added, Vocabulary = all, ByteFallback = byteFallback,
+            AddedTokens = added, Vocabulary = all, ByteFallback = byteFallback, ModelVocabulary = vocab, Merges = merges, UnkToken = unk,
         };
     }
 
