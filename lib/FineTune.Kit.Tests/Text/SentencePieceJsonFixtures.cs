@@ -115,6 +115,11 @@ internal static class SentencePieceJsonFixtures
                 break;
             case "gemma":
                 root["normalizer"] = Replace(" ", Space);
+                // Gemma 3 also splits on " ", which the normalizer has already turned into "▁": it changes nothing.
+                root["pre_tokenizer"] = new JsonObject
+                {
+                    ["type"] = "Split", ["pattern"] = new JsonObject { ["String"] = " " }, ["behavior"] = "MergedWithPrevious", ["invert"] = false,
+                };
                 root["decoder"] = Seq("decoders", Replace(Space, " "), ByteFallback(), Fuse());
                 break;
             default: throw new ArgumentException($"unknown shape {shape}");

@@ -73,6 +73,26 @@ public class SentencePieceJsonTests
         Assert.Equal([Id("▁a"), Id("▁▁"), Id("b")], whole.Encode("a  b"));
     }
 
+    [Theory]
+    [InlineData("Isolated", "x ▁ ▁ a")]
+    [InlineData("Removed", "x a")]
+    [InlineData("MergedWithPrevious", "x ▁ ▁ a")]   // "x▁" | "▁" | "a": no merge makes "x▁"
+    [InlineData("MergedWithNext", "x ▁ ▁a")]        // "x" | "▁" | "▁a"
+    [InlineData("Contiguous", "x ▁▁ a")]            // "x" | "▁▁" | "a"
+    public void SplitBehavioursCutAsTheReferenceDoes(string behavior, string expected)
+    {
+        // "x  a" normalizes to "x▁▁a"; the Split looks for "▁".
+        var tok = Load(Tiny(), j =>
+        {
+            j["normalizer"] = JsonNode.Parse("""{"type": "Replace", "pattern": {"String": " "}, "content": "▁"}""");
+            j["pre_tokenizer"] = new JsonObject
+            {
+                ["type"] = "Split", ["pattern"] = new JsonObject { ["String"] = "▁" }, ["behavior"] = behavior, ["invert"] = false,
+            };
+        });
+        Assert.Equal(expected.Split(' ').Select(Id), tok.Encode("x  a"));
+    }
+
     [Fact]
     public void PrependSchemeFirstOnlyPrefixesTheStartOfTheInput()
     {
@@ -193,6 +213,7 @@ public class SentencePieceJsonTests
     [InlineData("""{"normalizer": {"type": "Precompiled", "precompiled_charsmap": ""}}""", "normalizer 'Precompiled'")]
     [InlineData("""{"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]}}""", "normalizer 'NFKC'")]
     [InlineData("""{"pre_tokenizer": {"type": "Whitespace"}}""", "pre_tokenizer 'Whitespace'")]
+    [InlineData("""{"pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "Isolated", "invert": true}}""", "invert = true")]
     [InlineData("""{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Digits"}, {"type": "Metaspace", "replacement": "▁"}]}}""", "pre_tokenizer 'Digits'")]
     [InlineData("""{"pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "add_prefix_space": false, "prepend_scheme": "always"}}""", "add_prefix_space = false")]
     [InlineData("""{"decoder": {"type": "CTC"}}""", "decoder 'CTC'")]

@@ -20,8 +20,16 @@ internal static class SentencePieceJsonGguf
         try { sp = SentencePieceStyleTokenizer.Read(root, path); }
         catch (TokenizerFormatException e) { throw new GgufExportException(e.Message, e); }
 
-        if (sp.MetaspaceStep is not null)
-            throw new GgufExportException($"{path}: a Metaspace pre-tokenizer has no llama.cpp equivalent (llama.cpp adds a space after every special token and before text that already starts with one); the Prepend + Replace normalizer form has");
+        foreach (var step in sp.PreTokenizers)
+            switch (step)
+            {
+                case Metaspace:
+                    throw new GgufExportException($"{path}: a Metaspace pre-tokenizer has no llama.cpp equivalent (llama.cpp adds a space after every special token and before text that already starts with one); the Prepend + Replace normalizer form has");
+                case SplitPreTokenizer { Literal: " " }:
+                    break; // after the normalizer turned every space into "▁" there is nothing left to split (Gemma 3)
+                default:
+                    throw new GgufExportException($"{path}: pre_tokenizer {step} has no llama.cpp \"llama\" equivalent (it splits only at spaces)");
+            }
         var addSpacePrefix = sp.NormalizerStep switch
         {
             SequenceNormalizer { Steps: [PrependNormalizer { Prefix: "▁" }, ReplaceNormalizer { Literal: " ", Content: "▁" }] } => true,

@@ -18,7 +18,7 @@ internal enum MetaspacePrepend
 /// The Metaspace pre-tokenizer: spaces become the replacement character ("▁"), which is prepended as the scheme says,
 /// and with <c>split</c> the text is cut before every replacement character (each piece keeps the one it starts with).
 /// </summary>
-internal sealed record Metaspace(char Replacement, MetaspacePrepend Scheme, bool Split)
+internal sealed record Metaspace(char Replacement, MetaspacePrepend Scheme, bool Split) : HfPreTokenizer
 {
     /// <summary>Reads replacement, prepend_scheme (or the older add_prefix_space) and split, with the reference defaults.</summary>
     public static (char Replacement, MetaspacePrepend Scheme, bool Split) ReadSettings(JsonObject obj, string where)
@@ -53,22 +53,21 @@ internal sealed record Metaspace(char Replacement, MetaspacePrepend Scheme, bool
         return (replacement, scheme, split);
     }
 
-    /// <summary>The pieces of one stretch of text (between added tokens), as ranges of the returned text.</summary>
-    public (AlignedText Text, List<(int Start, int End)> Pieces) PreTokenize(AlignedText text)
+    /// <inheritdoc/>
+    public override IEnumerable<AlignedText> PreTokenize(AlignedText text)
     {
         text = text.Replace(" ", Replacement.ToString());
         var prepend = Scheme == MetaspacePrepend.Always || (Scheme == MetaspacePrepend.First && text.OriginalStart == 0);
         if (prepend && !text.Text.StartsWith(Replacement)) text = text.Prepend(Replacement.ToString());
-        var pieces = new List<(int, int)>();
+        if (text.Text.Length == 0) yield break;
         if (!Split)
         {
-            if (text.Text.Length > 0) pieces.Add((0, text.Text.Length));
-            return (text, pieces);
+            yield return text;
+            yield break;
         }
         var start = 0;
         for (var i = 1; i < text.Text.Length; i++)
-            if (text.Text[i] == Replacement) { pieces.Add((start, i)); start = i; }
-        if (text.Text.Length > 0) pieces.Add((start, text.Text.Length));
-        return (text, pieces);
+            if (text.Text[i] == Replacement) { yield return text.Slice(start, i); start = i; }
+        yield return text.Slice(start, text.Text.Length);
     }
 }

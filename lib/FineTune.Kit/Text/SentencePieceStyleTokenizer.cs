@@ -7,7 +7,7 @@ namespace FineTune.Kit.Text;
 
 /// <summary>
 /// A tokenizer.json whose BPE works on characters rather than bytes, as converted SentencePiece models ship (Llama 2,
-/// Mistral, TinyLlama, Phi-3, Gemma): normalizers Replace/Prepend, the Metaspace pre-tokenizer, BPE with byte fallback,
+/// Mistral, TinyLlama, Phi-3, Gemma): normalizers Replace/Prepend, Metaspace and Split pre-tokenizers, BPE with byte fallback,
 /// added tokens with their strip flags, and the Metaspace/Replace/ByteFallback/Fuse/Strip decoders. The pipeline runs as
 /// the reference implementation does: added tokens are cut out of the raw text, the rest is normalized and searched for
 /// normalized added tokens, pre-tokenized, and encoded word by word. Offsets point into the original text.
@@ -15,17 +15,17 @@ namespace FineTune.Kit.Text;
 internal sealed class SentencePieceStyleTokenizer : Tokenizer
 {
     private readonly HfNormalizer? normalizer;
-    private readonly Metaspace? metaspace;
+    private readonly IReadOnlyList<HfPreTokenizer> preTokenizers;
     private readonly SentencePieceBpe model;
     private readonly HfDecoder? decoder;
     private readonly AddedTokenMatcher rawAdded, normalizedAdded;
     private readonly Dictionary<int, string> tokenOf;
 
-    private SentencePieceStyleTokenizer(HfNormalizer? normalizer, Metaspace? metaspace, SentencePieceBpe model, HfDecoder? decoder,
+    private SentencePieceStyleTokenizer(HfNormalizer? normalizer, IReadOnlyList<HfPreTokenizer> preTokenizers, SentencePieceBpe model, HfDecoder? decoder,
                                         IReadOnlyList<AddedTokenSpec> added, Dictionary<int, string> tokenOf)
     {
         this.normalizer = normalizer;
-        this.metaspace = metaspace;
+        this.preTokenizers = preTokenizers;
         this.model = model;
         this.decoder = decoder;
         this.tokenOf = tokenOf;
@@ -56,8 +56,8 @@ internal sealed class SentencePieceStyleTokenizer : Tokenizer
     /// <summary>The normalizer, if any.</summary>
     public HfNormalizer? NormalizerStep => normalizer;
 
-    /// <summary>The Metaspace pre-tokenizer, if any.</summary>
-    public Metaspace? MetaspaceStep => metaspace;
+    /// <summary>The pre-tokenizers, applied in order (none: the whole text is one word).</summary>
+    public IReadOnlyList<HfPreTokenizer> PreTokenizers => preTokenizers;
 
     /// <summary>
     /// Whether a tokenizer.json has a BPE model and no ByteLevel step anywhere: a character-level (SentencePiece-style) BPE.
@@ -110,7 +110,7 @@ internal sealed class SentencePieceStyleTokenizer : Tokenizer
             }
 
         var normalizer = HfNormalizer.Read(root["normalizer"], path);
-        var metaspace = ReadPreTokenizer(root["pre_tokenizer"], path);
+        var preTokenizers = HfPreTokenizer.Read(root["pre_tokenizer"], path);
         var decoder = HfDecoder.Read(root["decoder"], path);
         HfTokenizerFiles.CheckPostProcessor(root["post_processor"], path);
 
@@ -118,34 +118,10 @@ internal sealed class SentencePieceStyleTokenizer : Tokenizer
         var tokenOf = new Dictionary<int, string>(vocab.Count + added.Count);
         foreach (var (t, id) in vocab) tokenOf.TryAdd(id, t);
         foreach (var t in added) { all[t.Content] = t.Id; tokenOf[t.Id] = t.Content; }
-        return new SentencePieceStyleTokenizer(normalizer, metaspace, bpe, decoder, added, tokenOf)
+        return new SentencePieceStyleTokenizer(normalizer, preTokenizers, bpe, decoder, added, tokenOf)
         {
             AddedTokens = added, Vocabulary = all, ByteFallback = byteFallback, ModelVocabulary = vocab, Merges = merges, UnkToken = unk,
         };
-    }
-
-    private static Metaspace? ReadPreTokenizer(JsonNode? node, string path)
-    {
-        if (node is null || node.GetValueKind() == JsonValueKind.Null) return null;
-        var type = node is JsonObject o && o["type"] is JsonValue t && t.GetValueKind() == JsonValueKind.String ? t.GetValue<string>() : null;
-        switch (type)
-        {
-            case "Metaspace":
-                var (replacement, scheme, split) = Metaspace.ReadSettings(node.AsObject(), $"{path}: pre_tokenizer Metaspace");
-                return new Metaspace(replacement, scheme, split);
-            case "Sequence":
-                var steps = (node["pretokenizers"] as JsonArray ?? throw new TokenizerFormatException($"{path}: pre_tokenizer Sequence has no \"pretokenizers\" list"))
-                    .Select(n => ReadPreTokenizer(n, path)).OfType<Metaspace>().ToList();
-                return steps.Count switch
-                {
-                    0 => null,
-                    1 => steps[0],
-                    _ => throw new NotByteLevelBpeException($"{path}: a pre_tokenizer Sequence with {steps.Count} Metaspace steps is not supported"),
-                };
-            default:
-                throw new NotByteLevelBpeException(
-                    $"{path}: pre_tokenizer '{type ?? "(no type)"}' is not supported with a SentencePiece-style BPE (supported: none, Metaspace)");
-        }
     }
 
     /// <summary>Tokens of a text with the range [Start, End) of the text each stands for.</summary>
@@ -166,12 +142,12 @@ internal sealed class SentencePieceStyleTokenizer : Tokenizer
                     result.Add((inner.Id, s, e));
                     continue;
                 }
-                var sub = piece.Slice(from, to);
-                var (words, ranges) = metaspace is null ? (sub, [(0, sub.Text.Length)]) : metaspace.PreTokenize(sub);
-                foreach (var (a, b) in ranges)
-                    foreach (var w in model.Encode(words.Text[a..b]))
+                IEnumerable<AlignedText> words = [piece.Slice(from, to)];
+                foreach (var step in preTokenizers) words = words.SelectMany(step.PreTokenize).ToList();
+                foreach (var word in words)
+                    foreach (var w in model.Encode(word.Text))
                     {
-                        var (s, e) = words.OriginalRange(a + w.Start, a + w.End);
+                        var (s, e) = word.OriginalRange(w.Start, w.End);
                         result.Add((w.Id, s, e));
                     }
             }
