@@ -118,7 +118,8 @@ public sealed class TextTokenizer
     {
         var sp = SentencePieceStyleTokenizer.Read(root, path);
         var config = tokenizerConfigPath is null ? new TokenizerConfig() : HfTokenizerFiles.ReadTokenizerConfig(tokenizerConfigPath);
-        var added = sp.AddedTokens.ToDictionary(t => t.Content, t => t.Id, StringComparer.Ordinal);
+        var added = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var t in sp.AddedTokens) added[t.Content] = t.Id; // a repeated content keeps its last id
         var plainAdded = sp.AddedTokens.Where(t => !t.Special).Select(t => t.Content).ToHashSet(StringComparer.Ordinal);
         return new TextTokenizer(sp, sp.Vocabulary, added, config, HfTokenizerFiles.ReadTemplateBos(root["post_processor"]),
                                  guessRoles: tokenizerConfigPath is null, plainAdded);
