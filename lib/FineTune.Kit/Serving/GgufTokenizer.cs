@@ -5,7 +5,8 @@ namespace FineTune.Kit.Serving;
 /// <summary>
 /// The <c>tokenizer.*</c> metadata of a GGUF file, built from the tokenizer files in a model folder so that llama.cpp
 /// splits text into the same ids as the kit: byte-level BPE as <c>tokenizer.ggml.model = "gpt2"</c> with tokens, token
-/// types and merges, SentencePiece as <c>"llama"</c> with tokens, scores and types. llama.cpp does not apply a
+/// types and merges, SentencePiece (tokenizer.model, or a SentencePiece-style tokenizer.json without one) as
+/// <c>"llama"</c> with tokens, scores and types. llama.cpp does not apply a
 /// tokenizer.json NFC normalizer (Qwen2 has one): text already in NFC, as nearly all text is, tokenizes the same.
 /// </summary>
 public sealed record GgufTokenizer
@@ -48,6 +49,8 @@ public sealed record GgufTokenizer
         var config = File.Exists(configPath) ? HfTokenizerFiles.ReadTokenizerConfig(configPath) : new TokenizerConfig();
         if (File.Exists(json))
         {
+            if (!File.Exists(spModel) && HfTokenizerFiles.ParseJson(json) is System.Text.Json.Nodes.JsonObject root && SentencePieceStyleTokenizer.Describes(root))
+                return SentencePieceJsonGguf.FromTokenizerJson(json, root, vocabSize);
             HfBpeSpec spec;
             try { spec = HfTokenizerFiles.ReadTokenizerJson(json); }
             catch (NotByteLevelBpeException) when (File.Exists(spModel)) { return SentencePieceGguf.FromModelFile(spModel, vocabSize); }

@@ -172,7 +172,7 @@ internal static class HfTokenizerFiles
         _ => null,
     };
 
-    private static (string, string) ParseMerge(JsonNode? node, string where)
+    internal static (string, string) ParseMerge(JsonNode? node, string where)
     {
         switch (node)
         {
@@ -252,7 +252,7 @@ internal static class HfTokenizerFiles
 
     // Post-processors the kit applies: ByteLevel (offsets only), and TemplateProcessing that puts at most one special
     // token before the text (BOS). Anything else would add tokens the kit does not.
-    private static void CheckPostProcessor(JsonNode? node, string path)
+    internal static void CheckPostProcessor(JsonNode? node, string path)
     {
         if (node is not JsonObject obj) return;
         switch (Str(obj, "type", path))
@@ -273,7 +273,7 @@ internal static class HfTokenizerFiles
         }
     }
 
-    private static string? ReadTemplateBos(JsonNode? node)
+    internal static string? ReadTemplateBos(JsonNode? node)
     {
         if (node is not JsonObject obj) return null;
         if (obj["type"]?.GetValue<string>() == "Sequence")
@@ -283,7 +283,7 @@ internal static class HfTokenizerFiles
         return (first?["SpecialToken"] as JsonObject)?["id"]?.GetValue<string>();
     }
 
-    private static bool ContainsType(JsonNode? node, string type) => node switch
+    internal static bool ContainsType(JsonNode? node, string type) => node switch
     {
         JsonObject o => o["type"] is JsonValue t && t.GetValueKind() == JsonValueKind.String && t.GetValue<string>() == type
                         || o.Any(kv => ContainsType(kv.Value, type)),
@@ -291,7 +291,7 @@ internal static class HfTokenizerFiles
         _ => false,
     };
 
-    private static string? Str(JsonObject obj, string key, string path)
+    internal static string? Str(JsonObject obj, string key, string path)
     {
         var node = obj[key];
         if (node is null || node.GetValueKind() == JsonValueKind.Null) return null;
@@ -299,7 +299,7 @@ internal static class HfTokenizerFiles
         return node.GetValue<string>();
     }
 
-    private static int Int(JsonNode? node, string where)
+    internal static int Int(JsonNode? node, string where)
     {
         if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out var i) && i >= 0) return i;
         throw new TokenizerFormatException($"{where}: expected a non-negative integer id");

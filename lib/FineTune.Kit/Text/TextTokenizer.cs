@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
@@ -92,9 +93,14 @@ public sealed class TextTokenizer
             $"no tokenizer found in '{dir}': looked for tokenizer.json, vocab.json + merges.txt, and tokenizer.model");
     }
 
-    /// <summary>Loads a byte-level BPE Hugging Face tokenizer.json (and optionally its tokenizer_config.json).</summary>
+    /// <summary>
+    /// Loads a Hugging Face tokenizer.json (and optionally its tokenizer_config.json): byte-level BPE, or a character-level
+    /// SentencePiece-style BPE (Metaspace, Replace/Prepend normalizers, byte fallback) as Llama 2, Mistral, Phi-3 and Gemma ship.
+    /// </summary>
     public static TextTokenizer FromTokenizerJson(string tokenizerJsonPath, string? tokenizerConfigPath = null)
     {
+        if (HfTokenizerFiles.ParseJson(tokenizerJsonPath) is JsonObject root && SentencePieceStyleTokenizer.Describes(root))
+            return FromSentencePieceStyleJson(tokenizerJsonPath, root, tokenizerConfigPath);
         var spec = HfTokenizerFiles.ReadTokenizerJson(tokenizerJsonPath);
         var config = tokenizerConfigPath is null ? new TokenizerConfig() : HfTokenizerFiles.ReadTokenizerConfig(tokenizerConfigPath);
         // Every added token is matched verbatim in text (HF does the same for non-special added tokens).
@@ -105,6 +111,18 @@ public sealed class TextTokenizer
                             spec.NfcNormalize ? new NfcNormalizer() : null, spec.TemplateBosToken, guessRoles: tokenizerConfigPath is null, plainAdded);
         if (spec.IgnoreMerges) CheckIgnoreMergesChangesNothing(tokenizerJsonPath, tokenizer, spec);
         return tokenizer;
+    }
+
+    // A character-level BPE tokenizer.json (Llama 2, Mistral, Phi-3, Gemma): the kit's own pipeline does the work.
+    private static TextTokenizer FromSentencePieceStyleJson(string path, JsonObject root, string? tokenizerConfigPath)
+    {
+        var sp = SentencePieceStyleTokenizer.Read(root, path);
+        var config = tokenizerConfigPath is null ? new TokenizerConfig() : HfTokenizerFiles.ReadTokenizerConfig(tokenizerConfigPath);
+        var added = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var t in sp.AddedTokens) added[t.Content] = t.Id; // a repeated content keeps its last id
+        var plainAdded = sp.AddedTokens.Where(t => !t.Special).Select(t => t.Content).ToHashSet(StringComparer.Ordinal);
+        return new TextTokenizer(sp, sp.Vocabulary, added, config, HfTokenizerFiles.ReadTemplateBos(root["post_processor"]),
+                                 guessRoles: tokenizerConfigPath is null, plainAdded);
     }
 
     // ignore_merges = true (Llama 3) emits a pre-token found whole in the vocabulary as that one token instead of
