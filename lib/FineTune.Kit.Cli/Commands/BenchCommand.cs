@@ -12,6 +12,7 @@ internal static class BenchCommand
         Bench.BenchModel.Forward(),
         Bench.BenchModel.Train(),
         Bench.BenchExplain.Create(),
+        Bench.BenchPreferences.Dpo(),
     ];
 
     public static Command Create()
