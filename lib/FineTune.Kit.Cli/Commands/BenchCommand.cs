@@ -14,6 +14,7 @@ internal static class BenchCommand
         Bench.BenchExplain.Create(),
         Bench.BenchServe.Create(),
         Bench.BenchExport.Create(),
+        Bench.BenchPreferences.Dpo(),
     ];
 
     public static Command Create()

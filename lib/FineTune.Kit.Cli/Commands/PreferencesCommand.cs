@@ -25,6 +25,7 @@ internal static class PreferencesCommand
         var json = Cli.Optional("--json", "Print {\"accuracy\", \"mean_margin\", \"pairs\": [...]}", false);
         var command = new Command("preferences", "Score preference pairs: policy and reference log-probabilities, reward-model scores, accuracy");
         foreach (var o in new Option[] { model, adapter, device, data, json }) command.Options.Add(o);
+        command.Subcommands.Add(PreferencesCompareCommand.Create());
         command.Handle(parse =>
         {
             using var lm = PreferenceModels.Load(parse.GetValue(model)!, parse.GetValue(adapter), parse.GetValue(device)!, out var reward);

@@ -26,7 +26,7 @@ internal sealed class TrainObjectives
     public Option<double> Beta { get; } = Cli.Optional("--beta", "DPO: β, how far the policy may move from the reference", 0.1);
     public Option<string> Loss { get; } = Cli.Optional("--loss", "DPO: sigmoid or ipo", "sigmoid");
     public Option<string?> RewardModel { get; } = new("--reward-model") { Description = "GRPO: a reward model folder (*ForSequenceClassification, or a reward adapter for --model)" };
-    public Option<string?> Reward { get; } = new("--reward") { Description = "GRPO: a reward function by name (relevance)" };
+    public Option<string?> Reward { get; } = new("--reward") { Description = "GRPO: a reward function by name: relevance (the sample's reply-relevance judge; a prompt row's \"label\" names its intent, otherwise the judge reads it from the prompt)" };
     public Option<int> GroupSize { get; } = Cli.Optional("--group-size", "GRPO: completions sampled per prompt", 4);
     public Option<double> Kl { get; } = Cli.Optional("--kl", "GRPO: KL penalty coefficient", 0.05);
     public Option<int> MaxNewTokens { get; } = Cli.Optional("--max-new-tokens", "GRPO: longest completion", 64);
@@ -57,11 +57,10 @@ internal sealed class TrainObjectives
         if (parse.GetValue(GroupSize) < 2) throw new ArgumentException($"--group-size: {parse.GetValue(GroupSize)} must be at least 2.");
         if (!(kl >= 0)) throw new ArgumentException($"--kl: {kl} must be 0 or more.");
         if (parse.GetValue(MaxNewTokens) < 1) throw new ArgumentException($"--max-new-tokens: {parse.GetValue(MaxNewTokens)} must be at least 1.");
-        if (parse.GetValue(Reward) is { } fn)
-            throw new ArgumentException(fn == "relevance"
-                ? "--reward relevance: the relevance judge is not part of this version of the kit; use --reward-model."
-                : $"--reward: '{fn}' is not a known reward function (relevance).");
-        if (objective == "grpo" && parse.GetValue(RewardModel) is null) throw new ArgumentException("--objective grpo needs a reward: give --reward-model DIR.");
+        if (parse.GetValue(Reward) is { } fn && fn != "relevance")
+            throw new ArgumentException($"--reward: '{fn}' is not a known reward function (relevance).");
+        if (objective == "grpo" && parse.GetValue(RewardModel) is null && parse.GetValue(Reward) is null)
+            throw new ArgumentException("--objective grpo needs a reward: give --reward-model DIR and/or --reward relevance.");
 
         var dataPath = parse.GetValue(o.Data)!;
         if (Directory.Exists(dataPath)) dataPath = Path.Combine(dataPath, "train.jsonl");
@@ -79,10 +78,12 @@ internal sealed class TrainObjectives
         int total;
         if (objective == "grpo")
         {
-            var prompts = PromptRows(rows, dataPath).Select(p => tok.Encode(p).Select(i => (long)i).ToArray()).ToList();
-            using var scorer = LoadRewardModel(parse.GetValue(RewardModel)!, parse.GetValue(o.Model.Model)!, parse.GetValue(o.Model.Device)!, model);
-            var trainer = Configure(GrpoTrainer.For(model), parse, o)
-                .RewardModel(Preferences.RewardModel.Attach(scorer)).GroupSize(parse.GetValue(GroupSize)).Kl(kl).MaxNewTokens(parse.GetValue(MaxNewTokens));
+            var promptRows = PromptRows(rows, dataPath);
+            var prompts = promptRows.Select(p => tok.Encode(p.Prompt).Select(i => (long)i).ToArray()).ToList();
+            using var scorer = parse.GetValue(RewardModel) is { } rmDir ? LoadRewardModel(rmDir, parse.GetValue(o.Model.Model)!, parse.GetValue(o.Model.Device)!, model) : null;
+            var trainer = Configure(GrpoTrainer.For(model), parse, o).GroupSize(parse.GetValue(GroupSize)).Kl(kl).MaxNewTokens(parse.GetValue(MaxNewTokens));
+            if (scorer is not null) trainer.RewardModel(Preferences.RewardModel.Attach(scorer));
+            if (parse.GetValue(Reward) is not null) trainer.Reward(RelevanceReward(promptRows, prompts, tok));
             total = parse.GetValue(o.Steps) ?? trainer.TotalSteps(prompts.Count);
             run = WithProgress(objective, total, trainer, t => t.Fit(prompts));
         }
@@ -129,9 +130,31 @@ internal sealed class TrainObjectives
         return run!;
     }
 
-    private static List<string> PromptRows(Dataset rows, string file) =>
+    private static List<(string Prompt, string? Label)> PromptRows(Dataset rows, string file) =>
         rows.Rows.Select(r => r.Fields["prompt"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0
-            ? s : throw new DataFormatException($"{file}:{r.Line}: expected a non-empty string \"prompt\" (grpo samples completions of prompt rows)")).ToList();
+            ? (s, r.Fields["label"] is System.Text.Json.Nodes.JsonValue l && l.TryGetValue<string>(out var label) ? label : null)
+            : throw new DataFormatException($"{file}:{r.Line}: expected a non-empty string \"prompt\" (grpo samples completions of prompt rows)")).ToList();
+
+    /// <summary>
+    /// The sample's reply-relevance judge as a reward: the prompt is the ticket, the completion the reply; a row's
+    /// "label" is the ticket's intent (checked against the judge's intents here, before training starts).
+    /// </summary>
+    private static Func<long[], long[], double> RelevanceReward(List<(string Prompt, string? Label)> rows, List<long[]> prompts, Text.TextTokenizer tok)
+    {
+        var judge = Sample.SampleJudge.Relevance();
+        var intents = new Dictionary<string, (string Ticket, string? Intent)>();
+        for (int i = 0; i < rows.Count; i++)
+        {
+            if (rows[i].Label is { } label && !judge.Intents.Contains(label))
+                throw new ArgumentException($"--reward relevance: prompt row {i + 1} has the label '{label}', which is not one of the judge's intents ({string.Join(", ", judge.Intents)}).");
+            intents[string.Join(",", prompts[i])] = (rows[i].Prompt, rows[i].Label);
+        }
+        return (prompt, completion) =>
+        {
+            var (ticket, intent) = intents[string.Join(",", prompt)];
+            return judge.Score(ticket, tok.Decode(completion.Select(i => (int)i), skipSpecialTokens: true), intent).Score;
+        };
+    }
 
     /// <summary>A reward model folder: *ForSequenceClassification weights, or a reward adapter (with the score head) for the base model.</summary>
     private static CausalLM LoadRewardModel(string dir, string baseDir, string device, CausalLM policy)

@@ -162,6 +162,11 @@ public class BadValueTests : IClassFixture<BadValueTests.Files>
         { "demo --out {file}", "--out {file}: is a file; expected a folder" },
         { "demo --out {out} --test-examples 0", "--test-examples must be a whole number >= 1, got 0" },
         { "demo --out {out} --epochs 0", "--epochs must be a whole number >= 1, got 0" },
+        { "preferences compare --out {file}", "--out {file}: is a file; expected a folder" },
+        { "preferences compare --tickets 1", "--tickets must be a whole number >= 2, got 1" },
+        { "preferences compare --beta 0", "--beta must be a number > 0, got 0" },
+        { "preferences compare --group-size 1", "--group-size must be a whole number >= 2, got 1" },
+        { "preferences compare --data {missing}", "--data: {missing}/base-model not found" },
         // bench
         { "bench forward --steps 0", "--steps must be a whole number >= 1, got 0" },
         { "bench forward --batch 0", "--batch must be a whole number >= 1, got 0" },

@@ -44,6 +44,27 @@ public class DpoTests
     }
 
     [Fact]
+    public void Precomputed_reference_log_probabilities_give_the_same_losses_as_computing_them_every_step()
+    {
+        var data = Pairs(n: 7);
+        PreferenceRun Train(bool precompute)
+        {
+            using var model = PolicyModel();
+            return DpoTrainer.For(model).Beta(0.5).LearningRate(2e-2).Schedule(LrScheduleKind.Constant).Steps(5).BatchSize(3)
+                .PrecomputeReference(precompute).Fit(data);
+        }
+        var cached = Train(true).History.Steps;
+        var fresh = Train(false).History.Steps;
+        Assert.Equal(fresh.Count, cached.Count);
+        for (int i = 0; i < fresh.Count; i++)
+        {
+            Assert.Equal(fresh[i].Loss, cached[i].Loss, 5);
+            Assert.Equal(fresh[i]["rewards/margins"], cached[i]["rewards/margins"], 5);
+        }
+        Assert.NotEqual(fresh[0].Loss, fresh[^1].Loss, 3);     // the steps moved the policy, so the comparison covers trained states
+    }
+
+    [Fact]
     public void Its_gradient_raises_the_chosen_margin()
     {
         using var model = PolicyModel();

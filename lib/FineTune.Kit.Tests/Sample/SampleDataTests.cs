@@ -113,8 +113,11 @@ public class SampleDataTests
         }
         var prefs = File.ReadAllLines(Path.Combine(defaultSet.Value, SampleData.PreferencesFile)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(300, prefs.Count);
-        // Chosen replies are the long specific ones.
-        Assert.True(prefs.Average(p => p.GetProperty("chosen").GetString()!.Length) > 3 * prefs.Average(p => p.GetProperty("rejected").GetString()!.Length));
+        // Chosen replies are the long specific ones; easy negatives are curt, hard ones as long as a real reply.
+        var easy = prefs.Where(p => p.GetProperty("negative_kind").GetString() is "brush_off" or "short_off_topic").ToList();
+        var hard = prefs.Except(easy).ToList();
+        Assert.True(prefs.Average(p => p.GetProperty("chosen").GetString()!.Length) > 3 * easy.Average(p => p.GetProperty("rejected").GetString()!.Length));
+        Assert.True(hard.Average(p => p.GetProperty("rejected").GetString()!.Length) > 0.6 * prefs.Average(p => p.GetProperty("chosen").GetString()!.Length));
     }
 
     [Fact]

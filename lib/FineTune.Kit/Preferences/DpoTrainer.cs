@@ -15,6 +15,7 @@ public sealed class DpoTrainer : PreferenceTrainerBase<DpoTrainer>
 {
     private double _beta = 0.1, _labelSmoothing;
     private DpoLossKind _loss = DpoLossKind.Sigmoid;
+    private bool _precomputeReference;
 
     private DpoTrainer(CausalLM model) : base(model) { }
 
@@ -34,32 +35,67 @@ public sealed class DpoTrainer : PreferenceTrainerBase<DpoTrainer>
         return this;
     }
 
+    /// <summary>
+    /// Computes the reference log-probabilities of every pair once, before the first step, instead of in every step:
+    /// the reference (the adapter switched off) never changes, so this saves one forward pass per step for the cost of
+    /// two numbers per pair. The loss is the same as without it.
+    /// </summary>
+    public DpoTrainer PrecomputeReference(bool precompute = true) { _precomputeReference = precompute; return this; }
+
     /// <summary>Trains on the pairs and returns the per-step history.</summary>
     public PreferenceRun Fit(PreferenceData data)
     {
         if (data.Count == 0) throw new ArgumentException("No preference pairs to train on.");
         if (_labelSmoothing > 0 && _loss != DpoLossKind.Sigmoid) throw new ArgumentException("Label smoothing (conservative DPO) applies to the sigmoid loss only.");
         ReferencePolicy.Require(Model, "DPO");
+        var reference = _precomputeReference ? ReferenceLogProbs(Model, data.Pairs, BatchSizeValue) : null;
         return RunLoop(TotalSteps(data.Count), s =>
         {
             var pairs = BatchAt(data.Pairs, s);
-            var b = ScorePairs(Model, pairs);
+            var b = ScorePairs(Model, pairs, reference);
             var losses = DpoLoss.PerPair(b.Chosen, b.Rejected, b.RefChosen, b.RefRejected, _beta, _loss, _labelSmoothing);
             return (losses.mean(), Figures(b, _beta));
         });
     }
 
     /// <summary>Summed response log-probabilities of a batch of pairs under the policy (with gradients) and the reference (without).</summary>
-    internal static PairLogProbs ScorePairs(CausalLM model, IReadOnlyList<PreferencePair> pairs)
+    internal static PairLogProbs ScorePairs(CausalLM model, IReadOnlyList<PreferencePair> pairs,
+        IReadOnlyDictionary<PreferencePair, (float Chosen, float Rejected)>? precomputed = null)
     {
         var sequences = pairs.Select(p => (p.Prompt, p.Chosen)).Concat(pairs.Select(p => (p.Prompt, p.Rejected))).ToList();
         int n = pairs.Count;
         Tensor policy, reference;
         using (var lp = ResponseLogProbs.Compute(model, sequences)) policy = lp.Summed();
-        using (no_grad())
-        using (ReferencePolicy.Disabled(model))
-        using (var lp = ResponseLogProbs.Compute(model, sequences)) reference = lp.Summed();
+        if (precomputed is not null)
+            reference = tensor(pairs.Select(p => precomputed[p].Chosen).Concat(pairs.Select(p => precomputed[p].Rejected)).ToArray(), device: model.Device);
+        else
+            using (no_grad())
+            using (ReferencePolicy.Disabled(model))
+            using (var lp = ResponseLogProbs.Compute(model, sequences)) reference = lp.Summed();
         return new PairLogProbs(policy[..n], policy[n..], reference[..n], reference[n..]);
+    }
+
+    /// <summary>Summed reference log-probabilities of every pair's responses (the adapter off, no gradients), keyed by the pair itself.</summary>
+    internal static Dictionary<PreferencePair, (float Chosen, float Rejected)> ReferenceLogProbs(CausalLM model, IReadOnlyList<PreferencePair> pairs, int batchSize)
+    {
+        var result = new Dictionary<PreferencePair, (float, float)>(ReferenceEqualityComparer.Instance);
+        bool wasTraining = model.Module.training;
+        model.Module.train();   // the mode the steps run in, so that the numbers are the ones they would compute
+        try
+        {
+            foreach (var chunk in pairs.Chunk(batchSize))
+            {
+                using var scope = NewDisposeScope();
+                using var _ = no_grad();
+                using var off = ReferencePolicy.Disabled(model);
+                var sequences = chunk.Select(p => (p.Prompt, p.Chosen)).Concat(chunk.Select(p => (p.Prompt, p.Rejected))).ToList();
+                using var lp = ResponseLogProbs.Compute(model, sequences);
+                var sums = lp.Summed().cpu().data<float>().ToArray();
+                for (int i = 0; i < chunk.Length; i++) result[chunk[i]] = (sums[i], sums[chunk.Length + i]);
+            }
+        }
+        finally { model.Module.train(wasTraining); }
+        return result;
     }
 
     internal static Dictionary<string, double> Figures(PairLogProbs b, double beta)

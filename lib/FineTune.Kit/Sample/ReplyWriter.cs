@@ -93,6 +93,9 @@ internal static class ReplyWriter
         "Your ticket has been closed.", "We don't comment on individual orders.", "Already answered in the FAQ.", "Noted.",
     ];
 
+    /// <summary>The canned brush-offs the unhelpful replies are made of.</summary>
+    public static IReadOnlyList<string> BrushOffs => Curt;
+
     /// <summary>A helpful, specific reply to a ticket.</summary>
     public static string Helpful(Random rng, Ticket ticket)
     {

@@ -80,7 +80,7 @@ public static class SampleData
             {
                 w.WriteString("prompt", t.Text);
                 w.WriteString("chosen", ReplyWriter.Helpful(prefRng, t));
-                w.WriteString("rejected", ReplyWriter.Unhelpful(prefRng, t));
+                PreferenceNegatives.WriteRejected(w, prefRng, t);
             })).Append('\n');
         }
 
