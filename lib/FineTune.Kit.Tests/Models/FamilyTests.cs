@@ -14,7 +14,7 @@ public class FamilyTests
 {
     private static readonly long[] Ids = [3, 17, 5, 22, 0, 9, 9, 14, 2, 8, 11, 4];
 
-    private static CausalLM Sharp(ModelConfig config, long seed = 1) => TinyModels.Sharpened(TinyModels.Random(config, seed));
+    private static CausalLM Sharp(ModelConfig config, int seed = 1) => TinyModels.Sharpened(TinyModels.Random(config, seed));
 
     // ---- Qwen3
 

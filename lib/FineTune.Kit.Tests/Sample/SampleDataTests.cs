@@ -15,7 +15,8 @@ public class SampleDataTests
     }
 
     private static readonly string[] CommittedFiles =
-        [SampleData.RawTicketsFile, SampleData.ChatFile, SampleData.PreferencesFile, SampleData.HeldOutFile];
+        [SampleData.RawTicketsFile, SampleData.ChatFile, SampleData.PreferencesFile, SampleData.HeldOutFile,
+         DriftTraffic.InDistributionFile, DriftTraffic.DriftFile];
 
     [Fact]
     public void SameSeedGivesByteIdenticalFiles()
