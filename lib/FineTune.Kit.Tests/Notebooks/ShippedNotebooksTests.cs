@@ -29,6 +29,15 @@ public class ShippedNotebooksTests
             ["shapSamples"] = "32", ["integrationSteps"] = "8", ["explainedExamples"] = "3",
         },
         ["06-deploy-merge-generate.ipynb"] = new() { ["trainExamples"] = "48", ["testExamples"] = "6", ["steps"] = "4", ["validationExamples"] = "8" },
+        ["07-deploy-and-monitor.ipynb"] = new() { ["trainExamples"] = "48", ["steps"] = "4", ["validationExamples"] = "8", ["trafficRequests"] = "60" },
+        ["08-preference-tuning.ipynb"] = new()
+        {
+            ["testTickets"] = "3", ["sftReplies"] = "4", ["heldOutPairs"] = "4", ["maxTrainPairs"] = "4", ["grpoSteps"] = "1", ["maxNewTokens"] = "6",
+        },
+        ["09-responsible-fine-tuning.ipynb"] = new()
+        {
+            ["trainExamples"] = "32", ["epochs"] = "1", ["auditExamples"] = "48", ["resamples"] = "50", ["extractionExamples"] = "6",
+        },
     };
 
     public static TheoryData<string> Names() => new(TestSizes.Keys);
