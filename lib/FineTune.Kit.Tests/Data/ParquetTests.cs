@@ -214,6 +214,17 @@ public class ParquetTests
         Assert.Equal("LIST", ((JsonArray)read["schema"]!).First(e => e!["name"]!.GetValue<string>() == "messages")!["converted_type"]!.GetValue<string>());
     }
 
+    [NodeOracleFact]
+    public void Nested_columns_in_data_page_v2_are_refused_saying_why()
+    {
+        using var dir = new TempFolder();
+        var path = dir["v2.parquet"];
+        Oracle.WriteDataPageV2(path);
+        var e = Assert.Throws<DataFormatException>(() => Dataset.FromParquet(path));
+        Assert.Contains("v2.parquet: row group 0, column 'tags[]'", e.Message);
+        Assert.Contains("data page v2", e.Message);
+    }
+
     private static JsonObject Column(string name, JsonNode type, params JsonNode?[] data) =>
         new() { ["name"] = name, ["type"] = type, ["data"] = new JsonArray(data) };
 }

@@ -111,7 +111,7 @@ public sealed class DatasetDict
         var configs = found.Select(f => f.Config).Distinct().Order(StringComparer.Ordinal).ToList();
         var chosen = config
             ?? (configs.Count == 1 ? configs[0] : configs.Contains("default") ? "default"
-                : throw new DataFormatException($"{directory}: holds several configurations ({string.Join(", ", configs)}); choose one"));
+                : throw new DataFormatException($"{directory}: holds several configurations ({string.Join(", ", configs)}); choose one, or give its folder ({Path.Combine(directory, configs[0])})"));
         if (!configs.Contains(chosen))
             throw new DataFormatException($"{directory}: has no configuration '{chosen}'; it has {string.Join(", ", configs)}");
         var files = found.Where(f => f.Config == chosen).GroupBy(f => f.Split)

@@ -21,6 +21,9 @@ internal static class ParquetOracle
     public static void Write(string path, JsonArray columns, int rowGroupSize) =>
         Run("write-parquet.mjs", new JsonObject { ["path"] = path, ["rowGroupSize"] = rowGroupSize, ["columns"] = columns });
 
+    /// <summary>Writes a small file (text, and tags as a list of strings) with hyparquet-writer, which writes data page v2.</summary>
+    public static void WriteDataPageV2(string path) => Run("write-parquet-v2.mjs", new JsonObject { ["path"] = path });
+
     /// <summary>Reads <paramref name="path"/> with hyparquet: its rows, row-group count and schema.</summary>
     public static JsonObject Read(string path) => (JsonObject)Run("read-parquet.mjs", new JsonObject { ["path"] = path });
 
@@ -51,7 +54,7 @@ internal static class ParquetOracle
     private static string Install()
     {
         var folder = Folder;
-        if (new[] { "hyparquet", "parquet-wasm", "apache-arrow" }.All(p => File.Exists(Path.Combine(folder, "node_modules", p, "package.json"))))
+        if (new[] { "hyparquet", "hyparquet-writer", "parquet-wasm", "apache-arrow" }.All(p => File.Exists(Path.Combine(folder, "node_modules", p, "package.json"))))
             return folder;
         var npm = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
                       .Select(d => Path.Combine(d, "npm")).FirstOrDefault(File.Exists)
