@@ -43,29 +43,35 @@ internal static class BenchCurateStream
                 Console.WriteLine($"generated {n:N0} rows in {genSecs:F1} s: {input} ({new FileInfo(input).Length / 1e6:F0} MB)");
 
                 var table = new Table().AddColumns("run", "rows in", "rows out", "wall s", "CPU s", "rows/s", "peak RSS MiB", "RSS at start MiB", "notes");
+                // each row is also printed as soon as it is measured, so a long run that is stopped leaves its figures
+                void Row(params string[] cells)
+                {
+                    table.AddRow(cells);
+                    Console.WriteLine(string.Join(" | ", cells));
+                }
                 var output = Path.Combine(folder, "curated.jsonl");
-                var (full, wall, cpu, peak, start) = Measure(() => StreamTo(Pipeline(t), input, output));
-                table.AddRow($"stream, all rules ({ext})", N(full.InputRows), N(full.OutputRows), F(wall, 1), F(cpu, 1), F(full.InputRows / wall, 0), Mib(peak), Mib(start),
-                    string.Join("; ", full.Rules.Select(r => $"{r.Name} -{r.Removed}{(r.Modified > 0 ? $" ~{r.Modified}" : "")}")));
-                var (near, nwall, ncpu, npeak, nstart) = Measure(() => StreamTo(new CurationPipeline().DropNearDuplicates(new NearDuplicateOptions(t)), input, output));
-                table.AddRow($"stream, near duplicates only ({ext})", N(near.InputRows), N(near.OutputRows), F(nwall, 1), F(ncpu, 1), F(near.InputRows / nwall, 0), Mib(npeak), Mib(nstart),
-                    string.Join("; ", near.Rules[0].Notes.Skip(1)));
-
                 if (compare > 0)
                 {
                     var small = Path.Combine(folder, $"small.{ext}");
                     Generate(small, compare, s);
                     var (streamed, swall, scpu, speak, sstart) = Measure(() => StreamTo(Pipeline(t), small, output));
-                    table.AddRow($"stream, all rules, {N(compare)} rows", N(streamed.InputRows), N(streamed.OutputRows), F(swall, 1), F(scpu, 1), F(compare / swall, 0), Mib(speak), Mib(sstart), "");
+                    Row($"stream, all rules, {N(compare)} rows", N(streamed.InputRows), N(streamed.OutputRows), F(swall, 1), F(scpu, 1), F(compare / swall, 0), Mib(speak), Mib(sstart), "");
                     var (batch, bwall, bcpu, bpeak, bstart) = Measure(() =>
                     {
                         var result = Pipeline(t).Run(Dataset.Load(small));
                         result.Data.ToJsonl(output);
                         return result.Report;
                     });
-                    table.AddRow($"in memory (Dataset + Run), {N(compare)} rows", N(batch.InputRows), N(batch.OutputRows), F(bwall, 1), F(bcpu, 1), F(compare / bwall, 0), Mib(bpeak), Mib(bstart),
+                    Row($"in memory (Dataset + Run), {N(compare)} rows", N(batch.InputRows), N(batch.OutputRows), F(bwall, 1), F(bcpu, 1), F(compare / bwall, 0), Mib(bpeak), Mib(bstart),
                         $"memory ratio in memory / stream {(double)(bpeak - bstart) / Math.Max(1, speak - sstart):F1}x (above start); exact Jaccard verification");
                 }
+                var (full, wall, cpu, peak, start) = Measure(() => StreamTo(Pipeline(t), input, output));
+                Row($"stream, all rules ({ext})", N(full.InputRows), N(full.OutputRows), F(wall, 1), F(cpu, 1), F(full.InputRows / wall, 0), Mib(peak), Mib(start),
+                    string.Join("; ", full.Rules.Select(r => $"{r.Name} -{r.Removed}{(r.Modified > 0 ? $" ~{r.Modified}" : "")}")));
+                var (near, nwall, ncpu, npeak, nstart) = Measure(() => StreamTo(new CurationPipeline().DropNearDuplicates(new NearDuplicateOptions(t)), input, output));
+                Row($"stream, near duplicates only ({ext})", N(near.InputRows), N(near.OutputRows), F(nwall, 1), F(ncpu, 1), F(near.InputRows / nwall, 0), Mib(npeak), Mib(nstart),
+                    string.Join("; ", near.Rules[0].Notes.Skip(1)));
+
                 Cli.Out.Write(table);
             }
             finally

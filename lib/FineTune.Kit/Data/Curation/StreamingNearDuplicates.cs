@@ -20,7 +20,10 @@ public sealed class StreamingNearDuplicates : RowStage
     private readonly LshIndex _index;
     private readonly List<uint[]> _signatures = [];   // chunks of ChunkRows signatures, row-major
     private readonly List<int> _lines = [];
-    private long _candidates;
+    // rows whose signature equals an earlier row's (exact copies, empty texts) are matched here and never indexed:
+    // they would add nothing to the buckets but make each bucket's chain, and every later lookup, longer
+    private readonly Dictionary<UInt128, int> _firstWithSignature = [];
+    private long _seen, _identical, _candidates;
 
     /// <summary>Creates an empty index.</summary>
     public StreamingNearDuplicates(NearDuplicateOptions? options = null, IReadOnlyList<string>? columns = null)
@@ -44,6 +47,14 @@ public sealed class StreamingNearDuplicates : RowStage
     {
         var text = row.Content(_columns);
         var signature = _hasher.Signature(_shingler.Shingles(text));
+        _seen++;
+        var whole = SignatureHash(signature);
+        if (_firstWithSignature.TryGetValue(whole, out var sameLine))
+        {
+            _identical++;
+            return (null, new RowChange(row.Line, ChangeKind.Removed, $"near duplicate of line {sameLine} (Jaccard 1.00, MinHash estimate)", text));
+        }
+        _firstWithSignature[whole] = row.Line;
         int id = Count;
         int p = _options.Permutations;
         if (id % ChunkRows == 0) _signatures.Add(new uint[ChunkRows * p]);
@@ -66,12 +77,23 @@ public sealed class StreamingNearDuplicates : RowStage
             $"near duplicate of line {_lines[best]} (Jaccard {similarity.ToString("0.00", CultureInfo.InvariantCulture)}, MinHash estimate)", text));
     }
 
+    private static UInt128 SignatureHash(ulong[] signature)
+    {
+        ulong a = 0x243F6A8885A308D3UL, b = 0x13198A2E03707344UL;
+        foreach (var v in signature)
+        {
+            a = Shingler.Mix(a ^ v);
+            b = Shingler.Mix(b + v * 0x9E3779B97F4A7C15UL);
+        }
+        return new UInt128(a, b);
+    }
+
     /// <inheritdoc/>
     public override IReadOnlyList<string> Notes =>
     [
         $"streamed: texts shingled after normalisation: {_options.TextNormalization.Describe()}; {_options.ShingleSize}-" +
         $"{(_options.Unit == ShingleUnit.Char ? "character" : "word")} shingles, {_options.Permutations} permutations, " +
         $"LSH {_index.Bands}x{_index.Rows}, Jaccard threshold {_options.Threshold.ToString("0.###", CultureInfo.InvariantCulture)} on the MinHash estimate",
-        $"index: {Count} rows, {SignatureBytes / (1024 * 1024)} MiB of signatures, {_candidates} candidate comparisons",
+        $"{_seen} rows: {Count} indexed, {_identical} with the signature of an earlier row, {SignatureBytes / (1024 * 1024)} MiB of signatures, {_candidates} candidate comparisons",
     ];
 }
