@@ -58,6 +58,19 @@ public class StreamingCurationTests
     }
 
     [Fact]
+    public void Copies_and_empty_texts_are_matched_by_signature_without_walking_the_buckets()
+    {
+        // every copy shares every LSH bucket: indexed, each would compare with all earlier copies (quadratic)
+        var rows = Dataset.FromTexts(Enumerable.Repeat("the same ticket text again", 300).Concat(Enumerable.Repeat("", 300))).Rows;
+        var stage = new NearDuplicateRule().Begin();
+        var removed = rows.Select(stage.Process).Where(o => o.Kept is null).Select(o => o.Change!.Reason).ToList();
+        Assert.Equal(598, removed.Count);
+        Assert.Equal(299, removed.Count(r => r == "near duplicate of line 1 (Jaccard 1.00, MinHash estimate)"));
+        Assert.Equal(299, removed.Count(r => r == "near duplicate of line 301 (Jaccard 1.00, MinHash estimate)"));
+        Assert.Contains(stage.Notes, n => n.StartsWith("600 rows: 2 indexed, 598 with the signature of an earlier row") && n.EndsWith(", 0 candidate comparisons"));
+    }
+
+    [Fact]
     public void Rules_that_need_every_row_are_refused_by_name()
     {
         var pipeline = new CurationPipeline().StripHtml().CapClassSize(10).ResolveLabelConflicts();
