@@ -9,6 +9,7 @@ internal static class BenchCommand
     public static IEnumerable<Command> SubCommands() =>
     [
         Bench.BenchCurate.Create(),
+        Bench.BenchCurateStream.Create(),
         Bench.BenchModel.Forward(),
         Bench.BenchModel.Train(),
         Bench.BenchExplain.Create(),

@@ -14,7 +14,7 @@ internal static class CurateCommand
 {
     public static Command Create()
     {
-        var input = Cli.Required<string>("--data", "Input file: .jsonl (default) or .csv/.tsv with a header row", "--input").ExistingFile();
+        var input = Cli.Required<string>("--data", "Input: .jsonl (default), .csv/.tsv with a header row, .parquet, or a Hugging Face dataset folder (its train split)", "--input").ExistingFileOrFolder();
         var output = Cli.Required<string>("--out", "Output folder for train/validation/test.jsonl and report.json/html").FolderToWrite();
         var config = Cli.Optional<string?>("--config", "curation.json: rules and their parameters (default pipeline without it)", null);
         var onError = Cli.Optional("--on-error", "Malformed rows: 'fail' stops naming the line, 'skip' lists them in the report", "fail");
@@ -39,7 +39,10 @@ internal static class CurateCommand
             var outDir = parse.GetValue(output)!;
             int seedValue = parse.GetValue(seed);
 
-            var data = RequireTextValues(Dataset.Load(parse.GetValue(input)!, mode), mode);
+            var inputPath = parse.GetValue(input)!;
+            if (Directory.Exists(inputPath) && DatasetDict.FromFolder(inputPath, null, mode) is { Splits.Count: > 1 } hub)
+                Console.WriteLine($"{inputPath}: curating split 'train'; the folder's other splits ({string.Join(", ", hub.Splits.Where(x => x != "train"))}) are not read");
+            var data = RequireTextValues(Dataset.Load(inputPath, mode), mode);
             var settings = configPath is null ? CurationConfig.Default(data.Shape) : CurationConfig.Load(configPath);
             if (configPath is null && data.Count > 0 && data.Rows.All(r => Dataset.ShapeOf(r) == DatasetShape.Unknown))
                 throw new DataFormatException($"{data.Source}: no text column found ({string.Join(", ", Example.DefaultTextColumns)}); " +

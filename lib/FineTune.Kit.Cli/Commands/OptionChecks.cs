@@ -77,6 +77,10 @@ internal static class OptionChecks
         option.CheckPath(path => File.Exists(path) ? null
             : Directory.Exists(path) ? "is a folder; expected a file" : "no such file");
 
+    /// <summary>A path that names an existing file or folder.</summary>
+    public static Option<string> ExistingFileOrFolder(this Option<string> option) =>
+        option.CheckPath(path => File.Exists(path) || Directory.Exists(path) ? null : "no such file or folder");
+
     /// <summary>A path option checked by <paramref name="problem"/> (null: fine), reported as "OPTION PATH: problem".</summary>
     private static Option<string> CheckPath(this Option<string> option, Func<string, string?> problem)
     {

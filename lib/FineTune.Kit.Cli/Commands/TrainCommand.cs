@@ -49,15 +49,14 @@ internal static class TrainCommand
             var checkpoints = Path.Combine(outDir, "checkpoints");
             if (parse.GetValue(resume) && !HasCheckpoint(checkpoints))
                 Cli.Note(parse, $"--resume: no checkpoint in {checkpoints}, so training starts from step 0");
-            var (trainPath, valPath) = ResolveData(parse.GetValue(data)!);
             // the data is read and checked before the model loads, so a bad file fails fast
-            var trainData = Dataset.Load(trainPath);
+            var (trainData, valData) = LoadData(parse.GetValue(data)!);
+            string trainPath = trainData.Source!, valPath = valData?.Source!;
             if (trainData.Count == 0)
                 throw new DataFormatException($"{trainPath}: the file has no rows; expected JSON Lines with \"text\" (and \"label\"), \"prompt\" and \"completion\", or \"messages\"");
             if (trainData.Shape == DatasetShape.Unknown)
                 throw new DataFormatException($"{trainPath}:{trainData.Rows[0].Line}: the row has the fields {string.Join(", ", trainData.Rows[0].Columns)}; " +
                                               "expected \"text\" (and \"label\"), \"prompt\" and \"completion\", or \"messages\"");
-            var valData = valPath is null ? null : Dataset.Load(valPath);
             PromptTemplate? template = null;
             List<LabeledExample>? trainRows = ClassificationRows(trainData, trainPath), valRows = null;
             if (trainRows is not null)
@@ -152,13 +151,17 @@ internal static class TrainCommand
 
     private static bool HasLabel(TextRow row) => !string.IsNullOrWhiteSpace(row.Label);
 
-    private static (string Train, string? Validation) ResolveData(string path)
+    // a file; a folder with train.jsonl [+ validation.jsonl]; or a Hugging Face dataset folder (train [+ validation] split)
+    private static (Dataset Train, Dataset? Validation) LoadData(string path)
     {
-        if (File.Exists(path)) return (path, null);
+        if (File.Exists(path)) return (Dataset.Load(path), null);
         if (!Directory.Exists(path)) throw new FileNotFoundException($"--data: {path} is neither a file nor a folder.");
         var train = Path.Combine(path, "train.jsonl");
-        if (!File.Exists(train)) throw new FileNotFoundException($"--data: {path} has no train.jsonl.");
         var val = Path.Combine(path, "validation.jsonl");
-        return (train, File.Exists(val) ? val : null);
+        if (File.Exists(train)) return (Dataset.Load(train), File.Exists(val) ? Dataset.Load(val) : null);
+        var hub = DatasetDict.FromFolder(path);
+        if (!hub.Contains("train"))
+            throw new FileNotFoundException($"--data: {path} has no train.jsonl and no train split (it has {string.Join(", ", hub.Splits)}).");
+        return (hub["train"], hub.Contains("validation") ? hub["validation"] : null);
     }
 }

@@ -63,7 +63,7 @@ internal sealed class TrainObjectives
             throw new ArgumentException("--objective grpo needs a reward: give --reward-model DIR and/or --reward relevance.");
 
         var dataPath = parse.GetValue(o.Data)!;
-        if (Directory.Exists(dataPath)) dataPath = Path.Combine(dataPath, "train.jsonl");
+        if (Directory.Exists(dataPath) && File.Exists(Path.Combine(dataPath, "train.jsonl"))) dataPath = Path.Combine(dataPath, "train.jsonl"); // else a Hub folder's train split
         var rows = Dataset.Load(dataPath);          // read and checked before the model loads
         var outDir = parse.GetValue(o.Out)!;
         using var model = o.Model.Load(parse);

@@ -175,6 +175,8 @@ public class BadValueTests : IClassFixture<BadValueTests.Files>
         { "bench train --lora-r 0", "--lora-r must be a whole number >= 1, got 0" },
         { "bench train --vocab 10", "--vocab must be a whole number >= 260, got 10" },
         { "bench curate --threshold 2", "--threshold must be a number in (0, 1], got 2" },
+        { "bench curate-stream --rows 10", "--rows must be at least 1000, got 10" },
+        { "bench curate-stream --format csv", "--format must be one of jsonl, parquet, got csv" },
         { "bench explain --model {model} --samples 0", "--samples must be a whole number >= 1, got 0" },
         { "bench explain --model {missing}", "--model {missing}: no such folder" },
         // no command, unknown command

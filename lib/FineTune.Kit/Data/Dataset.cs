@@ -75,13 +75,45 @@ public sealed class Dataset
         return new Dataset(rows, invalid, path);
     }
 
-    /// <summary>Loads a file by its extension: <c>.csv</c> or <c>.tsv</c> as CSV, anything else as JSONL.</summary>
+    /// <summary>
+    /// Loads a Parquet file (see <see cref="ParquetRowReader"/>): lists and structs become JSON arrays and objects, so a
+    /// <c>messages</c> column reads as it does from JSONL; <see cref="Example.Line"/> is the 1-based row number.
+    /// </summary>
+    public static Dataset FromParquet(string path) => new(ParquetRowReader.Read(path).ToList(), null, path);
+
+    /// <summary>
+    /// Loads one split of a Hugging Face dataset folder (see <see cref="DatasetDict.FromFolder"/>); by default
+    /// <c>train</c>.
+    /// </summary>
+    public static Dataset FromHubFolder(string directory, string split = "train", string? config = null, OnError onError = OnError.Fail) =>
+        DatasetDict.FromFolder(directory, config, onError)[split];
+
+    /// <summary>
+    /// Loads a file by its extension: <c>.csv</c> or <c>.tsv</c> as CSV, <c>.parquet</c> as Parquet, anything else as
+    /// JSONL; a folder as the <c>train</c> split of a Hugging Face dataset folder.
+    /// </summary>
     public static Dataset Load(string path, OnError onError = OnError.Fail) =>
+        Directory.Exists(path) ? FromHubFolder(path, onError: onError) :
         Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".csv" => FromCsv(path, onError),
             ".tsv" => FromCsv(path, onError, '\t'),
+            ".parquet" => FromParquet(path),
             _ => FromJsonl(path, onError),
+        };
+
+    /// <summary>
+    /// Streams the rows of a file without holding the whole file (JSONL line by line, Parquet row group by row group,
+    /// CSV record by record), choosing the reader as <see cref="Load"/> does; a folder streams its <c>train</c> split.
+    /// </summary>
+    public static IEnumerable<Example> Stream(string path, OnError onError = OnError.Fail, Action<InvalidRow>? invalid = null) =>
+        Directory.Exists(path) ? DatasetDict.FromFolder(path, null, onError).Stream("train", invalid) :
+        Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".csv" => CsvReader.Read(path, onError, invalid),
+            ".tsv" => CsvReader.Read(path, onError, invalid, '\t'),
+            ".parquet" => ParquetRowReader.Read(path),
+            _ => JsonlReader.Read(path, onError, invalid),
         };
 
     /// <summary>Builds a dataset from in-memory objects; row numbers start at 1.</summary>
@@ -103,6 +135,11 @@ public sealed class Dataset
 
     /// <summary>Writes the rows as JSONL, atomically.</summary>
     public void ToJsonl(string path) => JsonlWriter.Write(path, Rows);
+
+    /// <summary>
+    /// Writes the rows as Parquet, atomically, with a schema inferred from the rows (see <see cref="ParquetRowWriter"/>).
+    /// </summary>
+    public void SaveParquet(string path, int rowGroupSize = ParquetRowWriter.DefaultRowGroupSize) => ParquetRowWriter.Write(path, Rows, rowGroupSize);
 
     /// <summary>Writes the rows as CSV, atomically.</summary>
     public void ToCsv(string path, char delimiter = ',') => CsvWriter.Write(path, Rows, delimiter);

@@ -134,7 +134,7 @@ public sealed class CurationPipeline
     }
 
     // "near duplicate of line 12 (Jaccard 0.91)" -> "near duplicate of line #": reasons grouped by kind
-    private static string ReasonKind(string reason)
+    internal static string ReasonKind(string reason)
     {
         var sb = new StringBuilder();
         bool digits = false;

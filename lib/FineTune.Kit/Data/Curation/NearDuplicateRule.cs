@@ -6,13 +6,19 @@ namespace FineTune.Kit.Data.Curation;
 /// Drops near duplicates (MinHash + LSH, see <see cref="NearDuplicateDetector"/>): in each cluster the first row in
 /// input order is kept and the others are removed, each with the line it duplicates and the similarity.
 /// </summary>
-public sealed class NearDuplicateRule(NearDuplicateOptions? options = null, IReadOnlyList<string>? columns = null) : ICurationRule
+public sealed class NearDuplicateRule(NearDuplicateOptions? options = null, IReadOnlyList<string>? columns = null) : IStreamingCurationRule
 {
     /// <summary>The detector settings.</summary>
     public NearDuplicateOptions Options { get; } = options ?? new NearDuplicateOptions();
 
     /// <inheritdoc/>
     public string Name => "drop_near_duplicates";
+
+    /// <summary>
+    /// Streams: each row is compared with the rows before it through MinHash signatures and LSH buckets kept in
+    /// memory (see <see cref="StreamingNearDuplicates"/>); similarity is the MinHash estimate, not exact Jaccard.
+    /// </summary>
+    public RowStage Begin() => new StreamingNearDuplicates(Options, columns);
 
     /// <inheritdoc/>
     public RuleOutcome Apply(IReadOnlyList<Example> rows)
