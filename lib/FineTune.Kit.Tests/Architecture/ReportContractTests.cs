@@ -92,6 +92,17 @@ public class ReportContractTests
         yield return Kit.Audit.MembershipReport.FromLosses([1.0, 1.2, 0.9], [1.4, 1.5, 1.3], new Bootstrap(Resamples: 50));
         yield return Kit.Audit.OutputPii.Scan(["write to ada@example.com", "no personal data here"]);
 
+        // the preference story's report, from hand-made replies and scores (running the story takes minutes)
+        var judge = Kit.Sample.SampleJudge.Relevance();
+        Kit.Demo.ApproachReplies Replies(string name, params string[] replies) =>
+            new(name, ["my parcel LH-1 never arrived", "I was charged twice"], replies,
+                replies.Select((r, i) => judge.Score(i == 0 ? "my parcel LH-1 never arrived" : "I was charged twice", r)).ToList(), TimeSpan.FromSeconds(1));
+        string[] kinds = ["brush_off", "wrong_intent", "wrong_reference"];
+        yield return new Kit.Demo.PreferenceStoryReport(new Kit.Demo.PreferenceStoryOptions(),
+            [Replies("base", "Read the manual.", "Thanks."), Replies("SFT", "Thanks for writing.", "Sorry about that."),
+             Replies("SFT + DPO", "I've opened a trace for order LH-1.", "I've refunded the second charge.")],
+            [Kit.Demo.PairSeparation.From("judge", [0.4, 0.2, -0.1], kinds), Kit.Demo.PairSeparation.From("reward model", [0.3, -0.2, 0.1], kinds)], kinds, preferences, preferences, preferences, 12, TimeSpan.FromSeconds(5));
+
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var log = Enumerable.Range(0, 40).Select(i => new RequestRecord
         {

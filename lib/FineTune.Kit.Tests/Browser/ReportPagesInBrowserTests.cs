@@ -36,8 +36,8 @@ public class ReportPagesInBrowserTests(ChromiumFixture chromium) : IClassFixture
             .Add(Approach.Named("few-shot k=4 (TF-IDF similar)").WithPredictions(Outputs(4, 42)))
             .Add(Approach.Named("LoRA r=8").WithPredictions(Outputs(25, 21)).WithTrainableParameters(110_592).TrainedFor(TimeSpan.FromMinutes(4)))
             .Run();
-        var path = dir["comparison.html"];
-        report.Save(path);
+        report.Save(dir["comparison"]);
+        var path = Path.Combine(dir["comparison"], ReportFolder.HtmlFile);
         (await ReportPage.Open(chromium.Browser, path)).AssertClean("comparison report", minCharts: 3);
     }
 
@@ -50,8 +50,8 @@ public class ReportPagesInBrowserTests(ChromiumFixture chromium) : IClassFixture
             .Append("""{"text": "ticket 3 about router_setup_help, again!", "label": "router_setup_help"}""");
         var data = Dataset.FromJsonl(dir.File("raw.jsonl", string.Join("\n", rows)));
         var result = Kit.Data.Curation.CurationConfig.Default().Pipeline.Run(data);
-        var path = dir["curation.html"];
-        result.Report.Save(path);
+        result.Report.Save(dir["curation"]);
+        var path = Path.Combine(dir["curation"], ReportFolder.HtmlFile);
         (await ReportPage.Open(chromium.Browser, path)).AssertClean("curation report", minCharts: 3);
     }
 

@@ -188,7 +188,7 @@ public class ParquetTests
             """{"i32":-2147483648,"i64":-9223372036854775808,"f32":null,"f64":1e300,"flag":false,"text":null,"tags":[],"meta":null,"messages":[]}""",
             """{"i32":null,"i64":null,"f32":-0.25,"f64":null,"flag":null,"text":"中文\n\"q\"","tags":null,"meta":{"src":null,"n":4},"messages":null}""");
         AssertSameRows(expected, data);
-        Assert.Equal("hi", data.WithRows(data.Rows.Take(1)).AsChat()[0].Messages[0].Content);   // the list of structs reads as chat
+        Assert.Equal("hi", data.Derive(data.Rows.Take(1)).AsChat()[0].Messages[0].Content);   // the list of structs reads as chat
     }
 
     [NodeOracleFact]

@@ -127,7 +127,7 @@ public static class DriftStatistics
     /// Maximum mean discrepancy between two sets of vectors (e.g. a model's mean-pooled hidden states), with the same
     /// Gaussian kernel (width: the median squared distance) and permutation p-value as the text version.
     /// </summary>
-    public static TestResult Mmd(IReadOnlyList<float[]> a, IReadOnlyList<float[]> b, int permutations = 200, int seed = 0)
+    public static TestResult Mmd(IReadOnlyList<float[]> a, IReadOnlyList<float[]> b, int permutations = 200, int seed = Seeds.Default)
     {
         if (a.Count < 2 || b.Count < 2) throw new ArgumentException("the MMD test needs at least two vectors on each side");
         var pooled = a.Concat(b).ToArray();

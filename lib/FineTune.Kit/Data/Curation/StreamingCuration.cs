@@ -32,7 +32,7 @@ public sealed class FuncRowStage(Func<Example, (Example?, RowChange?)> process) 
 }
 
 /// <summary>What a streaming curation pass did: rows in and out, and per rule the counts, reasons and first examples.</summary>
-public sealed record StreamingCurationSummary(long InputRows, long OutputRows, IReadOnlyList<RuleReport> Rules, double Seconds)
+public sealed record StreamingCurationSummary(long InputRows, long OutputRows, IReadOnlyList<RuleSummary> Rules, double Seconds)
 {
     /// <inheritdoc/>
     public override string ToString() =>
@@ -92,9 +92,9 @@ public static class StreamingCuration
             else _modified++;
             var kind = CurationPipeline.ReasonKind(change.Reason);
             _reasons[kind] = _reasons.GetValueOrDefault(kind) + 1;
-            if (_examples.Count < RuleReport.ExampleCount) _examples.Add(change);
+            if (_examples.Count < RuleSummary.ExampleCount) _examples.Add(change);
         }
 
-        public RuleReport ToReport(IReadOnlyList<string> notes) => new(name, _removed, _modified, _reasons, _examples, notes);
+        public RuleSummary ToReport(IReadOnlyList<string> notes) => new(name, _removed, _modified, _reasons, _examples, notes);
     }
 }
