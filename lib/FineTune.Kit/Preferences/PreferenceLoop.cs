@@ -37,6 +37,34 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
 
     private TSelf Self => (TSelf)this;
 
+    /// <summary>
+    /// Takes the shared settings of a <see cref="TrainerSettings"/> (learning rate, epochs or steps, batch size, weight
+    /// decay, schedule and warm-up, clipping, seed). Settings this loop does not have are refused by name rather than
+    /// ignored: accumulation, evaluation, early stopping, checkpoints, resume and packing. The sequence length limit
+    /// belongs to the preference data (<c>PreferenceData.From</c>).
+    /// </summary>
+    internal TSelf Settings(TrainerSettings s)
+    {
+        var defaults = new TrainerSettings();
+        var unsupported = new List<string>();
+        if (s.GradientAccumulation != defaults.GradientAccumulation) unsupported.Add("GradientAccumulation");
+        if (s.EvaluateEvery != defaults.EvaluateEvery) unsupported.Add("EvaluateEvery");
+        if (s.Patience != defaults.Patience) unsupported.Add("Patience");
+        if (s.CheckpointEvery != defaults.CheckpointEvery || s.CheckpointDirectory != defaults.CheckpointDirectory) unsupported.Add("checkpoints");
+        if (s.Resume) unsupported.Add("Resume");
+        if (s.Packing) unsupported.Add("Packing");
+        if (unsupported.Count > 0)
+            throw new ArgumentException($"{typeof(TSelf).Name} does not support {string.Join(", ", unsupported)} (set on the Trainer); preference and RL runs have no such setting yet.");
+        LearningRate(s.LearningRate);
+        if (s.Steps is { } steps) Steps(steps);
+        else if (s.Epochs is { } epochs) Epochs(epochs);
+        BatchSize(s.BatchSize);
+        WeightDecay(s.WeightDecay);
+        Schedule(s.Schedule, s.WarmupSteps);
+        ClipGradNorm(s.ClipGradNorm);
+        return Seed(s.Seed);
+    }
+
     /// <summary>Peak learning rate (positive).</summary>
     public TSelf LearningRate(double lr) { LearningRateValue = Positive(lr, "learning rate"); return Self; }
     /// <summary>Whole passes over the data.</summary>

@@ -55,6 +55,9 @@ public sealed class Trainer
     /// <summary>The settings so far: what the fluent setters filled in, and what every checkpoint saves.</summary>
     public TrainerSettings Settings => _s;
 
+    /// <summary>The model this run trains (objectives of later stages continue from here, e.g. Preferences' <c>Dpo</c>).</summary>
+    public CausalLM Model => _model;
+
     /// <summary>Takes all settings at once (as the command line fills them), checking each as its setter would.</summary>
     public Trainer AllSettings(TrainerSettings settings)
     {

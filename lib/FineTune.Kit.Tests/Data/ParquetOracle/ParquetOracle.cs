@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using FineTune.Kit.Tests.Text.Oracle;
 
@@ -13,8 +12,6 @@ namespace FineTune.Kit.Tests.Data.ParquetOracle;
 /// </summary>
 internal static class ParquetOracle
 {
-    private static readonly Lazy<string> Installed = new(Install);
-
     public static string Folder => Path.Combine(TextFixtures.RepoRoot, "lib", "FineTune.Kit.Tests", "Data", "ParquetOracle");
 
     /// <summary>Writes <paramref name="path"/> with parquet-wasm; see write-parquet.mjs for the column spec.</summary>
@@ -27,40 +24,6 @@ internal static class ParquetOracle
     /// <summary>Reads <paramref name="path"/> with hyparquet: its rows, row-group count and schema.</summary>
     public static JsonObject Read(string path) => (JsonObject)Run("read-parquet.mjs", new JsonObject { ["path"] = path });
 
-    private static JsonNode Run(string script, JsonNode input)
-    {
-        if (NodeOracle.Unavailable is { } reason) throw new InvalidOperationException(reason);
-        var folder = Installed.Value;
-        var info = new ProcessStartInfo(NodeOracle.Node!)
-        {
-            WorkingDirectory = folder, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
-            StandardInputEncoding = new System.Text.UTF8Encoding(false), StandardOutputEncoding = System.Text.Encoding.UTF8,
-        };
-        info.ArgumentList.Add(Path.Combine(folder, script));
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(input.ToJsonString());
-        process.StandardInput.Close();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"node {script} did not finish in 2 minutes");
-        }
-        if (process.ExitCode != 0) throw new InvalidOperationException($"node {script} failed ({process.ExitCode}): {stderr.Result}");
-        return JsonNode.Parse(stdout.Result)!;
-    }
-
-    private static string Install()
-    {
-        var folder = Folder;
-        if (new[] { "hyparquet", "hyparquet-writer", "parquet-wasm", "apache-arrow" }.All(p => File.Exists(Path.Combine(folder, "node_modules", p, "package.json"))))
-            return folder;
-        var npm = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-                      .Select(d => Path.Combine(d, "npm")).FirstOrDefault(File.Exists)
-                  ?? throw new InvalidOperationException("npm is not on PATH; it installs the Parquet oracles (npm ci in " + folder + ")");
-        var (code, log) = Processes.Run(npm, ["ci", "--no-audit", "--no-fund"], folder, TimeSpan.FromMinutes(5));
-        if (code != 0) throw new InvalidOperationException($"npm ci in {folder} failed ({code}): {log}");
-        return folder;
-    }
+    private static JsonNode Run(string script, JsonNode input) =>
+        NodeOracle.RunScript(Folder, ["hyparquet", "hyparquet-writer", "parquet-wasm", "apache-arrow"], script, input);
 }

@@ -10,7 +10,8 @@ namespace FineTune.Kit.Tests.Text.Oracle;
 /// </summary>
 internal static class NodeOracle
 {
-    private static readonly Lazy<string> Installed = new(Install);
+    // one npm ci per oracle folder and test run
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<string>> Installed = new();
 
     /// <summary>The folder holding package.json and the scripts.</summary>
     public static string Folder => Path.Combine(TextFixtures.RepoRoot, "lib", "FineTune.Kit.Tests", "Text", "Oracle");
@@ -21,11 +22,18 @@ internal static class NodeOracle
     /// <summary>Why the oracle cannot run here, or null when it can.</summary>
     public static string? Unavailable => Node is null ? "node is not on PATH (install Node.js 18+ to run the JavaScript conformance oracles)" : null;
 
-    /// <summary>Runs a script of the folder with JSON on stdin and returns its JSON output.</summary>
-    public static JsonNode Run(string script, JsonNode input)
+    /// <summary>Runs a script of this folder (the jinja and tokenizers oracles) with JSON on stdin and returns its JSON output.</summary>
+    public static JsonNode Run(string script, JsonNode input) =>
+        RunScript(Folder, ["@huggingface/jinja", "@huggingface/tokenizers"], script, input);
+
+    /// <summary>
+    /// Runs <paramref name="script"/> of an oracle folder with JSON on stdin and returns its JSON output, after
+    /// `npm ci` there when one of <paramref name="packages"/> is not installed yet.
+    /// </summary>
+    public static JsonNode RunScript(string folder, IReadOnlyList<string> packages, string script, JsonNode input)
     {
         if (Unavailable is { } reason) throw new InvalidOperationException($"{reason}; under CI the conformance tests must run");
-        var folder = Installed.Value;
+        _ = Installed.GetOrAdd(folder, f => new Lazy<string>(() => Install(f, packages))).Value;
         var info = new ProcessStartInfo(Node!)
         {
             WorkingDirectory = folder, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
@@ -46,16 +54,14 @@ internal static class NodeOracle
         return JsonNode.Parse(stdout.Result)!;
     }
 
-    private static string Install()
+    private static string Install(string folder, IReadOnlyList<string> packages)
     {
-        var folder = Folder;
-        if (File.Exists(Path.Combine(folder, "node_modules", "@huggingface", "jinja", "package.json"))
-            && File.Exists(Path.Combine(folder, "node_modules", "@huggingface", "tokenizers", "package.json")))
+        if (packages.All(p => File.Exists(Path.Combine(folder, "node_modules", p, "package.json"))))
             return folder;
         var npm = Which("npm") ?? throw new InvalidOperationException("npm is not on PATH; it installs the JavaScript oracles (npm ci in " + folder + ")");
         var (code, log) = Processes.Run(npm, ["ci", "--no-audit", "--no-fund"], folder, TimeSpan.FromMinutes(5));
-        if (code == -1) throw new TimeoutException("npm ci took over 5 minutes");
-        if (code != 0) throw new InvalidOperationException($"npm ci in {folder} failed: {log}");
+        if (code == -1) throw new TimeoutException($"npm ci in {folder} took over 5 minutes");
+        if (code != 0) throw new InvalidOperationException($"npm ci in {folder} failed ({code}): {log}");
         return folder;
     }
 
