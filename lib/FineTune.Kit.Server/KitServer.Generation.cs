@@ -42,9 +42,7 @@ public sealed partial class KitServer
         var sampling = ReadSampling(body);
         var prompt = _host.ChatTemplate.Encode(_host.Tokenizer, messages, addGenerationPrompt: true).Ids.Select(i => (long)i).ToArray();
         var generation = Prepare(ctx, state, adapter, [prompt], sampling, _host.ChatStopTokens, _host.ChatStopStrings, "messages");
-        var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
-        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var model = state.Model!;
+        var envelope = new Envelope("chatcmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), state.Model!);
         if (!sampling.Stream)
         {
             var choices = await Finish(ctx, state, generation);
@@ -55,27 +53,16 @@ public sealed partial class KitServer
                     ["index"] = c.Index, ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = c.Text },
                     ["logprobs"] = null, ["finish_reason"] = c.FinishReason,
                 });
-            await Json(ctx, new JsonObject
-            {
-                ["id"] = id, ["object"] = "chat.completion", ["created"] = created, ["model"] = model, ["choices"] = array,
-                ["usage"] = Usage(state),
-            });
+            await Json(ctx, envelope.Of("chat.completion", array, Usage(state)));
             return;
         }
-        JsonObject Chunk(int index, JsonObject delta, string? finish) => new()
-        {
-            ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model,
-            ["choices"] = new JsonArray(new JsonObject { ["index"] = index, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finish }),
-        };
+        JsonObject Chunk(int index, JsonObject delta, string? finish) => envelope.Of("chat.completion.chunk",
+            new JsonArray(new JsonObject { ["index"] = index, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finish }));
         await Stream(ctx, state, generation, sampling,
             opening: index => Chunk(index, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null),
             piece: (index, text) => Chunk(index, new JsonObject { ["content"] = text }, null),
             ending: (index, finish) => Chunk(index, new JsonObject(), finish),
-            usage: () => new JsonObject
-            {
-                ["id"] = id, ["object"] = "chat.completion.chunk", ["created"] = created, ["model"] = model,
-                ["choices"] = new JsonArray(), ["usage"] = Usage(state),
-            });
+            usage: () => envelope.Of("chat.completion.chunk", [], Usage(state)));
     }
 
     /// <summary>Continues a plain-text prompt (or each of several).</summary>
@@ -91,35 +78,33 @@ public sealed partial class KitServer
         var ids = prompts.Select(p => _host.Tokenizer.Encode(p).Select(i => (long)i).ToArray()).ToList();
         if (ids.Any(p => p.Length == 0)) throw ApiError.BadValue("prompt", "'prompt' must encode to at least one token");
         var generation = Prepare(ctx, state, adapter, ids, sampling, [], [], "prompt");
-        var id = "cmpl-" + Guid.NewGuid().ToString("N");
-        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var model = state.Model!;
+        var envelope = new Envelope("cmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), state.Model!);
         if (!sampling.Stream)
         {
             var choices = await Finish(ctx, state, generation);
             var array = new JsonArray();
             foreach (var c in choices)
                 array.Add(new JsonObject { ["text"] = c.Text, ["index"] = c.Index, ["logprobs"] = null, ["finish_reason"] = c.FinishReason });
-            await Json(ctx, new JsonObject
-            {
-                ["id"] = id, ["object"] = "text_completion", ["created"] = created, ["model"] = model, ["choices"] = array,
-                ["usage"] = Usage(state),
-            });
+            await Json(ctx, envelope.Of("text_completion", array, Usage(state)));
             return;
         }
-        JsonObject Chunk(int index, string text, string? finish) => new()
-        {
-            ["id"] = id, ["object"] = "text_completion", ["created"] = created, ["model"] = model,
-            ["choices"] = new JsonArray(new JsonObject { ["text"] = text, ["index"] = index, ["logprobs"] = null, ["finish_reason"] = finish }),
-        };
+        JsonObject Chunk(int index, string text, string? finish) => envelope.Of("text_completion",
+            new JsonArray(new JsonObject { ["text"] = text, ["index"] = index, ["logprobs"] = null, ["finish_reason"] = finish }));
         await Stream(ctx, state, generation, sampling, opening: null,
             piece: (index, text) => Chunk(index, text, null),
             ending: (index, finish) => Chunk(index, "", finish),
-            usage: () => new JsonObject
-            {
-                ["id"] = id, ["object"] = "text_completion", ["created"] = created, ["model"] = model,
-                ["choices"] = new JsonArray(), ["usage"] = Usage(state),
-            });
+            usage: () => envelope.Of("text_completion", [], Usage(state)));
+    }
+
+    /// <summary>The fields every completion response and chunk of one request shares (OpenAI's shape).</summary>
+    private sealed record Envelope(string Id, long Created, string Model)
+    {
+        public JsonObject Of(string kind, JsonArray choices, JsonObject? usage = null)
+        {
+            var o = new JsonObject { ["id"] = Id, ["object"] = kind, ["created"] = Created, ["model"] = Model, ["choices"] = choices };
+            if (usage is not null) o["usage"] = usage;
+            return o;
+        }
     }
 
     private static JsonObject Usage(RequestState state) => new()
