@@ -89,7 +89,7 @@ public sealed class ExtractionTest
     public ExtractionTest Bootstrap(Bootstrap bootstrap)
     {
         ArgumentNullException.ThrowIfNull(bootstrap);
-        bootstrap.Mean([0.0]); // refuses a bad level or resample count now, not after generation
+        bootstrap.Validate(); // refuses a bad level or resample count now, not after generation
         _bootstrap = bootstrap;
         return this;
     }

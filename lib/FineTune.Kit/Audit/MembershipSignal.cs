@@ -33,7 +33,7 @@ public sealed class MembershipSignal
     public MembershipSignal Bootstrap(Bootstrap bootstrap)
     {
         ArgumentNullException.ThrowIfNull(bootstrap);
-        bootstrap.Mean([0.0]);
+        bootstrap.Validate();
         _bootstrap = bootstrap;
         return this;
     }

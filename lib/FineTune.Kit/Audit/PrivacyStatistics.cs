@@ -20,8 +20,7 @@ internal static class PrivacyStatistics
         Func<IReadOnlyList<double>, IReadOnlyList<double>, double> statistic)
     {
         if (a.Count == 0 || b.Count == 0) throw new ArgumentException("both groups need at least one example to compare them");
-        // the same checks as Bootstrap's own methods (resamples, level)
-        bootstrap.Mean([0.0]);
+        bootstrap.Validate();
         var rng = new Random(bootstrap.Seed);
         var stats = new double[bootstrap.Resamples];
         var ra = new double[a.Count];

@@ -70,6 +70,16 @@ public sealed record Bootstrap(int Resamples = 1000, double Level = 0.95, int Se
     private void Check(int count)
     {
         if (count == 0) throw new ArgumentException("cannot bootstrap an empty set of examples");
+        Validate();
+    }
+
+    /// <summary>
+    /// Refuses a resample count below 1 or a level outside (0, 1) now, for callers that take a bootstrap and use it
+    /// only after long work (generation, training).
+    /// </summary>
+    /// <exception cref="ArgumentException">The settings cannot give an interval.</exception>
+    public void Validate()
+    {
         if (Resamples < 1) throw new ArgumentException($"bootstrap needs at least one resample, got {Resamples}");
         if (Level is <= 0 or >= 1) throw new ArgumentException($"confidence level must be in (0, 1), got {Level}");
     }
