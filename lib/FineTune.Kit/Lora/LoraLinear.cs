@@ -10,6 +10,8 @@ namespace FineTune.Kit.Lora;
 /// Low-rank adaptation of a linear layer (Hu et al., 2021): y = W x + (alpha / r) · B A dropout(x).
 /// Wraps an nn.Linear or GPT-2's Conv1D and owns A, B, the scaling, merge and unmerge — nothing else.
 /// A starts Kaiming-uniform and B at zero, so a fresh adapter leaves the layer's output unchanged.
+/// Over a half-precision base (bfloat16, float16) A and B are float32, as PEFT's default <c>autocast_adapter_dtype</c>
+/// makes them: the frozen base saves memory, while the trained weights and their optimizer state keep full precision.
 /// </summary>
 public sealed class LoraLinear : nn.Module<Tensor, Tensor>, IAdapterLayer
 {
@@ -35,8 +37,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, IAdapterLayer
         };
         var weight = BaseWeight(baseLayer);
         base_layer = baseLayer;
-        lora_A = nn.Linear(InFeatures, r, hasBias: false, device: weight.device, dtype: weight.dtype);
-        lora_B = nn.Linear(r, OutFeatures, hasBias: false, device: weight.device, dtype: weight.dtype);
+        var adapterType = AdapterTypeFor(weight.dtype);
+        lora_A = nn.Linear(InFeatures, r, hasBias: false, device: weight.device, dtype: adapterType);
+        lora_B = nn.Linear(r, OutFeatures, hasBias: false, device: weight.device, dtype: adapterType);
         using (no_grad())
         {
             // kaiming_uniform(a = sqrt(5)) as nn.Linear and PEFT use: bound = 1 / sqrt(fan_in)
@@ -80,6 +83,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, IAdapterLayer
     }
     private bool _enabled = true;
 
+    /// <summary>The dtype A and B take over a base weight of <paramref name="baseType"/>: float32 over half precision, else the base's.</summary>
+    public static ScalarType AdapterTypeFor(ScalarType baseType) =>
+        baseType is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : baseType;
+
     private static Tensor BaseWeight(nn.Module<Tensor, Tensor> layer) => layer switch
     {
         Linear l => l.weight!,
@@ -108,7 +115,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, IAdapterLayer
         var y = base_layer.call(x);
         if (!Enabled || Merged) return y;
         var h = _dropout > 0 ? F.dropout(x, _dropout, training) : x;
-        return y + lora_B.call(lora_A.call(h)).mul(Scaling);
+        var adapterType = lora_A.weight!.dtype;
+        if (h.dtype == adapterType) return y + lora_B.call(lora_A.call(h)).mul(Scaling);
+        // a half-precision base: the low-rank path runs in the adapter's float32 and its result joins the base output's type
+        return y + lora_B.call(lora_A.call(h.to_type(adapterType))).mul(Scaling).to_type(y.dtype);
     }
 
     /// <summary>

