@@ -15,14 +15,22 @@ public class MemorySavingTests
 {
     public static IEnumerable<object[]> Families() => TinyModels.AllConfigs();
 
-    /// <summary>A model with a LoRA adapter on every linear layer whose B is not zero, so every adapter weight gets a gradient.</summary>
-    private static CausalLM Adapted(ModelConfig config, double dropout, ScalarType? dtype = null)
+    /// <summary>
+    /// A model with a LoRA adapter on every linear layer whose B is not zero, so every adapter weight gets a gradient.
+    /// <paramref name="rounded"/>: the base weights rounded to bfloat16 (and kept float32); <paramref name="stored"/>:
+    /// the frozen weights stored in bfloat16, before or after the adapter is added.
+    /// </summary>
+    private static CausalLM Adapted(ModelConfig config, double dropout, bool rounded = false, bool stored = false, bool storeFirst = false, bool sharpen = true)
     {
-        var model = TinyModels.Sharpened(TinyModels.Random(config, seed: 4));
-        // the base only (the adapter comes after, in float32); the float32 twin holds the same bfloat16-rounded weights,
-        // so that what differs is the arithmetic, not the model
-        if (dtype is { } t) model.Module.to(ScalarType.BFloat16).to(t);
-        var adapter = model.AddLora(r: 4, alpha: 8, targets: ["all-linear"], dropout: dropout, seed: 5);
+        var model = TinyModels.Random(config, seed: 4);
+        if (sharpen) TinyModels.Sharpened(model);
+        if (rounded)
+            using (no_grad())
+                foreach (var p in model.Module.parameters().Where(p => p.dim() == 2))      // the weights that are stored: matrices
+                    p.copy_(p.to_type(ScalarType.BFloat16));
+        if (stored && storeFirst) model.StoreFrozenWeightsIn(ScalarType.BFloat16);
+        model.AddLora(r: 4, alpha: 8, targets: ["all-linear"], dropout: dropout, seed: 5);
+        if (stored && !storeFirst) model.StoreFrozenWeightsIn(ScalarType.BFloat16);
         var g = new Generator(11);
         using (no_grad())
             foreach (var (name, p) in model.Module.named_parameters().Where(p => p.name.Contains("lora_B")).OrderBy(p => p.name, StringComparer.Ordinal))
@@ -143,40 +151,77 @@ public class MemorySavingTests
     }
 
     [Theory]
-    [InlineData("llama")]
-    [InlineData("qwen3")]
-    [InlineData("gpt2")]
-    // Gemma is not here: on this tiny model its adapter gradients with a bfloat16 base differ from float32 arithmetic
-    // by about 45% overall (float16: about 18%), while the loss agrees within 1%; see the performance notes
-    public void A_bfloat16_base_gives_the_float32_loss_and_adapter_gradients_within_bfloat16_tolerance(string family)
+    [InlineData("llama", false)]
+    [InlineData("llama-tied", true)]
+    [InlineData("qwen3", false)]
+    [InlineData("phi3", true)]
+    [InlineData("gemma3", false)]
+    [InlineData("gemma2", true)]
+    public void A_bfloat16_stored_base_computes_as_float32_does_with_the_same_weights(string family, bool storeFirst)
     {
         var config = TinyModels.ByName(family);
-        using var full = Adapted(config, dropout: 0, ScalarType.Float32);      // bfloat16-rounded weights, float32 arithmetic
-        using var half = Adapted(config, dropout: 0, ScalarType.BFloat16);
-        Assert.Equal(ScalarType.BFloat16, half.Module.named_parameters().First(p => p.name.EndsWith("base_layer.weight")).parameter.dtype);
-        Assert.All(half.Module.named_parameters().Where(p => p.parameter.requires_grad), p => Assert.Equal(ScalarType.Float32, p.parameter.dtype));
+        using var rounded = Adapted(config, dropout: 0, rounded: true);
+        using var stored = Adapted(config, dropout: 0, stored: true, storeFirst: storeFirst);
+        var frozen = stored.Module.named_parameters().Where(p => p.parameter.dim() == 2 && !p.name.Contains("lora_")).ToList();
+        Assert.True(frozen.Count >= 2 * 4, $"{frozen.Count} matrices");
+        Assert.All(frozen, p => Assert.Equal(ScalarType.BFloat16, p.parameter.dtype));
+        Assert.All(stored.Module.named_parameters().Where(p => p.parameter.requires_grad), p => Assert.Equal(ScalarType.Float32, p.parameter.dtype));
+        // the arithmetic is float32: the same loss and gradients as float32 weights that hold the same (rounded) values
+        var (roundedLoss, roundedGrads) = LossAndGrads(rounded, Examples());
+        var (storedLoss, storedGrads) = LossAndGrads(stored, Examples());
+        Assert.True(Math.Abs(roundedLoss - storedLoss) <= 1e-4 * roundedLoss, $"loss {roundedLoss} vs {storedLoss}");
+        AssertClose(roundedGrads, storedGrads, 1e-3);
+    }
+
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("qwen3")]
+    [InlineData("gemma3")]
+    public void A_bfloat16_stored_base_gives_the_float32_step_within_bfloat16_rounding_of_the_weights(string family)
+    {
+        var config = TinyModels.ByName(family);
+        // not sharpened: a very sharp attention makes a tiny model's gradients sensitive to any change of its weights
+        using var full = Adapted(config, dropout: 0, sharpen: false);
+        using var stored = Adapted(config, dropout: 0, stored: true, sharpen: false);
         var (fullLoss, fullGrads) = LossAndGrads(full, Examples());
-        var (halfLoss, halfGrads) = LossAndGrads(half, Examples());
-        Assert.True(Math.Abs(fullLoss - halfLoss) <= 0.02 * Math.Abs(fullLoss), $"loss {fullLoss} vs {halfLoss}");
-        // bfloat16 keeps 8 significant bits: the step as a whole agrees within a few percent, and every parameter's
-        // gradient points the same way (small gradients that arise from cancellation, such as a near-uniform
-        // attention's query gradients, differ more in relative terms)
+        var (storedLoss, storedGrads) = LossAndGrads(stored, Examples());
+        Assert.True(Math.Abs(fullLoss - storedLoss) <= 0.01 * Math.Abs(fullLoss), $"loss {fullLoss} vs {storedLoss}");
+        // rounding every weight to 8 significant bits moves the step as a whole by a few percent at most
         var names = fullGrads.Keys.Order().ToList();
         using var f = cat(names.Select(n => fullGrads[n].flatten()).ToList());
-        using var h = cat(names.Select(n => halfGrads[n].flatten()).ToList());
+        using var h = cat(names.Select(n => storedGrads[n].flatten()).ToList());
         double overall = (h - f).norm().item<double>() / f.norm().item<double>();
-        Assert.True(overall <= 0.05, $"the adapter gradient differs by {overall:P1} overall");
-        foreach (var n in names)
-        {
-            double cosine = nn.functional.cosine_similarity(fullGrads[n].flatten(), halfGrads[n].flatten(), dim: 0).item<double>();
-            Assert.True(cosine >= 0.9, $"{n}: cosine {cosine:F3} between the float32 and bfloat16-base gradients");
-        }
+        Assert.True(overall <= 0.1, $"the adapter gradient differs by {overall:P1} overall");
+    }
+
+    [Fact]
+    public void Storing_halves_the_frozen_bytes_and_refuses_what_it_cannot_store()
+    {
+        using var model = TinyModels.Random(TinyModels.Llama(), seed: 4);
+        long frozenBytes = model.Module.parameters().Where(p => p.dim() == 2).Sum(p => p.numel() * 4);
+        long freed = model.StoreFrozenWeightsIn();
+        Assert.Equal(frozenBytes / 2, freed);
+        using var gpt2 = TinyModels.Random(TinyModels.Gpt2());
+        Assert.Contains("Conv1D", Assert.Throws<ArgumentException>(() => gpt2.StoreFrozenWeightsIn()).Message);
+        Assert.Throws<ArgumentException>(() => model.StoreFrozenWeightsIn(ScalarType.Int8));
+    }
+
+    [Fact]
+    public void A_stored_base_merges_its_trained_adapter()
+    {
+        using var model = Adapted(TinyModels.Llama(), dropout: 0, stored: true);
+        using var ids = tensor(new long[,] { { 1, 2, 3, 4, 5 } });
+        using var before = model.Module.Forward(ids).Logits.detach().clone();
+        foreach (var l in model.Module.modules().OfType<LoraLinear>()) l.Merge();
+        using var merged = model.Module.Forward(ids).Logits;
+        // merging adds B·A into the bfloat16 weight: equal within the weight's rounding
+        Assert.True(before.allclose(merged, rtol: 0.02, atol: 0.02), $"max difference {(before - merged).abs().max().item<float>()}");
     }
 
     [Fact]
     public void A_bfloat16_base_trains_with_the_trainer_and_keeps_adapter_and_optimizer_in_float32()
     {
-        using var model = Adapted(TinyModels.Llama(tied: true), dropout: 0.1, ScalarType.BFloat16);
+        using var model = Adapted(TinyModels.Llama(tied: true), dropout: 0.1, stored: true);
         var examples = Enumerable.Range(0, 16).SelectMany(_ => Examples()).ToList();
         double before = Trainer.LossPerToken(model, examples);
         Trainer.For(model).LearningRate(2e-2).Steps(30).BatchSize(8).Seed(3).Fit(examples);

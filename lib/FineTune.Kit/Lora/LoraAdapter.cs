@@ -81,7 +81,7 @@ public sealed class LoraAdapter
             foreach (var (child, layer) in parent.ReplaceableChildren())
             {
                 if (layer is LoraLinear) throw new InvalidOperationException($"{Join(path, child)} already has a LoRA adapter.");
-                if (layer is not (Linear or Conv1D)) continue;
+                if (layer is not (Linear or Conv1D or LowPrecisionLinear)) continue;
                 seen.Add(child);
                 if (allLinear ? child != "lm_head" : config.TargetModules.Contains(child))
                     plan.Add((Join(path, child), parent, child, layer));
@@ -163,7 +163,12 @@ public sealed class LoraAdapter
         }
         foreach (var (path, (_, _, _, layer)) in plan)
         {
-            var (inF, outF) = layer is Linear l ? (l.weight!.shape[1], l.weight!.shape[0]) : (((Conv1D)layer).InFeatures, ((Conv1D)layer).OutFeatures);
+            var (inF, outF) = layer switch
+            {
+                Linear l => (l.weight!.shape[1], l.weight!.shape[0]),
+                LowPrecisionLinear h => (h.InFeatures, h.OutFeatures),
+                _ => (((Conv1D)layer).InFeatures, ((Conv1D)layer).OutFeatures),
+            };
             CheckShape(file, keys, Prefix + path + ".lora_A.weight", [config.R, inF], st, $"r={config.R} and this model");
             CheckShape(file, keys, Prefix + path + ".lora_B.weight", [outF, config.R], st, $"r={config.R} and this model");
         }

@@ -33,6 +33,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, IAdapterLayer
         {
             Linear l => (l.weight!.shape[1], l.weight!.shape[0], false),
             Conv1D c => (c.InFeatures, c.OutFeatures, true),
+            LowPrecisionLinear h => (h.InFeatures, h.OutFeatures, false),
             _ => throw new ArgumentException($"LoRA wraps Linear or Conv1D layers, not {baseLayer.GetType().Name}."),
         };
         var weight = BaseWeight(baseLayer);
@@ -65,6 +66,19 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, IAdapterLayer
     public double Scaling { get; }
     /// <summary>The module path of the wrapped layer (e.g. <c>model.layers.0.self_attn.q_proj</c>), for messages.</summary>
     public string LayerName { get; }
+    /// <inheritdoc />
+    public nn.Module<Tensor, Tensor> BaseLayer => base_layer;
+
+    /// <inheritdoc />
+    public void ReplaceBaseLayer(nn.Module<Tensor, Tensor> replacement)
+    {
+        var (before, after) = (BaseWeight(base_layer), BaseWeight(replacement));
+        if (!before.shape.SequenceEqual(after.shape))
+            throw new ArgumentException($"{LayerName}: the replacement's weight is [{string.Join(", ", after.shape)}], the layer's [{string.Join(", ", before.shape)}].");
+        base_layer = replacement;
+        _internal_submodules[nameof(base_layer)] = replacement;
+    }
+
     /// <summary>Whether B·A has been added into the base weight.</summary>
     public bool Merged { get; private set; }
 
@@ -91,6 +105,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, IAdapterLayer
     {
         Linear l => l.weight!,
         Conv1D c => c.weight,
+        LowPrecisionLinear h => h.weight,
         _ => throw new InvalidOperationException(),
     };
 

@@ -211,7 +211,7 @@ public sealed class GemmaForCausalLM : TransformerLM
     /// <inheritdoc />
     public override Tensor EmbedTokens(Tensor inputIds)
     {
-        var e = model.embed_tokens.call(inputIds);
+        var e = ComputeType(model.embed_tokens.call(inputIds));
         using var scale = tensor(_embedScale, ScalarType.Float32, e.device).to_type(e.dtype);
         return e * scale;
     }
@@ -220,7 +220,7 @@ public sealed class GemmaForCausalLM : TransformerLM
     public override Tensor Head(Tensor hidden, bool applyFinalNorm)
     {
         var h = applyFinalNorm ? model.norm.call(hidden) : hidden;
-        var logits = lm_head is null ? F.linear(h, model.embed_tokens.weight!) : lm_head.call(h);
+        var logits = lm_head is null ? LowPrecisionLinear.Product(h, model.embed_tokens.weight!) : lm_head.call(h);
         return Config.FinalLogitSoftcap is { } cap ? logits.div(cap).tanh().mul(cap) : logits;
     }
 

@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace FineTune.Kit.Models;
 
 /// <summary>
@@ -8,4 +10,10 @@ public interface IAdapterLayer
 {
     /// <summary>True when the adapter's change has been added into the base layer's weight.</summary>
     bool Merged { get; }
+
+    /// <summary>The wrapped layer.</summary>
+    nn.Module<Tensor, Tensor> BaseLayer { get; }
+
+    /// <summary>Swaps the wrapped layer for one that computes the same (e.g. its weights stored in less precision).</summary>
+    void ReplaceBaseLayer(nn.Module<Tensor, Tensor> replacement);
 }

@@ -159,13 +159,13 @@ public sealed class LlamaForCausalLM : TransformerLM
     public override Tensor EmbeddingMatrix => model.embed_tokens.weight!;
 
     /// <inheritdoc />
-    public override Tensor EmbedTokens(Tensor inputIds) => model.embed_tokens.call(inputIds);
+    public override Tensor EmbedTokens(Tensor inputIds) => ComputeType(model.embed_tokens.call(inputIds));
 
     /// <inheritdoc />
     public override Tensor Head(Tensor hidden, bool applyFinalNorm)
     {
         var h = applyFinalNorm ? model.norm.call(hidden) : hidden;
-        return lm_head is null ? F.linear(h, model.embed_tokens.weight!) : lm_head.call(h);
+        return lm_head is null ? LowPrecisionLinear.Product(h, model.embed_tokens.weight!) : lm_head.call(h);
     }
 
     /// <inheritdoc />

@@ -46,6 +46,16 @@ public abstract class TransformerLM : KitModule
             ? BlockCheckpoint.Run(x, block)
             : block(x);
 
+    /// <summary>
+    /// True once <see cref="CausalLM.StoreFrozenWeightsIn"/> stored weights in half precision to compute in float32:
+    /// embeddings looked up from a half-precision table are widened at once, so every activation is float32.
+    /// </summary>
+    public bool ComputesInFloat32 { get; internal set; }
+
+    /// <summary>Widens looked-up embeddings to float32 when <see cref="ComputesInFloat32"/>.</summary>
+    protected Tensor ComputeType(Tensor embedded) =>
+        ComputesInFloat32 && embedded.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? embedded.to_type(ScalarType.Float32) : embedded;
+
     /// <summary>The blocks, in order (each a module holding attention and MLP).</summary>
     public abstract IReadOnlyList<KitModule> Blocks { get; }
 

@@ -169,7 +169,7 @@ public sealed class Trainer
                 {
                     Step = step + 1, Epoch = (double)(step + 1) * _s.GradientAccumulation / MicroBatchesPerEpoch(data.Count),
                     Loss = loss, ValLoss = valLoss, ValMetric = valMetric, Lr = lr, GradNorm = gradNorm,
-                    TokensPerSecond = realTokens / Math.Max(1e-9, stepClock.Elapsed.TotalSeconds),
+                    Tokens = realTokens, TokensPerSecond = realTokens / Math.Max(1e-9, stepClock.Elapsed.TotalSeconds),
                     RssMb = Environment.WorkingSet / (1024.0 * 1024.0),
                 };
                 history.Add(metrics);

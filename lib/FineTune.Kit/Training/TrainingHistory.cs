@@ -24,6 +24,8 @@ public sealed record StepMetrics
     [JsonPropertyName("lr")] public double Lr { get; init; }
     /// <summary>Global gradient norm before clipping.</summary>
     [JsonPropertyName("grad_norm")] public double GradNorm { get; init; }
+    /// <summary>Real (non-padding) tokens in this step's batches.</summary>
+    [JsonPropertyName("tokens")] public long Tokens { get; init; }
     /// <summary>Real tokens processed per second in this step.</summary>
     [JsonPropertyName("tokens_per_second")] public double TokensPerSecond { get; init; }
     /// <summary>Resident memory of the process, MB.</summary>
