@@ -48,9 +48,41 @@ public sealed class PreferenceHistory : IReport
 
     internal void Add(PreferenceStep step) => _steps.Add(step);
 
+    internal void Restore(IEnumerable<PreferenceStep> steps) { _steps.Clear(); _steps.AddRange(steps); }
+
     /// <summary>The history as a JSON array of flat objects.</summary>
-    public string ToJson() => new JsonArray(_steps.Select(s => (JsonNode)s.ToJsonObject()).ToArray())
-        .ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    public string ToJson() => ToJsonArray().ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+
+    internal JsonArray ToJsonArray() => new(_steps.Select(s => (JsonNode)s.ToJsonObject()).ToArray());
+
+    /// <summary>
+    /// Reads a history written by <see cref="ToJson"/> (e.g. history.json of <c>ftk train --objective dpo</c>): "step",
+    /// "loss", "lr" and "grad_norm" of each object are the step's own fields, every other key one of its figures; a
+    /// null (a figure that was not a finite number) reads as NaN.
+    /// </summary>
+    public static PreferenceHistory FromJson(string json, string source = "preference history")
+    {
+        JsonArray array;
+        try { array = JsonNode.Parse(json)?.AsArray() ?? throw new DataFormatException($"{source}: empty history."); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new DataFormatException($"{source}: expected a JSON array of step objects: {e.Message}", e);
+        }
+        var history = new PreferenceHistory();
+        for (int i = 0; i < array.Count; i++)
+        {
+            if (array[i] is not JsonObject o || o["step"] is null)
+                throw new DataFormatException($"{source}: entry {i + 1} is not a step object with a \"step\".");
+            double Number(JsonNode? n) => n is null ? double.NaN : n.GetValue<double>();
+            string[] own = ["step", "loss", "lr", "grad_norm"];
+            history.Add(new PreferenceStep
+            {
+                Step = o["step"]!.GetValue<int>(), Loss = Number(o["loss"]), Lr = Number(o["lr"]), GradNorm = Number(o["grad_norm"]),
+                Values = o.Where(kv => !own.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => Number(kv.Value)),
+            });
+        }
+        return history;
+    }
 
     /// <summary>One figure against steps.</summary>
     public GenericChart Chart(string name = "loss")
