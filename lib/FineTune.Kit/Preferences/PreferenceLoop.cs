@@ -61,7 +61,7 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
         if (s.Patience != defaults.Patience) unsupported.Add("Patience");
         if (s.Packing) unsupported.Add("Packing");
         if (unsupported.Count > 0)
-            throw new ArgumentException($"{typeof(TSelf).Name} does not support {string.Join(", ", unsupported)} (set on the Trainer); preference and RL runs have no such setting yet.");
+            throw new ArgumentException($"{typeof(TSelf).Name} does not support {string.Join(", ", unsupported)} (set on the Trainer); preference and RL runs have no such setting.");
         LearningRate(s.LearningRate);
         if (s.Steps is { } steps) Steps(steps);
         else if (s.Epochs is { } epochs) Epochs(epochs);
