@@ -16,6 +16,7 @@ internal static class BenchCommand
         Bench.BenchServe.Create(),
         Bench.BenchExport.Create(),
         Bench.BenchPreferences.Dpo(),
+        Bench.BenchPreferences.Grpo(),
     ];
 
     public static Command Create()

@@ -43,12 +43,13 @@ internal static class TrainCommand
         });
         command.Handle(parse =>
         {
-            if (objectives.Chosen(parse) != "sft")
-                return objectives.Run(parse, new(m, data, output, r, alpha, dropout, targets, full, t.Steps, t.Epochs, t.LearningRate, t.BatchSize, t.SeqLen, t.Seed, resume));
+            var objective = objectives.Chosen(parse);
             var outDir = parse.GetValue(output)!;
-            var checkpoints = Path.Combine(outDir, "checkpoints");
+            var checkpoints = CheckpointFolder(outDir);
             if (parse.GetValue(resume) && !HasCheckpoint(checkpoints))
                 Cli.Note(parse, $"--resume: no checkpoint in {checkpoints}, so training starts from step 0");
+            if (objective != "sft")
+                return objectives.Run(parse, new(m, data, output, r, alpha, dropout, targets, full, t.Steps, t.Epochs, t.LearningRate, t.BatchSize, t.SeqLen, t.Seed, resume));
             // the data is read and checked before the model loads, so a bad file fails fast
             var (trainData, valData) = LoadData(parse.GetValue(data)!);
             string trainPath = trainData.Source!, valPath = valData?.Source!;
@@ -91,7 +92,7 @@ internal static class TrainCommand
             Console.WriteLine(adapter?.Summary() ?? $"full fine-tuning: {model.TrainableParameterCount:N0} parameters");
             var trainer = Trainer.For(model).LearningRate(parse.GetValue(t.LearningRate)).BatchSize(parse.GetValue(t.BatchSize))
                 .GradientAccumulation(parse.GetValue(t.GradientAccumulation)).MaxSequenceLength(parse.GetValue(t.SeqLen)).Seed(parse.GetValue(t.Seed))
-                .CheckpointEvery(100, checkpoints).Resume(parse.GetValue(resume));
+                .CheckpointEvery(CheckpointEvery, checkpoints).Resume(parse.GetValue(resume));
             if (parse.GetValue(t.Steps) is { } s) trainer.Steps(s); else trainer.Epochs(parse.GetValue(t.Epochs) ?? 1);
             if (val is { Count: > 0 }) trainer.EvaluateEvery(Math.Max(1, trainer.TotalSteps(train.Count) / 5));
             TrainingRun? run = null;
@@ -148,6 +149,12 @@ internal static class TrainCommand
     }
 
     private static bool HasCheckpoint(string dir) => Checkpoint.Latest(dir) is not null;
+
+    /// <summary>Steps between the checkpoints every objective writes into OUT/checkpoints (and after the last step).</summary>
+    internal const int CheckpointEvery = 100;
+
+    /// <summary>Where `ftk train` keeps checkpoints for --resume.</summary>
+    internal static string CheckpointFolder(string outDir) => Path.Combine(outDir, "checkpoints");
 
     private static bool HasLabel(TextRow row) => !string.IsNullOrWhiteSpace(row.Label);
 

@@ -17,6 +17,8 @@ internal sealed record TrainOptionSet(ModelOptions Model, Option<string> Data, O
 /// `ftk train --objective sft|reward|dpo|grpo`: sft is the supervised loop; reward trains a reward model (LoRA plus
 /// the score head, Bradley–Terry loss), dpo tunes the policy on preference rows, grpo samples completions of prompt
 /// rows and reinforces the ones a reward model scores higher. history.json holds each objective's per-step figures.
+/// Every objective checkpoints into OUT/checkpoints as sft does, and --resume continues from the newest checkpoint
+/// (refusing one written by another objective or with other settings, naming both values).
 /// </summary>
 internal sealed class TrainObjectives
 {
@@ -45,7 +47,6 @@ internal sealed class TrainObjectives
     {
         var objective = Chosen(parse);
         if (parse.GetValue(o.Full)) throw new ArgumentException($"--full: the {objective} objective trains a LoRA adapter (the model without it is the reference), not the whole model.");
-        if (parse.GetValue(o.Resume)) throw new ArgumentException($"--resume: the {objective} objective does not write checkpoints yet; start the run again.");
         double beta = parse.GetValue(Beta), kl = parse.GetValue(Kl);
         if (!(beta > 0)) throw new ArgumentException($"--beta: {beta} must be positive.");
         var loss = parse.GetValue(Loss) switch
@@ -116,9 +117,11 @@ internal sealed class TrainObjectives
         return 0;
     }
 
+    // checkpoints go where the sft objective puts them, so --resume reads the same folder for every objective
     private static T Configure<T>(T trainer, ParseResult parse, TrainOptionSet o) where T : PreferenceTrainerBase<T>
     {
-        trainer.LearningRate(parse.GetValue(o.Lr)).BatchSize(parse.GetValue(o.BatchSize)).Seed(parse.GetValue(o.Seed));
+        trainer.LearningRate(parse.GetValue(o.Lr)).BatchSize(parse.GetValue(o.BatchSize)).Seed(parse.GetValue(o.Seed))
+            .CheckpointEvery(TrainCommand.CheckpointEvery, TrainCommand.CheckpointFolder(parse.GetValue(o.Out)!)).Resume(parse.GetValue(o.Resume));
         if (parse.GetValue(o.Steps) is { } s) trainer.Steps(s); else trainer.Epochs(parse.GetValue(o.Epochs) ?? 1);
         return trainer;
     }

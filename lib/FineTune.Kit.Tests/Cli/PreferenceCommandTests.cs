@@ -84,6 +84,35 @@ public class PreferenceCommandTests
             Assert.NotNull(history[0]![key]);
     }
 
+    [Fact]
+    public void Dpo_resume_continues_from_the_checkpoint_in_out_and_refuses_another_beta()
+    {
+        var dir = CliData.SavedTinyModel();
+        var data = Pairs();
+        var outDir = Path.Combine(TempFolder.Fresh(), "dpo");
+        string[] Args(int steps, string beta, params string[] more) =>
+            ["train", "--objective", "dpo", "--model", dir, "--data", data, "--out", outDir, "--steps", steps.ToString(), "--lr", "0.01",
+             "--beta", beta, "--batch-size", "2", "--targets", "all-linear", "--lora-dropout", "0", "--device", "cpu", .. more];
+        JsonArray History() => JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "history.json")))!.AsArray();
+
+        var (exit, _, err) = CliRunner.Run(Args(2, "0.2", "--resume"));
+        Assert.True(exit == 0, err);
+        Assert.Contains("--resume: no checkpoint in", err);
+        Assert.True(Directory.Exists(Path.Combine(outDir, "checkpoints", "checkpoint-000002")));
+        var first = History().Select(s => s!["loss"]!.GetValue<double>()).ToList();
+
+        (exit, _, err) = CliRunner.Run(Args(3, "0.2", "--resume"));
+        Assert.True(exit == 0, err);
+        Assert.DoesNotContain("no checkpoint", err);
+        var resumed = History();
+        Assert.Equal(3, resumed.Count);                                       // steps 1 and 2 come from the checkpoint
+        Assert.Equal(first, resumed.Take(2).Select(s => s!["loss"]!.GetValue<double>()));
+
+        (exit, _, err) = CliRunner.Run(Args(4, "0.3", "--resume"));
+        Assert.NotEqual(0, exit);
+        Assert.Contains("beta: checkpoint 0.2, now 0.3", err);
+    }
+
     [Theory]
     [InlineData("--objective", "ppo", "--objective: 'ppo' is not one of sft, reward, dpo, grpo.")]
     [InlineData("--loss", "hinge", "--loss: 'hinge' is not sigmoid or ipo.")]

@@ -42,6 +42,12 @@ public sealed class DpoTrainer : PreferenceTrainerBase<DpoTrainer>
     /// </summary>
     public DpoTrainer PrecomputeReference(bool precompute = true) { _precomputeReference = precompute; return this; }
 
+    private protected override IEnumerable<KeyValuePair<string, string>> ObjectiveSettings() =>
+    [
+        Setting("objective", "dpo"), Setting("beta", _beta), Setting("loss", _loss), Setting("label smoothing", _labelSmoothing),
+        Setting("precomputed reference", _precomputeReference),
+    ];
+
     /// <summary>Trains on the pairs and returns the per-step history.</summary>
     public PreferenceRun Fit(PreferenceData data)
     {

@@ -60,25 +60,46 @@ public sealed class GrpoTrainer : PreferenceTrainerBase<GrpoTrainer>
     /// <summary>GRPO (standardised by the group) or RLOO (leave-one-out baseline).</summary>
     public GrpoTrainer Advantage(AdvantageKind kind) { _advantage = kind; return this; }
 
-    /// <summary>Prompts per step are set with <c>BatchSize</c>; each step samples BatchSize × GroupSize completions.</summary>
+    private protected override IEnumerable<KeyValuePair<string, string>> ObjectiveSettings() =>
+    [
+        Setting("objective", "grpo"), Setting("group size", _groupSize), Setting("kl", _kl), Setting("max new tokens", _maxNewTokens),
+        Setting("temperature", _temperature), Setting("clip epsilon", _clip), Setting("iterations", _iterations), Setting("advantage", _advantage),
+        Setting("reward function", _rewardFunction is null ? "none" : "given"),
+        Setting("reward model weight", _rewardModel is null ? null : _rewardModelWeight),
+    ];
+
+    // a sampled batch serves Iterations steps and its old log-probabilities are not saved: checkpoint between batches only
+    private protected override bool CanCheckpointAfter(int step) => (step + 1) % _iterations == 0;
+
+    private protected override string? Divergence(int step, IReadOnlyDictionary<string, double> values) =>
+        values.TryGetValue("kl", out var kl) && kl > _maxKl
+            ? $"RL stopped at step {step + 1}: the mean KL to the reference is {kl:G4}, past the bound {_maxKl:G4}; lower the learning rate or raise the KL coefficient."
+            : null;
+
+    /// <summary>
+    /// Prompts per step are set with <c>BatchSize</c>; each step samples BatchSize × GroupSize completions. Sampling is
+    /// seeded per batch from the seed, so a run resumed from a checkpoint samples what the uninterrupted run did.
+    /// </summary>
     public PreferenceRun Fit(IReadOnlyList<long[]> prompts)
     {
         if (prompts.Count == 0) throw new ArgumentException("No prompts to sample from.");
         if (prompts.FirstOrDefault(p => p.Length == 0) is not null) throw new ArgumentException($"Prompt {prompts.ToList().FindIndex(p => p.Length == 0)} has no tokens.");
         if (_rewardFunction is null && _rewardModel is null) throw new InvalidOperationException("GRPO needs a reward: give Reward(function) and/or RewardModel(model).");
         ReferencePolicy.Require(Model, "GRPO");
+        if (CheckpointDirectoryValue is not null && CheckpointEveryValue % _iterations != 0)
+            throw new ArgumentException($"CheckpointEvery ({CheckpointEveryValue}) must be a multiple of Iterations ({_iterations}): a checkpoint inside a sampled batch's steps could not be resumed.");
         Rollout? rollout = null;
         int total = StepsValue ?? (EpochsValue ?? 1) * (int)Math.Ceiling((double)prompts.Count / BatchSizeValue) * _iterations;
         try
         {
             return RunLoop(total, s =>
             {
-                if (s % _iterations == 0)
+                if (s % _iterations == 0 || rollout is null)    // (a resume starts at a batch boundary)
                 {
                     rollout?.Dispose();
                     rollout = Sample(BatchAt(prompts, s / _iterations), s / _iterations);
                 }
-                return Loss(rollout!, s);
+                return Loss(rollout!);
             });
         }
         finally { rollout?.Dispose(); }
@@ -115,7 +136,7 @@ public sealed class GrpoTrainer : PreferenceTrainerBase<GrpoTrainer>
         return new Rollout(sequences, trained.Select(i => advantages[i]).ToArray(), rewards, generated.Select(c => c.Length).ToArray(), old, reference);
     }
 
-    private (Tensor, Dictionary<string, double>) Loss(Rollout r, int s)
+    private (Tensor, Dictionary<string, double>) Loss(Rollout r)
     {
         var figures = new Dictionary<string, double>
         {
@@ -145,8 +166,6 @@ public sealed class GrpoTrainer : PreferenceTrainerBase<GrpoTrainer>
             figures["kl"] = meanKl;
             figures["entropy"] = lp.Entropy.mean().item<float>();
             figures["clip_ratio"] = ratio.lt(1 - _clip).logical_or(ratio.gt(1 + _clip)).to_type(ScalarType.Float32).mean().item<float>();
-            if (meanKl > _maxKl)
-                throw new Training.TrainingDivergedException($"RL stopped at step {s + 1}: the mean KL to the reference is {meanKl:G4}, past the bound {_maxKl:G4}. The model keeps the weights from before this step; lower the learning rate or raise the KL coefficient.");
         }
         return (perSequence.mean(), figures);
     }

@@ -13,13 +13,19 @@ public sealed record PreferenceRun
     public required PreferenceHistory History { get; init; }
     /// <summary>Optimizer steps taken.</summary>
     public required int Steps { get; init; }
-    /// <summary>Wall time.</summary>
+    /// <summary>Wall time of this call.</summary>
     public required TimeSpan Elapsed { get; init; }
+    /// <summary>The newest checkpoint folder written or resumed from, if any.</summary>
+    public string? LastCheckpoint { get; init; }
 }
 
 /// <summary>
-/// Settings every preference and RL trainer shares (learning rate, steps, batch, schedule, clipping, seed), set
-/// fluently, and the loop that runs them with the Training stage's <see cref="AdamW"/> and <see cref="LrSchedule"/>.
+/// Settings every preference and RL trainer shares (learning rate, steps, batch, schedule, clipping, seed, checkpoints),
+/// set fluently, and the loop that runs them with the Training stage's <see cref="AdamW"/>, <see cref="LrSchedule"/>
+/// and <see cref="Checkpoint"/> folders. A checkpoint holds the trainable tensors (a LoRA adapter, and a reward head
+/// trained with it), the optimizer's moments, the history, the trainer settings and the objective's own settings; the
+/// data order, dropout and sampling seeds follow from the step, so a resumed run ends with the same weights as an
+/// uninterrupted one.
 /// </summary>
 /// <typeparam name="TSelf">The concrete trainer, so each setting returns it.</typeparam>
 public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrainerBase<TSelf>
@@ -31,6 +37,9 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
     private protected LrScheduleKind ScheduleValue = LrScheduleKind.Linear;
     private protected double? ClipValue = 1.0;
     private protected int SeedValue = Seeds.Default;
+    private protected int CheckpointEveryValue, KeepCheckpointsValue = 2;
+    private protected string? CheckpointDirectoryValue;
+    private protected bool ResumeValue, ForceResumeValue;
     private Action<PreferenceStep>? _onStep;
 
     private protected PreferenceTrainerBase(CausalLM model) => Model = model;
@@ -39,8 +48,8 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
 
     /// <summary>
     /// Takes the shared settings of a <see cref="TrainerSettings"/> (learning rate, epochs or steps, batch size, weight
-    /// decay, schedule and warm-up, clipping, seed). Settings this loop does not have are refused by name rather than
-    /// ignored: accumulation, evaluation, early stopping, checkpoints, resume and packing. The sequence length limit
+    /// decay, schedule and warm-up, clipping, seed, checkpoints and resume). Settings this loop does not have are refused
+    /// by name rather than ignored: accumulation, evaluation, early stopping and packing. The sequence length limit
     /// belongs to the preference data (<c>PreferenceData.From</c>).
     /// </summary>
     internal TSelf Settings(TrainerSettings s)
@@ -50,11 +59,9 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
         if (s.GradientAccumulation != defaults.GradientAccumulation) unsupported.Add("GradientAccumulation");
         if (s.EvaluateEvery != defaults.EvaluateEvery) unsupported.Add("EvaluateEvery");
         if (s.Patience != defaults.Patience) unsupported.Add("Patience");
-        if (s.CheckpointEvery != defaults.CheckpointEvery || s.CheckpointDirectory != defaults.CheckpointDirectory) unsupported.Add("checkpoints");
-        if (s.Resume) unsupported.Add("Resume");
         if (s.Packing) unsupported.Add("Packing");
         if (unsupported.Count > 0)
-            throw new ArgumentException($"{typeof(TSelf).Name} does not support {string.Join(", ", unsupported)} (set on the Trainer); preference and RL runs have no such setting yet.");
+            throw new ArgumentException($"{typeof(TSelf).Name} does not support {string.Join(", ", unsupported)} (set on the Trainer); preference and RL runs have no such setting.");
         LearningRate(s.LearningRate);
         if (s.Steps is { } steps) Steps(steps);
         else if (s.Epochs is { } epochs) Epochs(epochs);
@@ -62,6 +69,8 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
         WeightDecay(s.WeightDecay);
         Schedule(s.Schedule, s.WarmupSteps);
         ClipGradNorm(s.ClipGradNorm);
+        if (s.CheckpointDirectory is { } dir) CheckpointEvery(s.CheckpointEvery, dir, s.KeepCheckpoints);
+        Resume(s.Resume, s.ForceResume);
         return Seed(s.Seed);
     }
 
@@ -81,8 +90,56 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
     public TSelf ClipGradNorm(double? maxNorm) { ClipValue = maxNorm is { } m ? Positive(m, "gradient clipping norm") : null; return Self; }
     /// <summary>Seed of data order, dropout and sampling.</summary>
     public TSelf Seed(int seed) { SeedValue = seed; return Self; }
+    /// <summary>
+    /// Write a checkpoint every <paramref name="steps"/> steps (1 or more) and after the last into
+    /// <paramref name="directory"/>, keeping the newest <paramref name="keep"/> (1 or more).
+    /// </summary>
+    public TSelf CheckpointEvery(int steps, string directory, int keep = 2)
+    {
+        if (string.IsNullOrWhiteSpace(directory)) throw new ArgumentException("CheckpointEvery needs a checkpoint folder.", nameof(directory));
+        CheckpointEveryValue = TrainerSettings.AtLeast("CheckpointEvery", steps, 1);
+        KeepCheckpointsValue = TrainerSettings.AtLeast("CheckpointEvery keep", keep, 1);
+        CheckpointDirectoryValue = directory;
+        return Self;
+    }
+    /// <summary>
+    /// Continue from the newest checkpoint in the checkpoint folder, if there is one. A checkpoint of another objective
+    /// is refused; one written with other settings (learning rate, β, group size, ...) is refused naming both values,
+    /// unless <paramref name="force"/>.
+    /// </summary>
+    public TSelf Resume(bool resume = true, bool force = false) { ResumeValue = resume; ForceResumeValue = force; return Self; }
     /// <summary>Called after every step.</summary>
     public TSelf OnStep(Action<PreferenceStep> callback) { _onStep += callback; return Self; }
+
+    /// <summary>The shared settings as the Training stage's record (what every checkpoint saves and compares on resume).</summary>
+    public TrainerSettings SharedSettings => new()
+    {
+        LearningRate = LearningRateValue, Epochs = StepsValue is null ? EpochsValue : null, Steps = StepsValue, BatchSize = BatchSizeValue,
+        WeightDecay = WeightDecayValue, Schedule = ScheduleValue, WarmupSteps = WarmupValue, ClipGradNorm = ClipValue, Seed = SeedValue,
+        CheckpointEvery = CheckpointEveryValue, CheckpointDirectory = CheckpointDirectoryValue, KeepCheckpoints = KeepCheckpointsValue,
+        Resume = ResumeValue, ForceResume = ForceResumeValue,
+    };
+
+    /// <summary>
+    /// The objective's name ("dpo", "grpo", "reward") and its own settings that decide what a run computes, as text.
+    /// Checkpoints save them; a resume with other values is refused naming both.
+    /// </summary>
+    private protected abstract IEnumerable<KeyValuePair<string, string>> ObjectiveSettings();
+
+    /// <summary>One objective setting, its value written invariantly (doubles round-trip).</summary>
+    private protected static KeyValuePair<string, string> Setting(string name, object? value) => KeyValuePair.Create(name, value switch
+    {
+        null => "none",
+        double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString()!,
+    });
+
+    /// <summary>Why the run must stop after computing a step's figures (before its update), or null to go on.</summary>
+    private protected virtual string? Divergence(int step, IReadOnlyDictionary<string, double> values) => null;
+
+    /// <summary>Whether a checkpoint may be written after step <paramref name="step"/> (0-based): false while state outside the checkpoint is in use.</summary>
+    private protected virtual bool CanCheckpointAfter(int step) => true;
 
     /// <summary>Optimizer steps a run over <paramref name="items"/> pairs or prompts takes.</summary>
     public int TotalSteps(int items) => StepsValue ?? (EpochsValue ?? 1) * (int)Math.Ceiling((double)items / BatchSizeValue);
@@ -104,9 +161,10 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
     }
 
     /// <summary>
-    /// Runs <paramref name="total"/> optimizer steps over the trainable parameters. <paramref name="step"/> computes the
-    /// loss of step s (with gradients) and its figures; the loop does the rest. A non-finite loss stops the run before
-    /// the update, leaving the weights of the last good step.
+    /// Runs <paramref name="total"/> optimizer steps over the trainable parameters, from the newest checkpoint when
+    /// resuming. <paramref name="step"/> computes the loss of step s (with gradients) and its figures; the loop does the
+    /// rest, writing checkpoints as asked. A non-finite loss (or what <see cref="Divergence"/> names) stops the run before
+    /// the update, leaving the weights of the last good step, and the message names the last good checkpoint.
     /// </summary>
     private protected PreferenceRun RunLoop(int total, Func<int, (Tensor Loss, Dictionary<string, double> Values)> step)
     {
@@ -116,10 +174,20 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
         using var optimizer = new AdamW(trainable.Select(p => (p.name, p.parameter)), weightDecay: WeightDecayValue);
         var schedule = new LrSchedule(ScheduleValue, LearningRateValue, WarmupValue, total);
         var history = new PreferenceHistory();
+        var settings = SharedSettings;
+        var objective = ObjectiveSettings().ToList();
+        int start = 0;
+        string? lastCheckpoint = Checkpoint.ResumeFrom(settings, objective);
+        if (lastCheckpoint is not null)
+        {
+            var (state, saved) = Checkpoint.Restore(lastCheckpoint, trainable, optimizer);
+            using (state) start = state.Step;
+            history.Restore(PreferenceHistory.FromJson(saved.ToJsonString(), lastCheckpoint).Steps);
+        }
         bool wasTraining = Model.Module.training;
         try
         {
-            for (int s = 0; s < total; s++)
+            for (int s = start; s < total; s++)
             {
                 using var scope = NewDisposeScope();
                 manual_seed((long)SeedValue * 1_000_003 + s);
@@ -128,13 +196,19 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
                 var (loss, values) = step(s);
                 double lossValue = loss.item<float>();
                 if (!double.IsFinite(lossValue))
-                    throw new TrainingDivergedException($"Training diverged at step {s + 1}: the loss is {lossValue}. The model keeps the weights from before this step. Lower the learning rate or clip gradients.");
+                    throw new TrainingDivergedException($"Training diverged at step {s + 1}: the loss is {lossValue}. The model keeps the weights from before this step; {Checkpoint.LastGood(lastCheckpoint)}. Lower the learning rate or clip gradients.");
+                if (Divergence(s, values) is { } why)
+                    throw new TrainingDivergedException($"{why} The model keeps the weights from before this step; {Checkpoint.LastGood(lastCheckpoint)}.");
                 loss.backward();
                 double gradNorm = nn.utils.clip_grad_norm_(optimizer.Parameters, ClipValue ?? double.PositiveInfinity);
                 double lr = schedule.At(s);
                 optimizer.Update(lr);
                 var record = new PreferenceStep { Step = s + 1, Loss = lossValue, Lr = lr, GradNorm = gradNorm, Values = values };
                 history.Add(record);
+                bool last = s == total - 1;
+                if (CheckpointDirectoryValue is not null && ((s + 1) % CheckpointEveryValue == 0 || last) && CanCheckpointAfter(s))
+                    using (var state = new LoopState { Step = s + 1 })
+                        lastCheckpoint = Checkpoint.Save(CheckpointDirectoryValue, state, trainable, optimizer, history.ToJsonArray(), settings, objective);
                 _onStep?.Invoke(record);
             }
         }
@@ -142,6 +216,6 @@ public abstract class PreferenceTrainerBase<TSelf> where TSelf : PreferenceTrain
         {
             Model.Module.train(wasTraining);
         }
-        return new PreferenceRun { History = history, Steps = total, Elapsed = clock.Elapsed };
+        return new PreferenceRun { History = history, Steps = total, Elapsed = clock.Elapsed, LastCheckpoint = lastCheckpoint };
     }
 }

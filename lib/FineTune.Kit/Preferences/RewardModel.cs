@@ -217,6 +217,9 @@ public sealed class RewardTrainer : PreferenceTrainerBase<RewardTrainer>
     /// <summary>A margin the chosen score must clear (0: plain Bradley–Terry).</summary>
     public RewardTrainer Margin(double margin) { _margin = margin >= 0 && double.IsFinite(margin) ? margin : throw new ArgumentOutOfRangeException(nameof(margin), margin, "The margin must be 0 or more."); return this; }
 
+    private protected override IEnumerable<KeyValuePair<string, string>> ObjectiveSettings() =>
+        [Setting("objective", "reward"), Setting("margin", _margin)];
+
     /// <summary>The Bradley–Terry loss per pair.</summary>
     public static Tensor Loss(Tensor chosen, Tensor rejected, double margin = 0) => -nn.functional.logsigmoid(chosen - rejected - margin);
 

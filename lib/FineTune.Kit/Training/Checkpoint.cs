@@ -9,8 +9,9 @@ namespace FineTune.Kit.Training;
 
 /// <summary>
 /// Checkpoint folders `checkpoint-000100/`: the trainable tensors, the optimizer's moments, the best weights so far
-/// (when early stopping), the loop state with the metrics history, and the trainer settings. Written atomically; the data position and
-/// dropout seeds follow from the step, so a resumed run repeats exactly what an uninterrupted one does.
+/// (when early stopping), the loop state with the metrics history, the trainer settings and, for the preference objectives,
+/// the objective's own settings. Written atomically; the data position and dropout (and sampling) seeds follow from the
+/// step, so a resumed run repeats exactly what an uninterrupted one does.
 /// </summary>
 public static class Checkpoint
 {
@@ -25,7 +26,16 @@ public static class Checkpoint
             : null;
 
     internal static string Save(string directory, LoopState state, IReadOnlyList<(string name, Parameter parameter)> trainable,
-        AdamW optimizer, TrainingHistory history, TrainerSettings settings)
+        AdamW optimizer, TrainingHistory history, TrainerSettings settings) =>
+        Save(directory, state, trainable, optimizer, JsonNode.Parse(history.ToJson())!, settings, objective: null);
+
+    /// <summary>
+    /// Writes a checkpoint of any training loop: <paramref name="history"/> is the loop's history as JSON, and
+    /// <paramref name="objective"/> the objective's own settings (name first, then e.g. β or the group size), saved beside
+    /// the trainer settings so that a resume with other values is refused (see <see cref="ResumeFrom"/>).
+    /// </summary>
+    internal static string Save(string directory, LoopState state, IReadOnlyList<(string name, Parameter parameter)> trainable,
+        AdamW optimizer, JsonNode history, TrainerSettings settings, IReadOnlyList<KeyValuePair<string, string>>? objective)
     {
         int keep = settings.KeepCheckpoints;
         var path = Path.Combine(directory, $"{Prefix}{state.Step:D6}");
@@ -39,9 +49,12 @@ public static class Checkpoint
             {
                 ["step"] = state.Step, ["optimizer_step"] = optimizer.Step, ["best_score"] = state.BestScore,
                 ["best_step"] = state.BestStep, ["best_val_loss"] = state.BestValLoss, ["bad_evals"] = state.BadEvals,
-                ["history"] = JsonNode.Parse(history.ToJson()),
+                ["history"] = history.DeepClone(),
             };
             AtomicFile.WriteAllText(Path.Combine(tmp, SettingsFile), settings.ToJson());
+            if (objective is not null)
+                AtomicFile.WriteAllText(Path.Combine(tmp, ObjectiveFile), new JsonObject(objective.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)))
+                    .ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             AtomicFile.WriteAllText(Path.Combine(tmp, "trainer_state.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         });
         foreach (var old in Directory.GetDirectories(directory, Prefix + "*").OrderBy(d => d, StringComparer.Ordinal).SkipLast(keep))
@@ -50,6 +63,54 @@ public static class Checkpoint
     }
 
     private const string SettingsFile = "trainer_settings.json";
+    private const string ObjectiveFile = "objective_settings.json";
+
+    /// <summary>The objective of the supervised <see cref="Trainer"/>, whose checkpoints carry no objective settings.</summary>
+    internal static readonly IReadOnlyList<KeyValuePair<string, string>> Sft = [KeyValuePair.Create("objective", "sft")];
+
+    /// <summary>
+    /// The objective a checkpoint was written by and its own settings (e.g. "objective": "dpo", "beta": "0.1"), in the
+    /// order saved; a checkpoint of the supervised trainer gives just "objective": "sft".
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> ObjectiveOf(string checkpoint)
+    {
+        var path = Path.Combine(checkpoint, ObjectiveFile);
+        if (!File.Exists(path)) return Sft;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path))!.AsObject().Select(kv => KeyValuePair.Create(kv.Key, kv.Value!.GetValue<string>())).ToList();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
+        {
+            throw new DataFormatException($"{path}: expected a JSON object of setting names and string values: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The checkpoint a run resumes from: the newest in the checkpoint folder when <see cref="TrainerSettings.Resume"/> is
+    /// on, or null to start at step 0. A checkpoint of another objective is refused; one written with other settings
+    /// (trainer or objective) is refused naming both values, unless the resume is forced.
+    /// </summary>
+    internal static string? ResumeFrom(TrainerSettings now, IReadOnlyList<KeyValuePair<string, string>> objective)
+    {
+        if (!now.Resume || now.CheckpointDirectory is null || Latest(now.CheckpointDirectory) is not { } latest) return null;
+        var saved = ObjectiveOf(latest).ToDictionary(kv => kv.Key, kv => kv.Value);
+        string savedName = saved.GetValueOrDefault("objective", "none"), name = objective[0].Value;
+        if (savedName != name)
+            throw new KitException($"{latest} was written by the {savedName} objective, not {name}: resume with the same objective, or start in another checkpoint folder.");
+        if (now.ForceResume) return latest;
+        var conflicts = new List<string>();
+        if (SettingsOf(latest) is { } settings) conflicts.AddRange(now.ResumeConflicts(settings));
+        foreach (var (key, value) in objective.Skip(1))
+            if (saved.GetValueOrDefault(key, "none") is var before && before != value) conflicts.Add($"{key}: checkpoint {before}, now {value}");
+        if (conflicts.Count > 0)
+            throw new KitException($"{latest} was written with other settings ({string.Join("; ", conflicts)}): resume with the same settings, or force the resume.");
+        return latest;
+    }
+
+    /// <summary>What a divergence message says about checkpoints: the last good one, or how to keep some.</summary>
+    internal static string LastGood(string? checkpoint) =>
+        $"the last good checkpoint is {checkpoint ?? "none (use CheckpointEvery to keep some)"}";
 
     /// <summary>The trainer settings a checkpoint was written with, or null for a checkpoint that predates them.</summary>
     public static TrainerSettings? SettingsOf(string checkpoint)
@@ -59,6 +120,17 @@ public static class Checkpoint
     }
 
     internal static LoopState Load(string path, IReadOnlyList<(string name, Parameter parameter)> trainable, AdamW optimizer, TrainingHistory history)
+    {
+        var (state, saved) = Restore(path, trainable, optimizer);
+        history.Restore(TrainingHistory.FromJson(saved.ToJsonString()).Steps);
+        return state;
+    }
+
+    /// <summary>
+    /// Copies a checkpoint's trainable tensors into the model and its moments into the optimizer, and returns the loop
+    /// state with the saved history as JSON (each loop reads its own history type from it).
+    /// </summary>
+    internal static (LoopState State, JsonNode History) Restore(string path, IReadOnlyList<(string name, Parameter parameter)> trainable, AdamW optimizer)
     {
         var weights = SafeTensorFile.Open(Path.Combine(path, "trainable.safetensors"));
         var names = trainable.Select(p => p.name).ToHashSet();
@@ -75,7 +147,6 @@ public static class Checkpoint
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(path, "trainer_state.json")))!.AsObject();
         var opt = SafeTensorFile.Open(Path.Combine(path, "optimizer.safetensors"));
         optimizer.LoadState(json["optimizer_step"]!.GetValue<long>(), key => opt.Entries.ContainsKey(key) ? opt.Read(key) : null);
-        history.Restore(TrainingHistory.FromJson(json["history"]!.ToJsonString()).Steps);
         var state = new LoopState
         {
             Step = json["step"]!.GetValue<int>(), BestScore = json["best_score"]?.GetValue<double>(),
@@ -88,6 +159,6 @@ public static class Checkpoint
             var best = SafeTensorFile.Open(bestPath);
             state.Best = best.Entries.Keys.ToDictionary(k => k, k => best.Read(k).DetachFromDisposeScope());
         }
-        return state;
+        return (state, json["history"]!);
     }
 }

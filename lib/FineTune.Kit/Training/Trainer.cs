@@ -223,9 +223,7 @@ public sealed class Trainer
     /// <summary>A fresh loop state, or the newest checkpoint's when resuming (after checking it was written with these settings).</summary>
     private (LoopState State, string? Checkpoint) ResumeOrStart(List<(string name, Parameter parameter)> trainable, AdamW optimizer, TrainingHistory history)
     {
-        if (!_s.Resume || _s.CheckpointDirectory is null || Checkpoint.Latest(_s.CheckpointDirectory) is not { } latest) return (new LoopState(), null);
-        if (!_s.ForceResume && Checkpoint.SettingsOf(latest) is { } saved && _s.ResumeConflicts(saved) is { Count: > 0 } conflicts)
-            throw new KitException($"{latest} was written with other settings ({string.Join("; ", conflicts)}): resume with the same settings, or force the resume.");
+        if (Checkpoint.ResumeFrom(_s, Checkpoint.Sft) is not { } latest) return (new LoopState(), null);
         return (Checkpoint.Load(latest, trainable, optimizer, history), latest);
     }
 
@@ -257,7 +255,7 @@ public sealed class Trainer
 
     private static TrainingDivergedException Diverged(int step, double loss, string? lastCheckpoint) => new(
         $"Training diverged at step {step + 1}: the loss is {loss}. The model keeps the weights from before this step; " +
-        $"the last good checkpoint is {lastCheckpoint ?? "none (use CheckpointEvery to keep some)"}. Lower the learning rate or clip gradients.");
+        $"{Checkpoint.LastGood(lastCheckpoint)}. Lower the learning rate or clip gradients.");
 
     private bool IsValidationStep(int step, bool last, List<TokenizedExample>? val) =>
         (_s.EvaluateEvery > 0 && (step + 1) % _s.EvaluateEvery == 0) || (last && (val is { Count: > 0 } || _validationMetric is not null));
