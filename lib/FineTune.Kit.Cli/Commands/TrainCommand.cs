@@ -36,6 +36,9 @@ internal static class TrainCommand
         foreach (var o in prompt.All) command.Options.Add(o);
         var objectives = new TrainObjectives();
         foreach (var o in objectives.All) command.Options.Add(o);
+        var memory = new MemoryOptions();
+        foreach (var o in memory.All) command.Options.Add(o);
+        memory.Check(command, full, objectives.Objective);
         command.Validators.Add(c =>
         {
             if (c.GetResult(t.Steps) is { Implicit: false } && c.GetResult(t.Epochs) is { Implicit: false })
@@ -49,7 +52,7 @@ internal static class TrainCommand
             if (parse.GetValue(resume) && !HasCheckpoint(checkpoints))
                 Cli.Note(parse, $"--resume: no checkpoint in {checkpoints}, so training starts from step 0");
             if (objective != "sft")
-                return objectives.Run(parse, new(m, data, output, r, alpha, dropout, targets, full, t.Steps, t.Epochs, t.LearningRate, t.BatchSize, t.SeqLen, t.Seed, resume));
+                return objectives.Run(parse, new(m, data, output, r, alpha, dropout, targets, full, t.Steps, t.Epochs, t.LearningRate, t.BatchSize, t.SeqLen, t.Seed, resume, memory));
             // the data is read and checked before the model loads, so a bad file fails fast
             var (trainData, valData) = LoadData(parse.GetValue(data)!);
             string trainPath = trainData.Source!, valPath = valData?.Source!;
@@ -90,13 +93,14 @@ internal static class TrainCommand
                 parse.GetValue(targets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 parse.GetValue(dropout), seed: parse.GetValue(t.Seed));
             Console.WriteLine(adapter?.Summary() ?? $"full fine-tuning: {model.TrainableParameterCount:N0} parameters");
+            memory.Apply(parse, model);
             var trainer = Trainer.For(model).LearningRate(parse.GetValue(t.LearningRate)).BatchSize(parse.GetValue(t.BatchSize))
                 .GradientAccumulation(parse.GetValue(t.GradientAccumulation)).MaxSequenceLength(parse.GetValue(t.SeqLen)).Seed(parse.GetValue(t.Seed))
-                .CheckpointEvery(CheckpointEvery, checkpoints).Resume(parse.GetValue(resume));
+                .CheckpointEvery(CheckpointEvery, checkpoints).Resume(parse.GetValue(resume)).Packing(parse.GetValue(memory.Packing));
             if (parse.GetValue(t.Steps) is { } s) trainer.Steps(s); else trainer.Epochs(parse.GetValue(t.Epochs) ?? 1);
-            if (val is { Count: > 0 }) trainer.EvaluateEvery(Math.Max(1, trainer.TotalSteps(train.Count) / 5));
+            if (val is { Count: > 0 }) trainer.EvaluateEvery(Math.Max(1, trainer.TotalSteps(train) / 5));
             TrainingRun? run = null;
-            Progress.Run(adapter is null ? "full fine-tuning" : $"LoRA r={parse.GetValue(r)}", trainer.TotalSteps(train.Count),
+            Progress.Run(adapter is null ? "full fine-tuning" : $"LoRA r={parse.GetValue(r)}", trainer.TotalSteps(train),
                 report => run = trainer.OnStep(report).Fit(train, val));
             if (run!.ExamplesWithoutLossTokens > 0)
                 Console.Error.WriteLine($"ftk train: note: {run.ExamplesWithoutLossTokens} examples had no token left to learn from " +

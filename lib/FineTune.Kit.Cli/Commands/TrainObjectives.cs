@@ -11,7 +11,7 @@ namespace FineTune.Kit.Cli.Commands;
 /// <summary>The options of `ftk train` that the preference and RL objectives read (owned by the train command).</summary>
 internal sealed record TrainOptionSet(ModelOptions Model, Option<string> Data, Option<string> Out, Option<int> LoraR, Option<double> LoraAlpha,
     Option<double> LoraDropout, Option<string> Targets, Option<bool> Full, Option<int?> Steps, Option<int?> Epochs, Option<double> Lr,
-    Option<int> BatchSize, Option<int> SeqLen, Option<int> Seed, Option<bool> Resume);
+    Option<int> BatchSize, Option<int> SeqLen, Option<int> Seed, Option<bool> Resume, MemoryOptions Memory);
 
 /// <summary>
 /// `ftk train --objective sft|reward|dpo|grpo`: sft is the supervised loop; reward trains a reward model (LoRA plus
@@ -74,6 +74,7 @@ internal sealed class TrainObjectives
             parse.GetValue(o.Targets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             parse.GetValue(o.LoraDropout), modulesToSave: reward is null ? null : [Preferences.RewardModel.HeadName], seed: parse.GetValue(o.Seed));
         Console.WriteLine($"{objective}: {adapter.Summary()}");
+        o.Memory.Apply(parse, model);
 
         PreferenceRun run;
         int total;

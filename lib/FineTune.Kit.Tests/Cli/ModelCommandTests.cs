@@ -121,6 +121,37 @@ public class ModelCommandTests
         using var reloaded = CausalLM.Load(dir);
         Assert.Equal(2 * reloaded.Config.NumLayers, reloaded.LoadAdapter(outDir).Layers.Count);
     }
+
+    [Fact]
+    public void Train_with_every_memory_saver_writes_an_adapter_that_loads_on_the_float32_base()
+    {
+        var dir = SavedTokenizedModel(out var model);
+        model.Dispose();
+        var data = Path.Combine(TempFolder.Fresh(), "train.jsonl");
+        File.WriteAllLines(data, Enumerable.Range(0, 12).Select(i =>
+            new JsonObject { ["prompt"] = $"ticket {i}: my parcel never arrived\nIntent:", ["completion"] = " shipping" }.ToJsonString()));
+        var outDir = Path.Combine(TempFolder.Fresh(), "adapter");
+        var (exit, output, err) = CliRunner.Run("train", "--model", dir, "--data", data, "--out", outDir, "--steps", "3", "--batch-size", "2",
+            "--lr", "1e-2", "--targets", "all-linear", "--base-dtype", "bfloat16", "--gradient-checkpointing", "--packing");
+        Assert.True(exit == 0, err + output);
+        Assert.Contains("frozen base stored in bfloat16", output);
+        Assert.Equal(3, JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "history.json")))!.AsArray().Count);
+        using var reloaded = CausalLM.Load(dir);
+        var adapter = reloaded.LoadAdapter(outDir);
+        Assert.All(adapter.Layers.Values, l => Assert.Equal(TorchSharp.torch.ScalarType.Float32, l.lora_A.weight!.dtype));
+    }
+
+    [Theory]
+    [InlineData("--full", "--base-dtype", "bfloat16")]
+    [InlineData("--objective", "dpo", "--packing")]
+    [InlineData("--base-dtype", "float16")]
+    public void Train_refuses_memory_savers_that_cannot_apply_in_one_line(params string[] extra)
+    {
+        var (exit, _, err) = CliRunner.Run(["train", "--model", ".", "--data", "x.jsonl", "--out", TempFolder.Fresh(), .. extra]);
+        Assert.NotEqual(0, exit);
+        Assert.Single(err.Trim().Split('\n'), l => l.Contains("--base-dtype") || l.Contains("--packing"));
+        Assert.DoesNotContain("   at ", err);
+    }
 }
 
 public class CompareWithModelTests

@@ -131,6 +131,9 @@ public sealed class Trainer
     /// <summary>The number of optimizer steps a run over <paramref name="examples"/> takes with the current settings.</summary>
     public int TotalSteps(int examples) => _s.Steps ?? (_s.Epochs ?? 1) * (int)Math.Ceiling((double)MicroBatchesPerEpoch(examples) / _s.GradientAccumulation);
 
+    /// <summary>The number of optimizer steps <see cref="Fit"/> takes on <paramref name="train"/> (after truncation and packing).</summary>
+    public int TotalSteps(IReadOnlyList<TokenizedExample> train) => TotalSteps(PrepareTraining(train).Data.Count);
+
     private int MicroBatchesPerEpoch(int examples) => (int)Math.Ceiling((double)examples / _s.BatchSize);
 
     /// <summary>Runs the loop. Returns when the steps are done, early stopping fires, or throws if the loss diverges.</summary>

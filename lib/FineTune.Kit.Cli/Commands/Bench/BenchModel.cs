@@ -150,7 +150,7 @@ internal static class BenchModel
                 ["checkpointing"] = p.GetValue(checkpointing), ["packing"] = p.GetValue(packing),
                 ["tokens_per_second"] = Math.Round(run.TokensPerSecond, 1), ["step_ms"] = Math.Round(run.StepMs, 1),
                 ["peak_rss_mb"] = Math.Round(PeakRssMb(), 1), ["peak_from_training_only"] = peakReset,
-                ["weight_mb"] = Math.Round(model.Module.parameters().Sum(w => w.numel() * w.element_size()) / 1048576.0, 1), ["mfu"] = Math.Round(run.Mfu, 4), ["matmul_peak_gflops"] = Math.Round(run.Peak / 1e9, 1),
+                ["weight_bytes"] = model.Module.parameters().Sum(w => w.numel() * w.element_size()), ["mfu"] = Math.Round(run.Mfu, 4), ["matmul_peak_gflops"] = Math.Round(run.Peak / 1e9, 1),
                 ["threads"] = get_num_threads(), ["losses"] = new JsonArray(run.Losses.Select(l => (JsonNode)Math.Round(l, 5)).ToArray()),
             };
             Console.WriteLine(p.GetValue(json) ? result.ToJsonString()
@@ -195,7 +195,7 @@ internal static class BenchModel
         {
             var losses = f["losses"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
             table.AddRow(name, $"{Num(f, "tokens_per_second"):F1}", $"{Num(f, "tokens_per_second") / Num(first, "tokens_per_second"):F2}×",
-                $"{Num(f, "peak_rss_mb"):F0}", $"{Num(f, "peak_rss_mb") / Num(first, "peak_rss_mb"):F2}×", $"{Num(f, "weight_mb"):F0}", $"{Num(f, "mfu"):P1}",
+                $"{Num(f, "peak_rss_mb"):F0}", $"{Num(f, "peak_rss_mb") / Num(first, "peak_rss_mb"):F2}×", $"{Num(f, "weight_bytes") / 1048576:F0}", $"{Num(f, "mfu"):P1}",
                 losses.Length == 0 ? "-" : losses[^1].ToString("F4", CultureInfo.InvariantCulture));
         }
         AnsiConsole.Write(table);
