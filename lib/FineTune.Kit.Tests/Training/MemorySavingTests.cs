@@ -230,6 +230,23 @@ public class MemorySavingTests
         Assert.Equal(ScalarType.BFloat16, model.Module.named_parameters().First(p => p.name.EndsWith("base_layer.weight")).parameter.dtype);
     }
 
+    [Fact]
+    public void Memory_stays_flat_over_a_long_run_with_every_saver_on()
+    {
+        using var model = Adapted(TinyModels.Llama(), dropout: 0.1, stored: true);
+        model.GradientCheckpointing = true;
+        var examples = Enumerable.Range(0, 8).SelectMany(_ => Examples()).ToList();
+        long liveAt50 = 0, liveAt300 = 0;
+        double rssAt50 = 0, rssAt300 = 0;
+        Trainer.For(model).LearningRate(1e-3).Steps(300).BatchSize(4).Packing().Seed(1).OnStep(m =>
+        {
+            if (m.Step == 50) { liveAt50 = DisposeScopeManager.Statistics.ThreadTotalLiveCount; rssAt50 = m.RssMb; }
+            if (m.Step == 300) { liveAt300 = DisposeScopeManager.Statistics.ThreadTotalLiveCount; rssAt300 = m.RssMb; }
+        }).Fit(examples);
+        Assert.Equal(liveAt50, liveAt300);                       // the recomputation and the widened weights leak no tensor
+        Assert.True(rssAt300 < rssAt50 * 1.05 + 16, $"RSS {rssAt50:F0} MB at step 50, {rssAt300:F0} MB at step 300");
+    }
+
     [Theory]
     [InlineData("smollm2-135m", 134_515_008L)]
     [InlineData("qwen3-0.6b", 596_049_920L)]

@@ -87,20 +87,24 @@ internal static class BenchModel
     }
 
     /// <summary>The memory-saving switches of one training run; a variant name joins them with '+' (e.g. "bf16+checkpointing").</summary>
-    private sealed record Variant(bool BFloat16Base, bool Checkpointing, bool Packing)
+    private sealed record Variant(bool BFloat16Base, bool Checkpointing, bool Packing, bool Short)
     {
-        public static readonly string[] Parts = ["plain", "bf16", "checkpointing", "packing"];
+        // "short": examples of random lengths, padded one per row (the baseline of "packing")
+        public static readonly string[] Parts = ["plain", "bf16", "checkpointing", "packing", "short"];
 
         public static Variant Parse(string name)
         {
             var parts = name.Split('+', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length == 0 || parts.FirstOrDefault(x => !Parts.Contains(x)) is { } bad)
                 throw new ArgumentException($"--compare: \"{name}\" is not a variant: join {string.Join(", ", Parts)} with '+' (e.g. bf16+checkpointing).");
-            return new Variant(parts.Contains("bf16"), parts.Contains("checkpointing"), parts.Contains("packing"));
+            if (parts.Contains("packing") && parts.Contains("short"))
+                throw new ArgumentException($"--compare: \"{name}\": packing trains on short examples already; short is its padded baseline.");
+            return new Variant(parts.Contains("bf16"), parts.Contains("checkpointing"), parts.Contains("packing"), parts.Contains("short"));
         }
 
         public IEnumerable<string> Flags() =>
-            [.. BFloat16Base ? new[] { "--base-dtype", "bfloat16" } : [], .. Checkpointing ? new[] { "--checkpointing" } : [], .. Packing ? new[] { "--packing" } : []];
+            [.. BFloat16Base ? new[] { "--base-dtype", "bfloat16" } : [], .. Checkpointing ? new[] { "--checkpointing" } : [],
+             .. Packing ? new[] { "--packing" } : [], .. Short ? new[] { "--short-examples" } : []];
     }
 
     public static Command Train()
@@ -116,7 +120,7 @@ internal static class BenchModel
         var compare = new Option<string?>("--compare")
         {
             Description = "Run each variant in a process of its own and print them side by side, ratios to the first: comma-separated, " +
-                          "each plain, bf16, checkpointing or packing, or several joined with '+'",
+                          "each plain, bf16, checkpointing, packing or short (short examples padded one per row), or several joined with '+'",
         };
         var json = Cli.Optional("--json", "Print the figures as JSON", false);
         var command = new Command("train", "Training step throughput, peak memory and MFU for LoRA or full fine-tuning (one run per process)")
@@ -147,7 +151,7 @@ internal static class BenchModel
             {
                 ["model"] = p.GetValue(shape.Preset) ?? "custom", ["parameters"] = model.ParameterCount,
                 ["trainable_params"] = model.TrainableParameterCount, ["base_dtype"] = CausalLM.TorchDtypeName(weights),
-                ["checkpointing"] = p.GetValue(checkpointing), ["packing"] = p.GetValue(packing),
+                ["checkpointing"] = p.GetValue(checkpointing), ["packing"] = p.GetValue(packing), ["short_examples"] = p.GetValue(shortExamples),
                 ["tokens_per_second"] = Math.Round(run.TokensPerSecond, 1), ["step_ms"] = Math.Round(run.StepMs, 1),
                 ["peak_rss_mb"] = Math.Round(PeakRssMb(), 1), ["peak_from_training_only"] = peakReset,
                 ["weight_bytes"] = model.Module.parameters().Sum(w => w.numel() * w.element_size()), ["mfu"] = Math.Round(run.Mfu, 4), ["matmul_peak_gflops"] = Math.Round(run.Peak / 1e9, 1),
@@ -170,7 +174,7 @@ internal static class BenchModel
         var variants = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v => (Name: v, Variant: Variant.Parse(v))).ToList();
         if (variants.Count < 2) throw new ArgumentException("--compare needs two variants or more, e.g. plain,bf16.");
         // the options as given, less --compare/--json and the switches that the variants set
-        var switches = new HashSet<string> { "--base-dtype", "--checkpointing", "--packing" };
+        var switches = new HashSet<string> { "--base-dtype", "--checkpointing", "--packing", "--short-examples" };
         var tokens = p.Tokens.Select(t => t.Value).ToList();
         var args = new List<string>();
         int start = tokens.IndexOf("train") + 1;
@@ -178,7 +182,7 @@ internal static class BenchModel
         {
             string t = tokens[i];
             bool hasValue = i + 1 < tokens.Count && !tokens[i + 1].StartsWith("--");
-            if (own.Contains(t) || switches.Contains(t)) { if (hasValue && t != "--checkpointing" && t != "--packing") i++; continue; }
+            if (own.Contains(t) || switches.Contains(t)) { if (hasValue && t is "--base-dtype" or "--compare") i++; continue; }
             args.Add(t);
         }
         var rows = new List<(string Name, JsonObject Figures)>();
@@ -203,7 +207,8 @@ internal static class BenchModel
         foreach (var (name, f) in rows.Skip(1))
         {
             var losses = f["losses"]!.AsArray().Select(x => x!.GetValue<double>()).ToArray();
-            if (losses.Length != firstLosses.Length || (f["packing"]!.GetValue<bool>() != first["packing"]!.GetValue<bool>())) continue;
+            // packed rows hold other batches than padded ones: their losses are not step-for-step comparable
+            if (losses.Length != firstLosses.Length || f["packing"]!.GetValue<bool>() != first["packing"]!.GetValue<bool>()) continue;
             double worst = losses.Zip(firstLosses, (a, b) => Math.Abs(a - b) / Math.Abs(b)).Max();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: loss curve within {worst:P2} of {rows[0].Name} at every step"));
         }
