@@ -37,6 +37,12 @@ public sealed record GenerationOptions
         Require(double.IsFinite(RepetitionPenalty) && RepetitionPenalty > 0, nameof(RepetitionPenalty), "a number > 0 (1: none)", RepetitionPenalty);
     }
 
+    /// <summary>
+    /// Keep generating past the config's eos ids (<see cref="StopTokens"/> still stop), so that exactly
+    /// <see cref="MaxNewTokens"/> tokens come out: for benchmarks, as vLLM's <c>ignore_eos</c>.
+    /// </summary>
+    public bool IgnoreEos { get; init; }
+
     /// <summary>Seed of the sampler.</summary>
     public int Seed { get; init; } = Seeds.Default;
     /// <summary>Reuse keys and values of past positions (on by default; off recomputes every step, for checks).</summary>
@@ -89,7 +95,7 @@ public sealed partial class CausalLM
         if (prompts.Select((p, i) => (p.Count, i)).FirstOrDefault(p => p.Count > Config.MaxPositions) is { Count: > 0 } tooLong)
             throw new ArgumentException($"prompt {(prompts.Count > 1 ? $"{tooLong.i} " : "")}has {tooLong.Count} tokens, but the model reads at most " +
                                         $"{Config.MaxPositions} positions; shorten it");
-        var stops = Config.EosTokenIds.Select(i => (long)i).Concat(options.StopTokens).ToHashSet();
+        var stops = (options.IgnoreEos ? [] : Config.EosTokenIds.Select(i => (long)i)).Concat(options.StopTokens).ToHashSet();
         int batch = prompts.Count, maxLen = prompts.Max(p => p.Count);
         long pad = Config.PadTokenId ?? (stops.Count > 0 ? stops.First() : 0);
         var device = Device;
