@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LLama;
 using LLama.Common;
 using LLama.Native;
@@ -47,7 +46,8 @@ internal sealed class LlamaCppRunner : IDisposable
         var batch = new LLamaBatch();
         for (int i = 0; i < prompt.Count; i++) batch.Add((LLamaToken)(int)prompt[i], i, LLamaSeqId.Zero, i == prompt.Count - 1);
         var tokens = new long[count];
-        long start = Stopwatch.GetTimestamp(), first = 0;
+        var start = Models.GenerationTiming.Now();
+        (long, TimeSpan) first = default;
         for (int step = 0; step < count; step++)
         {
             if (context.Decode(batch) != DecodeResult.Ok) throw new InvalidOperationException($"{path}: llama.cpp decode failed at step {step}");
@@ -55,13 +55,14 @@ internal sealed class LlamaCppRunner : IDisposable
             int best = 0;
             for (int v = 1; v < logits.Length; v++) if (logits[v] > logits[best]) best = v;
             tokens[step] = best;
-            if (step == 0) first = Stopwatch.GetTimestamp();
+            if (step == 0) first = Models.GenerationTiming.Now();
             batch.Clear();
             batch.Add(best, prompt.Count + step, LLamaSeqId.Zero, true);
         }
-        long end = Stopwatch.GetTimestamp();
-        double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
-        return new Models.GenerationTiming(prompt.Count, tokens, Seconds(start, first), Seconds(first, end));
+        var end = Models.GenerationTiming.Now();
+        var (prefill, prefillCpu) = Models.GenerationTiming.Between(start, first);
+        var (decode, decodeCpu) = Models.GenerationTiming.Between(first, end);
+        return new Models.GenerationTiming(prompt.Count, tokens, prefill, decode, prefillCpu, decodeCpu);
     }
 
     public void Dispose() => weights.Dispose();

@@ -61,12 +61,17 @@ try
                 ["prefill_tokens_per_second"] = Round(Median(t.Select(x => x.PrefillTokensPerSecond))),
                 ["decode_tokens_per_second"] = Round(Median(t.Select(x => x.DecodeTokensPerSecond))),
                 ["decode_ms_per_token"] = Round(Median(t.Select(x => x.DecodeMsPerToken))),
+                ["prefill_tokens_per_cpu_second"] = Round(Median(t.Select(x => x.PrefillTokensPerCpuSecond))),
+                ["decode_tokens_per_cpu_second"] = Round(Median(t.Select(x => x.DecodeTokensPerCpuSecond))),
             };
             if (e.Name != "kit")
             {
                 row["greedy_tokens_agreeing"] = kit[0].Tokens.Zip(t[0].Tokens).TakeWhile(p => p.First == p.Second).Count();
                 row["kit_over_llamacpp_prefill"] = Round(Median(kit.Select(x => x.PrefillTokensPerSecond)) / Median(t.Select(x => x.PrefillTokensPerSecond)));
                 row["kit_over_llamacpp_decode"] = Round(Median(kit.Select(x => x.DecodeTokensPerSecond)) / Median(t.Select(x => x.DecodeTokensPerSecond)));
+                // per CPU second: the work each engine does per token, less sensitive to other load on the machine
+                row["kit_over_llamacpp_prefill_cpu"] = Round(Median(kit.Select(x => x.PrefillTokensPerCpuSecond)) / Median(t.Select(x => x.PrefillTokensPerCpuSecond)));
+                row["kit_over_llamacpp_decode_cpu"] = Round(Median(kit.Select(x => x.DecodeTokensPerCpuSecond)) / Median(t.Select(x => x.DecodeTokensPerCpuSecond)));
             }
             rows.Add(row);
         }
@@ -111,13 +116,15 @@ static void Print(JsonObject result)
     var ic = CultureInfo.InvariantCulture;
     Console.WriteLine(string.Create(ic, $"{result["model"]} ({(long)result["parameters"]! / 1e6:F1}M parameters{((bool)result["random_weights"]! ? ", random weights" : "")}), " +
                                        $"batch 1, greedy, {result["prompt_tokens"]} prompt tokens, {result["new_tokens"]} new tokens, median of {result["repeats"]} runs"));
-    Console.WriteLine($"{"threads",7}  {"engine",-16} {"prefill tok/s",13} {"decode tok/s",12} {"ms/token",9} {"agree",6} {"kit÷ prefill",12} {"kit÷ decode",11}");
+    Console.WriteLine($"{"threads",7}  {"engine",-14} {"prefill tok/s",13} {"decode tok/s",12} {"ms/token",9} {"agree",6} {"kit÷ prefill",12} {"kit÷ decode",11}" +
+                      $" {"decode tok/CPU-s",16} {"kit÷ prefill CPU",16} {"kit÷ decode CPU",15}");
     foreach (var row in result["rows"]!.AsArray())
     {
         string F(string key, string format) => row![key] is { } v ? ((double)v).ToString(format, ic) : "";
-        Console.WriteLine($"{(int)row!["threads"]!,7}  {(string)row["engine"]!,-16} {F("prefill_tokens_per_second", "F1"),13} {F("decode_tokens_per_second", "F1"),12} " +
+        Console.WriteLine($"{(int)row!["threads"]!,7}  {(string)row["engine"]!,-14} {F("prefill_tokens_per_second", "F1"),13} {F("decode_tokens_per_second", "F1"),12} " +
                           $"{F("decode_ms_per_token", "F2"),9} {(row["greedy_tokens_agreeing"] is { } a ? $"{(int)a}/{result["new_tokens"]}" : ""),6} " +
-                          $"{F("kit_over_llamacpp_prefill", "0.00"),12} {F("kit_over_llamacpp_decode", "0.00"),11}");
+                          $"{F("kit_over_llamacpp_prefill", "0.00"),12} {F("kit_over_llamacpp_decode", "0.00"),11} {F("decode_tokens_per_cpu_second", "F1"),16} " +
+                          $"{F("kit_over_llamacpp_prefill_cpu", "0.00"),16} {F("kit_over_llamacpp_decode_cpu", "0.00"),15}");
     }
 }
 

@@ -11,7 +11,11 @@ namespace FineTune.Kit.Models;
 /// <param name="Tokens">The new tokens, in order.</param>
 /// <param name="PrefillSeconds">From the call to the first new token.</param>
 /// <param name="DecodeSeconds">From the first new token to the last.</param>
-public sealed record GenerationTiming(int PromptTokens, long[] Tokens, double PrefillSeconds, double DecodeSeconds)
+/// <param name="PrefillCpuSeconds">CPU time of the whole process during prefill (NaN when not measured).</param>
+/// <param name="DecodeCpuSeconds">CPU time of the whole process during decode (NaN when not measured). With one
+/// compute thread on a machine other work also loads, CPU time counts the work done where wall time also counts waiting.</param>
+public sealed record GenerationTiming(int PromptTokens, long[] Tokens, double PrefillSeconds, double DecodeSeconds,
+    double PrefillCpuSeconds = double.NaN, double DecodeCpuSeconds = double.NaN)
 {
     /// <summary>Prompt tokens per second of prefill.</summary>
     public double PrefillTokensPerSecond => PromptTokens / PrefillSeconds;
@@ -22,6 +26,19 @@ public sealed record GenerationTiming(int PromptTokens, long[] Tokens, double Pr
     /// <summary>Milliseconds per decoded token (NaN with fewer than two new tokens).</summary>
     public double DecodeMsPerToken => 1000 / DecodeTokensPerSecond;
 
+    /// <summary>Prompt tokens per second of process CPU time in prefill.</summary>
+    public double PrefillTokensPerCpuSecond => PromptTokens / PrefillCpuSeconds;
+
+    /// <summary>New tokens after the first per second of process CPU time in decode.</summary>
+    public double DecodeTokensPerCpuSecond => Tokens.Length > 1 ? (Tokens.Length - 1) / DecodeCpuSeconds : double.NaN;
+
+    /// <summary>Wall-clock and process CPU time now, for timing a phase.</summary>
+    public static (long Ticks, TimeSpan Cpu) Now() => (Stopwatch.GetTimestamp(), Environment.CpuUsage.TotalTime);
+
+    /// <summary>Seconds of wall-clock and of CPU time between two <see cref="Now"/> readings.</summary>
+    public static (double Wall, double Cpu) Between((long Ticks, TimeSpan Cpu) from, (long Ticks, TimeSpan Cpu) to) =>
+        ((to.Ticks - from.Ticks) / (double)Stopwatch.Frequency, (to.Cpu - from.Cpu).TotalSeconds);
+
     /// <summary>
     /// Times greedy generation of exactly <paramref name="newTokens"/> tokens after <paramref name="prompt"/> with the
     /// KV cache (eos ids do not stop it), through <see cref="CausalLM.GenerateWithReasons"/> (via Generate) itself: the step callback marks the
@@ -30,14 +47,22 @@ public sealed record GenerationTiming(int PromptTokens, long[] Tokens, double Pr
     public static GenerationTiming Measure(CausalLM model, IReadOnlyList<long> prompt, int newTokens)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(newTokens, 1);
-        var marks = new List<long>(newTokens);
-        long start = Stopwatch.GetTimestamp();
+        (long, TimeSpan) first = default, last = default;
+        int steps = 0;
+        var start = Now();
         var tokens = model.Generate([prompt], new GenerationOptions
         {
             MaxNewTokens = newTokens, IgnoreEos = true,
-            OnStep = _ => { marks.Add(Stopwatch.GetTimestamp()); return true; },
+            OnStep = _ =>
+            {
+                if (steps++ == 0) first = Now();
+                else if (steps == newTokens) last = Now();
+                return true;
+            },
         })[0];
-        double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
-        return new GenerationTiming(prompt.Count, tokens, Seconds(start, marks[0]), Seconds(marks[0], marks[^1]));
+        if (steps == 1) last = first;
+        var (prefill, prefillCpu) = Between(start, first);
+        var (decode, decodeCpu) = Between(first, last);
+        return new GenerationTiming(prompt.Count, tokens, prefill, decode, prefillCpu, decodeCpu);
     }
 }
