@@ -115,7 +115,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 public sealed class KvCache : IDisposable
 {
     private readonly Tensor?[] _keys, _values;
-    private readonly long[] _lengths;
+    private readonly long[] _lengths, _allocated;
     private readonly long _capacity;
 
     /// <summary>Creates an empty cache for a model with <paramref name="layers"/> blocks.</summary>
@@ -127,6 +127,7 @@ public sealed class KvCache : IDisposable
         _keys = new Tensor?[layers];
         _values = new Tensor?[layers];
         _lengths = new long[layers];
+        _allocated = new long[layers];
         _capacity = capacity;
     }
 
@@ -140,23 +141,29 @@ public sealed class KvCache : IDisposable
     public (Tensor K, Tensor V) Append(int layer, Tensor k, Tensor v)
     {
         long length = _lengths[layer], time = k.shape[2];
-        Reserve(ref _keys[layer], k, length, length + time);
-        Reserve(ref _values[layer], v, length, length + time);
-        _keys[layer]!.narrow(2, length, time).copy_(k);
-        _values[layer]!.narrow(2, length, time).copy_(v);
+        if (length + time > _allocated[layer])
+        {
+            long size = Math.Max(length + time, _capacity);
+            Grow(ref _keys[layer], k, length, size);
+            Grow(ref _values[layer], v, length, size);
+            _allocated[layer] = size;
+        }
+        // the views written through are dropped at once; only the returned ones go to the caller's scope
+        using (var slot = _keys[layer]!.narrow(2, length, time)) slot.copy_(k);
+        using (var slot = _values[layer]!.narrow(2, length, time)) slot.copy_(v);
         _lengths[layer] = length + time;
         return (_keys[layer]!.narrow(2, 0, length + time), _values[layer]!.narrow(2, 0, length + time));
     }
 
-    // makes the buffer hold at least `needed` positions, keeping the first `length`
-    private void Reserve(ref Tensor? buffer, Tensor like, long length, long needed)
+    // a buffer of `size` positions holding the first `length` of the old one
+    private static void Grow(ref Tensor? buffer, Tensor like, long length, long size)
     {
-        if (buffer is not null && buffer.shape[2] >= needed) return;
-        var grown = empty([like.shape[0], like.shape[1], Math.Max(needed, _capacity), like.shape[3]], like.dtype, like.device)
-            .DetachFromDisposeScope();
+        var grown = empty([like.shape[0], like.shape[1], size, like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();
         if (buffer is not null)
         {
-            grown.narrow(2, 0, length).copy_(buffer.narrow(2, 0, length));
+            using (var kept = grown.narrow(2, 0, length))
+            using (var old = buffer.narrow(2, 0, length))
+                kept.copy_(old);
             buffer.Dispose();
         }
         buffer = grown;
@@ -173,6 +180,7 @@ public sealed class KvCache : IDisposable
             _keys[i]!.Dispose(); _values[i]!.Dispose();
             _keys[i] = k; _values[i] = v;
         }
+        // index_select keeps the buffers' length: allocated positions stay as they were
     }
 
     /// <inheritdoc />
@@ -183,6 +191,7 @@ public sealed class KvCache : IDisposable
         Array.Clear(_keys);
         Array.Clear(_values);
         Array.Clear(_lengths);
+        Array.Clear(_allocated);
     }
 }
 
