@@ -122,8 +122,9 @@ public sealed partial class CausalLM
         Module.eval();
         using var noGrad = no_grad();
         // Every column the sequences can reach is allocated once: the ids and the mask grow by writing the next column
-        // and narrowing, the KV cache by copying into its buffer, instead of concatenating every step. The mask never
-        // needs more than the context plus one column (one past the context ends generation).
+        // and narrowing, the KV cache by copying into its buffer, instead of concatenating every step. Step s writes
+        // column maxLen + s, below both bounds of the capacity: s < MaxNewTokens, and the column is at most the context
+        // (one past it ends generation before the write).
         long capacity = Math.Min((long)maxLen + options.MaxNewTokens, Config.MaxPositions + 1L);
         using var cache = options.UseCache ? new KvCache(Config.NumLayers, Math.Min(capacity, Config.MaxPositions)) : null;
         using var idsBuffer = full(batch, capacity, pad, ScalarType.Int64, device);
@@ -165,7 +166,6 @@ public sealed partial class CausalLM
                     chosen[b] = next[b];
                 }
                 if (options.OnStep is { } onStep && !onStep(chosen)) break;
-                if (length == capacity) break;                    // the last step: no column left to write
                 idsBuffer.narrow(1, length, 1).copy_(tensor(next, device: device).unsqueeze(1));
                 // a finished row's filler token is masked out so it never influences anything
                 for (int b = 0; b < batch; b++)
