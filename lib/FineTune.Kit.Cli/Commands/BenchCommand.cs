@@ -12,6 +12,7 @@ internal static class BenchCommand
         Bench.BenchCurateStream.Create(),
         Bench.BenchModel.Forward(),
         Bench.BenchModel.Train(),
+        Bench.BenchGenerate.Create(),
         Bench.BenchExplain.Create(),
         Bench.BenchServe.Create(),
         Bench.BenchExport.Create(),

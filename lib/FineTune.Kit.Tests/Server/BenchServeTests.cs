@@ -39,4 +39,32 @@ public class BenchServeTests
         Assert.NotEqual(0, exit);
         Assert.Contains("--clients must be a comma-separated list", err);
     }
+
+    [Fact]
+    public void Memory_is_read_before_and_at_each_request_count()
+    {
+        var (exit, output, err) = CliRunner.Run("bench", "serve", "--model", ServerFixture.SampleModel,
+            "--prompts", Path.Combine(RepoFiles.Root, "data", "sample", "support_tickets.heldout.jsonl"),
+            "--clients", "2", "--requests", "2", "--max-tokens", "1", "--memory-requests", "3,7", "--json");
+        Assert.True(exit == 0, err);
+        var memory = JsonNode.Parse(output)!["memory"]!;
+        var readings = memory["readings"]!.AsArray();
+        Assert.Equal([0, 3, 7], readings.Select(r => (int)r!["requests"]!));
+        Assert.All(readings, r => Assert.True((double)r!["rss_mb"]! > 0 && (double)r["managed_heap_mb"]! > 0));
+        Assert.Equal(0, (int)memory["failed"]!);
+        Assert.Equal(Math.Round((double)readings[2]!["rss_mb"]! / (double)readings[1]!["rss_mb"]!, 3),
+            (double)memory["rss_last_over_first_checkpoint"]!, 3);
+    }
+
+    [Theory]
+    [InlineData("1000,100")]
+    [InlineData("0")]
+    [InlineData("ten")]
+    public void A_bad_memory_request_list_is_refused_in_one_line(string value)
+    {
+        var (exit, _, err) = CliRunner.Run("bench", "serve", "--memory-requests", value);
+        Assert.NotEqual(0, exit);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.Contains("--memory-requests must be a comma-separated increasing list", err);
+    }
 }

@@ -37,6 +37,12 @@ public sealed record GenerationOptions
         Require(double.IsFinite(RepetitionPenalty) && RepetitionPenalty > 0, nameof(RepetitionPenalty), "a number > 0 (1: none)", RepetitionPenalty);
     }
 
+    /// <summary>
+    /// Keep generating past the config's eos ids (<see cref="StopTokens"/> still stop), so that exactly
+    /// <see cref="MaxNewTokens"/> tokens come out: for benchmarks, as vLLM's <c>ignore_eos</c>.
+    /// </summary>
+    public bool IgnoreEos { get; init; }
+
     /// <summary>Seed of the sampler.</summary>
     public int Seed { get; init; } = Seeds.Default;
     /// <summary>Reuse keys and values of past positions (on by default; off recomputes every step, for checks).</summary>
@@ -89,7 +95,7 @@ public sealed partial class CausalLM
         if (prompts.Select((p, i) => (p.Count, i)).FirstOrDefault(p => p.Count > Config.MaxPositions) is { Count: > 0 } tooLong)
             throw new ArgumentException($"prompt {(prompts.Count > 1 ? $"{tooLong.i} " : "")}has {tooLong.Count} tokens, but the model reads at most " +
                                         $"{Config.MaxPositions} positions; shorten it");
-        var stops = Config.EosTokenIds.Select(i => (long)i).Concat(options.StopTokens).ToHashSet();
+        var stops = (options.IgnoreEos ? [] : Config.EosTokenIds.Select(i => (long)i)).Concat(options.StopTokens).ToHashSet();
         int batch = prompts.Count, maxLen = prompts.Max(p => p.Count);
         long pad = Config.PadTokenId ?? (stops.Count > 0 ? stops.First() : 0);
         var device = Device;
@@ -111,28 +117,42 @@ public sealed partial class CausalLM
         var results = Enumerable.Range(0, batch).Select(_ => new List<long>()).ToList();
         var done = new bool[batch];
         bool contextFull = false;
+        bool padded = prompts.Any(p => p.Count < maxLen);
         bool wasTraining = Module.training;
         Module.eval();
         using var noGrad = no_grad();
-        using var cache = options.UseCache ? new KvCache(Config.NumLayers) : null;
-        var fullIds = tensor(ids, device: device).DetachFromDisposeScope();
-        var fullMask = tensor(mask, device: device).DetachFromDisposeScope();
-        Tensor stepIds = fullIds.alias().DetachFromDisposeScope();
+        // Every column the sequences can reach is allocated once: the ids and the mask grow by writing the next column
+        // and narrowing, the KV cache by copying into its buffer, instead of concatenating every step. Step s writes
+        // column maxLen + s, below both bounds of the capacity: s < MaxNewTokens, and the column is at most the context
+        // (one past it ends generation before the write).
+        long capacity = Math.Min((long)maxLen + options.MaxNewTokens, Config.MaxPositions + 1L);
+        using var cache = options.UseCache ? new KvCache(Config.NumLayers, Math.Min(capacity, Config.MaxPositions)) : null;
+        using var idsBuffer = full(batch, capacity, pad, ScalarType.Int64, device);
+        using var maskBuffer = ones(batch, capacity, ScalarType.Int64, device);
+        using (var promptIds = tensor(ids, device: device)) idsBuffer.narrow(1, 0, maxLen).copy_(promptIds);
+        using (var promptMask = tensor(mask, device: device)) maskBuffer.narrow(1, 0, maxLen).copy_(promptMask);
+        // the last column holds every row's newest token (left padding): the head only runs there
+        using var lastColumn = zeros(batch, maxLen, ScalarType.Bool, device);
+        lastColumn.narrow(1, maxLen - 1, 1).fill_(true);
+        long length = maxLen;
         try
         {
             for (int step = 0; step < options.MaxNewTokens && done.Contains(false); step++)
             {
                 using var scope = NewDisposeScope();
-                if (fullMask.shape[1] > Config.MaxPositions) { contextFull = true; break; }
+                if (length > Config.MaxPositions) { contextFull = true; break; }
+                // a mask of ones (no padding, no finished row) is the same as none, and lets the model skip building one
+                var stepMask = padded || done.Contains(true) ? maskBuffer.narrow(1, 0, length) : null;
                 Tensor logits;
                 if (cache is not null)
                 {
-                    using var output = Module.Forward(stepIds, fullMask, cache);
-                    logits = output.Logits.select(1, -1).to_type(ScalarType.Float32);
+                    var stepIds = idsBuffer.narrow(1, cache.Length, length - cache.Length);
+                    using var output = Module.Forward(stepIds, stepMask, cache, logitPositions: step == 0 && maxLen > 1 ? lastColumn : null);
+                    logits = (step == 0 && maxLen > 1 ? output.Logits : output.Logits.select(1, -1)).to_type(ScalarType.Float32);
                 }
                 else
                 {
-                    using var output = Module.Forward(fullIds, fullMask);
+                    using var output = Module.Forward(idsBuffer.narrow(1, 0, length), stepMask);
                     logits = output.Logits.select(1, -1).to_type(ScalarType.Float32);
                 }
                 var next = PickNext(logits, seen, options, generator);
@@ -146,19 +166,15 @@ public sealed partial class CausalLM
                     chosen[b] = next[b];
                 }
                 if (options.OnStep is { } onStep && !onStep(chosen)) break;
-                var nextT = tensor(next, device: device).unsqueeze(1);
-                var newIds = cat([fullIds, nextT], 1).DetachFromDisposeScope();
+                idsBuffer.narrow(1, length, 1).copy_(tensor(next, device: device).unsqueeze(1));
                 // a finished row's filler token is masked out so it never influences anything
-                var liveT = tensor(done.Select(d => d ? 0L : 1L).ToArray(), device: device).unsqueeze(1);
-                var newMask = cat([fullMask, liveT], 1).DetachFromDisposeScope();
-                fullIds.Dispose(); fullMask.Dispose(); stepIds.Dispose();
-                fullIds = newIds; fullMask = newMask;
-                stepIds = nextT.DetachFromDisposeScope();
+                for (int b = 0; b < batch; b++)
+                    if (done[b]) maskBuffer[b, length] = tensor(0L, device: device);
+                length++;
             }
         }
         finally
         {
-            fullIds.Dispose(); fullMask.Dispose(); stepIds.Dispose();
             Module.train(wasTraining);
         }
         return results.Select((r, b) => new GeneratedTokens(r.ToArray(),

@@ -106,31 +106,67 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Keys and values of past positions, one pair per layer, so generation only computes the new token.</summary>
+/// <summary>
+/// Keys and values of past positions, one pair per layer, so generation only computes the new token. Each layer's
+/// keys and values live in a buffer [batch, kv heads, capacity, head dim] that new positions are copied into; the
+/// buffer is reallocated only when a step does not fit, so a cache created with the final length as its capacity
+/// allocates once.
+/// </summary>
 public sealed class KvCache : IDisposable
 {
     private readonly Tensor?[] _keys, _values;
+    private readonly long[] _lengths, _allocated;
+    private readonly long _capacity;
 
     /// <summary>Creates an empty cache for a model with <paramref name="layers"/> blocks.</summary>
-    public KvCache(int layers)
+    /// <param name="layers">Number of blocks.</param>
+    /// <param name="capacity">Positions to allocate at the first append (0: just what it holds; each later append then reallocates).</param>
+    public KvCache(int layers, long capacity = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         _keys = new Tensor?[layers];
         _values = new Tensor?[layers];
+        _lengths = new long[layers];
+        _allocated = new long[layers];
+        _capacity = capacity;
     }
 
     /// <summary>Number of positions cached.</summary>
-    public long Length => _keys[0]?.shape[2] ?? 0;
+    public long Length => _lengths[0];
 
-    /// <summary>Appends this step's keys and values for a layer and returns all of them. The cache owns the result.</summary>
+    /// <summary>
+    /// Appends this step's keys and values [batch, kv heads, time, head dim] for a layer and returns all of them, as views
+    /// of the cache's buffers: the cache owns the memory, the views belong to the caller's dispose scope.
+    /// </summary>
     public (Tensor K, Tensor V) Append(int layer, Tensor k, Tensor v)
     {
-        Tensor nk = _keys[layer] is { } pk ? cat([pk, k], 2) : k.alias();
-        Tensor nv = _values[layer] is { } pv ? cat([pv, v], 2) : v.alias();
-        _keys[layer]?.Dispose();
-        _values[layer]?.Dispose();
-        _keys[layer] = nk.DetachFromDisposeScope();
-        _values[layer] = nv.DetachFromDisposeScope();
-        return (nk, nv);
+        long length = _lengths[layer], time = k.shape[2];
+        if (length + time > _allocated[layer])
+        {
+            long size = Math.Max(length + time, _capacity);
+            Grow(ref _keys[layer], k, length, size);
+            Grow(ref _values[layer], v, length, size);
+            _allocated[layer] = size;
+        }
+        // the views written through are dropped at once; only the returned ones go to the caller's scope
+        using (var slot = _keys[layer]!.narrow(2, length, time)) slot.copy_(k);
+        using (var slot = _values[layer]!.narrow(2, length, time)) slot.copy_(v);
+        _lengths[layer] = length + time;
+        return (_keys[layer]!.narrow(2, 0, length + time), _values[layer]!.narrow(2, 0, length + time));
+    }
+
+    // a buffer of `size` positions holding the first `length` of the old one
+    private static void Grow(ref Tensor? buffer, Tensor like, long length, long size)
+    {
+        var grown = empty([like.shape[0], like.shape[1], size, like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();
+        if (buffer is not null)
+        {
+            using (var kept = grown.narrow(2, 0, length))
+            using (var old = buffer.narrow(2, 0, length))
+                kept.copy_(old);
+            buffer.Dispose();
+        }
+        buffer = grown;
     }
 
     /// <summary>Keeps only the given batch rows (for dropping finished sequences or reordering).</summary>
@@ -144,6 +180,7 @@ public sealed class KvCache : IDisposable
             _keys[i]!.Dispose(); _values[i]!.Dispose();
             _keys[i] = k; _values[i] = v;
         }
+        // index_select keeps the buffers' length: allocated positions stay as they were
     }
 
     /// <inheritdoc />
@@ -153,6 +190,8 @@ public sealed class KvCache : IDisposable
         foreach (var t in _values) t?.Dispose();
         Array.Clear(_keys);
         Array.Clear(_values);
+        Array.Clear(_lengths);
+        Array.Clear(_allocated);
     }
 }
 

@@ -24,17 +24,22 @@ internal static class BenchServe
         var requests = Cli.Optional("--requests", "Requests per level and server", 64).AtLeast(1);
         var maxTokens = Cli.Optional("--max-tokens", "max_tokens of each request", 16).AtLeast(1);
         var maxBatch = Cli.Optional("--max-batch", "Most requests generated together by the batched server", 8).AtLeast(2);
+        var memory = Cli.Optional("--memory-requests", "Also send this many requests in all to the batched server and report the process's " +
+                                                        "memory at each count, a comma-separated increasing list (1000,10000; none by default)", "")
+            .Check(s => TryCheckpoints(s, out _), "a comma-separated increasing list of whole numbers >= 1 (1000,10000)");
         var json = Cli.Optional("--json", "Print the figures as JSON", false);
         var command = new Command("serve", "Server requests/s, tokens/s and latency under concurrent clients, batched against unbatched")
         {
-            model, prompts, clients, requests, maxTokens, maxBatch, json,
+            model, prompts, clients, requests, maxTokens, maxBatch, memory, json,
         };
         command.Handle(p =>
         {
             TryLevels(p.GetValue(clients)!, out var levels);
             var texts = Dataset.FromJsonl(p.GetValue(prompts)!).AsText().Select(r => r.Text).ToList();
             if (texts.Count == 0) throw new InvalidDataException($"{p.GetValue(prompts)}: no rows with text");
-            var result = RunAsync(p.GetValue(model)!, texts, levels, p.GetValue(requests), p.GetValue(maxTokens), p.GetValue(maxBatch)).GetAwaiter().GetResult();
+            TryCheckpoints(p.GetValue(memory)!, out var checkpoints);
+            var result = RunAsync(p.GetValue(model)!, texts, levels, p.GetValue(requests), p.GetValue(maxTokens), p.GetValue(maxBatch), checkpoints)
+                .GetAwaiter().GetResult();
             if (p.GetValue(json)) Console.WriteLine(result.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             else Print(result);
             return 0;
@@ -56,9 +61,19 @@ internal static class BenchServe
         return parsed.Count > 0;
     }
 
+    // empty: no memory phase
+    private static bool TryCheckpoints(string text, out int[] counts)
+    {
+        counts = [];
+        if (string.IsNullOrWhiteSpace(text)) return true;
+        if (!TryLevels(text, out var parsed)) return false;
+        counts = parsed;
+        return parsed.Zip(parsed.Skip(1)).All(p => p.First < p.Second);
+    }
+
     /// <summary>Both servers up at once; at each level the unbatched one is driven first, then the batched one.</summary>
     internal static async Task<JsonObject> RunAsync(string model, IReadOnlyList<string> texts, IReadOnlyList<int> levels, int requests,
-        int maxTokens, int maxBatch)
+        int maxTokens, int maxBatch, IReadOnlyList<int>? memoryCheckpoints = null)
     {
         ServerOptions Options(int batch) => new()
         {
@@ -97,9 +112,53 @@ internal static class BenchServe
                 },
             });
         }
-        return new JsonObject
+        var result = new JsonObject
         {
             ["model"] = name, ["requests_per_level"] = requests, ["max_tokens"] = maxTokens, ["max_batch"] = maxBatch, ["levels"] = rows,
+        };
+        if (memoryCheckpoints is { Count: > 0 })
+            result["memory"] = await MemoryAsync(batched, name, texts, memoryCheckpoints, Math.Min(4, levels.Max()), maxTokens);
+        return result;
+    }
+
+    /// <summary>
+    /// Sends requests to a server until each checkpoint count is reached and reads the process's memory there, after a
+    /// full garbage collection (finalizers run too, so tensors no longer referenced have returned their native memory).
+    /// A leak per request shows as growth between the checkpoints; the first reading is taken before the phase.
+    /// </summary>
+    private static async Task<JsonObject> MemoryAsync(KitServer server, string name, IReadOnlyList<string> texts, IReadOnlyList<int> checkpoints,
+        int clients, int maxTokens)
+    {
+        JsonObject Reading(int sent, double seconds)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            return new JsonObject
+            {
+                ["requests"] = sent, ["seconds"] = Round(seconds), ["rss_mb"] = Math.Round(ProcessMemory.RssMb(), 1),
+                ["managed_heap_mb"] = Math.Round(GC.GetTotalMemory(forceFullCollection: false) / 1048576.0, 2),
+            };
+        }
+        var readings = new JsonArray { Reading(0, 0) };
+        int sent = 0, failed = 0;
+        double seconds = 0;
+        foreach (var checkpoint in checkpoints)
+        {
+            var part = Enumerable.Range(sent, checkpoint - sent).Select(i => texts[i % texts.Count]).ToList();
+            var run = await TrafficReplay.For(server.Address, name).Clients(clients).MaxTokens(maxTokens).RunAsync(part);
+            failed += run.Failed;
+            seconds += run.Seconds;
+            sent = checkpoint;
+            readings.Add(Reading(sent, seconds));
+        }
+        var first = readings[1]!;
+        var last = readings[^1]!;
+        return new JsonObject
+        {
+            ["clients"] = clients, ["failed"] = failed, ["readings"] = readings,
+            ["rss_last_over_first_checkpoint"] = Round((double)last["rss_mb"]! / (double)first["rss_mb"]!),
+            ["managed_last_over_first_checkpoint"] = Round((double)last["managed_heap_mb"]! / (double)first["managed_heap_mb"]!),
         };
     }
 
@@ -137,5 +196,10 @@ internal static class BenchServe
         Cli.Out.Write(table);
         Console.WriteLine($"{result["requests_per_level"]} greedy chat requests of up to {result["max_tokens"]} tokens per level and server; " +
                           $"batched server: up to {result["max_batch"]} requests per generation");
+        if (result["memory"] is not { } memory) return;
+        Console.WriteLine($"memory of the server process (both servers; {memory["clients"]} clients on the batched one, {memory["failed"]} failed):");
+        foreach (var r in memory["readings"]!.AsArray())
+            Console.WriteLine($"  after {(int)r!["requests"]!,6} requests: RSS {F(r["rss_mb"], "F1")} MB, managed heap {F(r["managed_heap_mb"], "F2")} MB");
+        Console.WriteLine($"  last ÷ first checkpoint: RSS {F(memory["rss_last_over_first_checkpoint"], "0.000")}×, managed heap {F(memory["managed_last_over_first_checkpoint"], "0.000")}×");
     }
 }
