@@ -32,7 +32,8 @@ internal sealed class BlockCheckpoint : autograd.SingleTensorFunction<BlockCheck
         var block = (Func<Tensor, Tensor>)vars[1];
         ctx.save_for_backward([x]);
         ctx.save_data("block", block);
-        ctx.save_data("rng", get_rng_state());
+        // the generator's state as bytes: the context keeps tensors only through save_for_backward
+        using (var state = get_rng_state()) ctx.save_data("rng", state.data<byte>().ToArray());
         using var scope = NewDisposeScope();
         using (no_grad())
             return block(x).MoveToOuterDisposeScope();        // the block's intermediates are freed here
@@ -41,10 +42,10 @@ internal sealed class BlockCheckpoint : autograd.SingleTensorFunction<BlockCheck
     /// <inheritdoc />
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
+        using var scope = NewDisposeScope();
         var input = ctx.get_saved_variables()[0];
         var block = (Func<Tensor, Tensor>)ctx.get_data("block");
-        using var rng = (Tensor)ctx.get_data("rng");
-        using var scope = NewDisposeScope();
+        using var rng = tensor((byte[])ctx.get_data("rng"), ScalarType.Byte);
         using var after = get_rng_state();
         set_rng_state(rng);
         var x = input.detach().requires_grad_(true);
@@ -53,7 +54,8 @@ internal sealed class BlockCheckpoint : autograd.SingleTensorFunction<BlockCheck
         set_rng_state(after);
         // back-propagates into the block's parameters (their .grad accumulate) and into x
         autograd.backward([y], [grad_output]);
-        var gradInput = x.grad ?? zeros_like(x);
-        return [gradInput.MoveToOuterDisposeScope(), null!];
+        var gradInput = (x.grad ?? zeros_like(x)).MoveToOuterDisposeScope();
+        grad_output.Dispose();            // autograd keeps its own reference; this handle would live to the step's end
+        return [gradInput, null!];
     }
 }

@@ -58,7 +58,12 @@ public sealed class LowPrecisionLinear : nn.Module<Tensor, Tensor>
     /// </summary>
     public static Tensor Product(Tensor x, Tensor weight) => x.dtype == weight.dtype ? F.linear(x, weight) : Apply(x, weight);
 
-    /// <summary>The product with a widened weight, whose backward widens the weight again rather than keeping the wide copy.</summary>
+    /// <summary>
+    /// The product with a widened weight, whose backward widens the weight again rather than keeping the wide copy.
+    /// Widened rows go into one scratch buffer per thread, a block of rows at a time (an output head of 150k rows
+    /// included), so widening allocates nothing per call: transient copies of every weight, freed at once, would
+    /// fragment the native heap and raise peak memory above the float32 model's.
+    /// </summary>
     private sealed class WideningLinear : autograd.SingleTensorFunction<WideningLinear>
     {
         public override string Name => nameof(WideningLinear);
@@ -69,15 +74,62 @@ public sealed class LowPrecisionLinear : nn.Module<Tensor, Tensor>
             ctx.save_for_backward([w]);
             using var scope = NewDisposeScope();
             using (no_grad())
-                return F.linear(x, w.to_type(x.dtype)).MoveToOuterDisposeScope();
+            {
+                long rows = w.shape[0], block = Scratch.BlockRows(w);
+                if (block == rows) return F.linear(x, Scratch.Widen(w, 0, rows, x.dtype)).MoveToOuterDisposeScope();
+                var y = empty([.. x.shape[..^1], rows], dtype: x.dtype, device: x.device);
+                for (long r = 0; r < rows; r += block)
+                {
+                    long n = Math.Min(block, rows - r);
+                    y.narrow(-1, r, n).copy_(F.linear(x, Scratch.Widen(w, r, n, x.dtype)));
+                }
+                return y.MoveToOuterDisposeScope();
+            }
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
         {
-            var w = ctx.get_saved_variables()[0];
             using var scope = NewDisposeScope();
-            // the weight is frozen: only the input's gradient, g·W
-            return [grad_output.matmul(w.to_type(grad_output.dtype)).MoveToOuterDisposeScope(), null!];
+            var w = ctx.get_saved_variables()[0];
+            // the weight is frozen: only the input's gradient, g·W, summed over the blocks of rows
+            long rows = w.shape[0], cols = w.shape[1], block = Scratch.BlockRows(w);
+            var g = grad_output.reshape(-1, rows);
+            var gradInput = zeros(g.shape[0], cols, dtype: grad_output.dtype, device: grad_output.device);
+            for (long r = 0; r < rows; r += block)
+            {
+                long n = Math.Min(block, rows - r);
+                gradInput.addmm_(g.narrow(1, r, n), Scratch.Widen(w, r, n, grad_output.dtype));
+            }
+            var result = gradInput.view([.. grad_output.shape[..^1], cols]).MoveToOuterDisposeScope();
+            // the handle on the incoming gradient is released here, not with the training step's scope, so the backward
+            // pass does not hold every layer's output gradient to its end (autograd keeps its own reference)
+            grad_output.Dispose();
+            return [result, null!];
+        }
+    }
+
+    /// <summary>One widening buffer per thread, of at most <see cref="Elements"/> values (16 MB in float32).</summary>
+    private static class Scratch
+    {
+        public const long Elements = 1L << 22;
+
+        [ThreadStatic] private static Tensor? _buffer;
+
+        /// <summary>Rows of <paramref name="w"/> widened at a time: all of them when they fit.</summary>
+        public static long BlockRows(Tensor w) => Math.Max(1, Math.Min(w.shape[0], Elements / w.shape[1]));
+
+        /// <summary>Rows [start, start + count) of <paramref name="w"/> in <paramref name="type"/>, in the buffer (valid until the next call).</summary>
+        public static Tensor Widen(Tensor w, long start, long count, ScalarType type)
+        {
+            long needed = count * w.shape[1];
+            if (_buffer is null || _buffer.dtype != type || _buffer.device_type != w.device_type || _buffer.device_index != w.device_index || _buffer.numel() < needed)
+            {
+                _buffer?.Dispose();
+                _buffer = empty(Math.Max(needed, Math.Min(Elements, w.numel())), dtype: type, device: w.device).DetachFromDisposeScope();
+            }
+            var wide = _buffer.narrow(0, 0, needed).view(count, w.shape[1]);
+            wide.copy_(w.narrow(0, start, count));
+            return wide;
         }
     }
 }

@@ -275,11 +275,6 @@ internal static class AttentionMath
         double dropout, bool training, double? scale = null, double? softcap = null)
     {
         long heads = q.shape[1], kvHeads = k.shape[1];
-        if (kvHeads != heads)
-        {
-            k = k.repeat_interleave(heads / kvHeads, dim: 1);
-            v = v.repeat_interleave(heads / kvHeads, dim: 1);
-        }
         double p = training ? dropout : 0;
         double defaultScale = 1 / Math.Sqrt(q.shape[^1]);
         if (!returnWeights && softcap is null)
@@ -287,8 +282,15 @@ internal static class AttentionMath
             weights = null;
             // the fused kernel scales by 1/√head_dim: another scale goes into the queries
             if (scale is { } s && s != defaultScale) q = q * (s / defaultScale);
-            return F.scaled_dot_product_attention(q, k, v, allowed, p, false);
+            if (kvHeads != heads && p == 0) return GroupedAttention(q, k, v, allowed);
         }
+        if (kvHeads != heads)
+        {
+            k = k.repeat_interleave(heads / kvHeads, dim: 1);
+            v = v.repeat_interleave(heads / kvHeads, dim: 1);
+        }
+        weights = null;
+        if (!returnWeights && softcap is null) return F.scaled_dot_product_attention(q, k, v, allowed, p, false);
         var scores = q.matmul(k.transpose(-2, -1)).mul_(scale ?? defaultScale);
         if (softcap is { } cap) scores = scores.div(cap).tanh().mul(cap);   // not in place: tanh's gradient reads its output
         scores = scores.masked_fill(allowed.logical_not(), float.NegativeInfinity);
@@ -296,6 +298,21 @@ internal static class AttentionMath
         weights = returnWeights ? probabilities : null;
         var w = p > 0 ? F.dropout(probabilities, p, true) : probabilities;
         return w.matmul(v);
+    }
+
+    /// <summary>
+    /// Grouped-query attention without copying keys and values per query head: the g query heads that share a key head
+    /// are stacked along time ([batch, kv heads, g·time, head_dim]) and attend to that key head's keys once. Head h uses
+    /// key head h / g, as <c>repeat_interleave</c> would pair them.
+    /// </summary>
+    private static Tensor GroupedAttention(Tensor q, Tensor k, Tensor v, Tensor allowed)
+    {
+        long batch = q.shape[0], heads = q.shape[1], time = q.shape[2], dim = q.shape[3], kvHeads = k.shape[1], keys = k.shape[2];
+        long g = heads / kvHeads;
+        var grouped = q.reshape(batch, kvHeads, g * time, dim);
+        long maskBatch = allowed.shape[0];
+        var mask = allowed.unsqueeze(2).expand(maskBatch, 1, g, time, keys).reshape(maskBatch, 1, g * time, keys);
+        return F.scaled_dot_product_attention(grouped, k, v, mask, 0, false).reshape(batch, heads, time, dim);
     }
 
     /// <summary>
