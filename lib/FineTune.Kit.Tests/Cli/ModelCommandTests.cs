@@ -103,15 +103,21 @@ public class ModelCommandTests
         }
     }
 
-    [Fact]
-    public void Train_writes_a_peft_adapter_and_history_from_prompt_completion_data()
+    /// <summary>A saved tokenized model, twelve prompt/completion rows and a fresh output folder.</summary>
+    private static (string Model, string Data, string Out) PromptCompletionRun()
     {
         var dir = SavedTokenizedModel(out var model);
         model.Dispose();
         var data = Path.Combine(TempFolder.Fresh(), "train.jsonl");
         File.WriteAllLines(data, Enumerable.Range(0, 12).Select(i =>
             new JsonObject { ["prompt"] = $"ticket {i}: my parcel never arrived\nIntent:", ["completion"] = " shipping" }.ToJsonString()));
-        var outDir = Path.Combine(TempFolder.Fresh(), "adapter");
+        return (dir, data, Path.Combine(TempFolder.Fresh(), "adapter"));
+    }
+
+    [Fact]
+    public void Train_writes_a_peft_adapter_and_history_from_prompt_completion_data()
+    {
+        var (dir, data, outDir) = PromptCompletionRun();
         var (exit, output, err) = CliRunner.Run("train", "--model", dir, "--data", data, "--out", outDir, "--steps", "3", "--batch-size", "4", "--lr", "1e-2");
         Assert.True(exit == 0, err + output);
         Assert.True(File.Exists(Path.Combine(outDir, "adapter_config.json")));
@@ -125,12 +131,7 @@ public class ModelCommandTests
     [Fact]
     public void Train_with_every_memory_saver_writes_an_adapter_that_loads_on_the_float32_base()
     {
-        var dir = SavedTokenizedModel(out var model);
-        model.Dispose();
-        var data = Path.Combine(TempFolder.Fresh(), "train.jsonl");
-        File.WriteAllLines(data, Enumerable.Range(0, 12).Select(i =>
-            new JsonObject { ["prompt"] = $"ticket {i}: my parcel never arrived\nIntent:", ["completion"] = " shipping" }.ToJsonString()));
-        var outDir = Path.Combine(TempFolder.Fresh(), "adapter");
+        var (dir, data, outDir) = PromptCompletionRun();
         var (exit, output, err) = CliRunner.Run("train", "--model", dir, "--data", data, "--out", outDir, "--steps", "3", "--batch-size", "2",
             "--lr", "1e-2", "--targets", "all-linear", "--base-dtype", "bfloat16", "--gradient-checkpointing", "--packing");
         Assert.True(exit == 0, err + output);

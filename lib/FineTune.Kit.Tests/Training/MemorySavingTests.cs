@@ -78,11 +78,7 @@ public class MemorySavingTests
     {
         // dropout on the adapters: the recomputation must draw the same masks as the forward pass did
         using var model = Adapted(TinyModels.ByName(family), dropout: 0.3);
-        var (plainLoss, plainGrads) = LossAndGrads(model, Examples());
-        model.GradientCheckpointing = true;
-        var (loss, grads) = LossAndGrads(model, Examples());
-        Assert.Equal(plainLoss, loss, 5);
-        AssertClose(plainGrads, grads, 1e-5);
+        AssertCheckpointingChangesNothing(model);
     }
 
     [Fact]
@@ -90,6 +86,11 @@ public class MemorySavingTests
     {
         using var model = TinyModels.Sharpened(TinyModels.Random(TinyModels.Llama(), seed: 4));
         model.UnfreezeAll();
+        AssertCheckpointingChangesNothing(model);
+    }
+
+    private static void AssertCheckpointingChangesNothing(CausalLM model)
+    {
         var (plainLoss, plainGrads) = LossAndGrads(model, Examples());
         model.GradientCheckpointing = true;
         var (loss, grads) = LossAndGrads(model, Examples());
