@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using FineTune.Kit.Models;
 using FineTune.Kit.Serving;
 using FineTune.Kit.Tests.Models;
+using FineTune.Kit.Tests.Text;
 
 namespace FineTune.Kit.Tests.Serving;
 
@@ -86,6 +87,37 @@ public class GgufGemmaExportTests
         Assert.Equal(50f, (float)file2.Metadata["gemma2.attn_logit_softcapping"].Value);
         Assert.Equal(30f, (float)file2.Metadata["gemma2.final_logit_softcapping"].Value);
         Assert.DoesNotContain(file2.Tensors, t => t.Name == "output.weight");
+    }
+
+    /// <summary>Gemma's SentencePiece-style tokenizer.json in a gemma3 file: llama.cpp splits text into the kit's ids.</summary>
+    [Fact]
+    public void GemmaTokenizerTokenisesAlikeInAGemma3File()
+    {
+        var json = SentencePieceJsonGgufTests.Exhaustive(SentencePieceJsonFixtures.Build("gemma"));
+        // llama.cpp matches added tokens in the raw text only (as in SentencePieceJsonGgufTests)
+        json["added_tokens"] = new JsonArray(json["added_tokens"]!.AsArray()
+            .Where(a => a!["normalized"]!.GetValue<bool>() == false).Select(a => a!.DeepClone()).ToArray());
+        int vocab = SentencePieceJsonGgufTests.VocabSize(json);
+        var dir = TempFolder.Fresh();
+        var config = TinyModels.Gemma3(j =>
+        {
+            j["vocab_size"] = vocab; j["hidden_size"] = 64; j["head_dim"] = 32; j["query_pre_attn_scalar"] = 32;
+            j["intermediate_size"] = 96; j["max_position_embeddings"] = 256;
+        }) with { InitializerRange = 0.2 };
+        using (var random = TinyModels.Random(config)) random.Save(dir);
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), json.ToJsonString());
+        using var model = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });
+        var tok = model.RequireTokenizer();
+        var path = Path.Combine(dir, "m.gguf");
+        GgufExporter.Export(model, path, GgufFileType.F32);
+        Assert.Equal("llama", GgufFile.Read(path).Metadata["tokenizer.ggml.model"].AsString());
+        using var cpp = LlamaCpp.Load(path);
+        var failures = GgufExportTests.TrickyStrings.Where(t => !tok.Encode(t).SequenceEqual(cpp.Tokenize(t)))
+            .Select(t => $"'{t}' → kit [{string.Join(",", tok.Encode(t))}] llama.cpp [{string.Join(",", cpp.Tokenize(t))}]").ToList();
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        var ids = tok.Encode("The parcel arrived late yesterday. Ticket 4821.").ToArray();
+        double maxDiff = GgufExportTests.MaxDifference(model.Logits(ids.Select(i => (long)i).ToList()), cpp.Logits(ids));
+        Assert.True(maxDiff < 5e-3, $"max |logit difference| {maxDiff:G3}");
     }
 
     public static IEnumerable<object[]> Refused() =>
