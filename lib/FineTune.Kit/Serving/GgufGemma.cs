@@ -7,6 +7,8 @@ namespace FineTune.Kit.Serving;
 /// would run differently. llama.cpp fixes some choices itself rather than reading them from the file: the query
 /// scale (1/√head_dim, or 1/√(hidden/heads) for the 27B sizes it recognises by layer count), soft-capping (always on
 /// for gemma2, never for gemma3) and gemma2's alternation of sliding and global layers; those are checked here.
+/// Gemma 3's layer pattern and local RoPE base are written to the file: current llama.cpp reads them, older builds
+/// assumed 6 and 10,000 (the published checkpoints' values), so only such files run alike everywhere.
 /// </summary>
 internal static class GgufGemma
 {
