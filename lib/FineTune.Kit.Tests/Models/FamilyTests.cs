@@ -411,13 +411,13 @@ public class FamilyTests
 
     [Theory]
     [InlineData("phi3")]
-    [InlineData("gemma3")]
-    [InlineData("gemma2")]
     public void Gguf_export_is_refused_naming_the_model_type(string family)
     {
         var e = Assert.Throws<GgufExportException>(() => GgufExporter.Architecture(TinyModels.ByName(family)));
         Assert.Contains($"\"{TinyModels.ByName(family).ModelType}\"", e.Message);
         Assert.Contains("no GGUF export yet", e.Message);
         Assert.Equal("qwen3", GgufExporter.Architecture(TinyModels.Qwen3()));
+        Assert.Equal("gemma3", GgufExporter.Architecture(TinyModels.Gemma3()));
+        Assert.Equal("gemma2", GgufExporter.Architecture(TinyModels.Gemma2()));
     }
 }

@@ -26,9 +26,9 @@ public class GgufExportTests
         var prompt = tok.Encode("please refund the double charge on my card").ToArray();
         var kitLogits = model.Logits(prompt.Select(i => (long)i).ToList());
         var kitGreedy = model.Generate([prompt.Select(i => (long)i).ToList()], new GenerationOptions { MaxNewTokens = 12, StopTokens = [] })[0];
-        // ggml's GELU reads a half-precision table, so GPT-2 differs a little more even in F32. Q8_0 quantises the
-        // activations too (llama.cpp multiplies int8 by int8); these random weights are heavier-tailed than trained ones.
-        double f32Tolerance = variant == "gpt2" ? 5e-3 : 2e-3;
+        // ggml's GELU reads a half-precision table, so GPT-2 and Gemma differ a little more even in F32. Q8_0 quantises
+        // the activations too (llama.cpp multiplies int8 by int8); these random weights are heavier-tailed than trained ones.
+        double f32Tolerance = variant == "gpt2" || variant.StartsWith("gemma", StringComparison.Ordinal) ? 5e-3 : 2e-3;
         foreach (var (type, tolerance) in new[] { (GgufFileType.F32, f32Tolerance), (GgufFileType.F16, 0.05), (GgufFileType.Q8_0, 0.6) })
         {
             var path = Path.Combine(dir, $"model-{type}.gguf");

@@ -18,7 +18,7 @@ public class SentencePieceJsonGgufTests
     ];
 
     // llama.cpp merges any two adjacent tokens that make a token: the file gets every such merge, grouped by the token made.
-    private static JsonObject Exhaustive(JsonObject json)
+    internal static JsonObject Exhaustive(JsonObject json)
     {
         var vocab = json["model"]!["vocab"]!.AsObject();
         var ids = vocab.ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>(), StringComparer.Ordinal);
@@ -38,7 +38,7 @@ public class SentencePieceJsonGgufTests
         return json;
     }
 
-    private static int VocabSize(JsonObject json) =>
+    internal static int VocabSize(JsonObject json) =>
         Math.Max(json["model"]!["vocab"]!.AsObject().Max(kv => kv.Value!.GetValue<int>()), json["added_tokens"]!.AsArray().Max(a => a!["id"]!.GetValue<int>())) + 1;
 
     [Theory]

@@ -17,7 +17,8 @@ internal static class TinyExportModels
     ];
 
     /// <summary>Names of the variants: each architecture, tied and untied where it has both.</summary>
-    public static IEnumerable<object[]> Variants() => [["llama"], ["llama-tied"], ["mistral"], ["qwen2"], ["qwen2-tied"], ["gpt2"], ["qwen3"], ["qwen3-tied"]];
+    public static IEnumerable<object[]> Variants() => [["llama"], ["llama-tied"], ["mistral"], ["qwen2"], ["qwen2-tied"], ["gpt2"], ["qwen3"], ["qwen3-tied"],
+        ["gemma3"], ["gemma3-untied"], ["gemma2"]];
 
     public static BpeModel Tokenizer() =>
         new BpeTrainer().VocabSize(320).SpecialTokens("<|endoftext|>", "<|im_start|>", "<|im_end|>").Train(Corpus);
@@ -43,6 +44,28 @@ internal static class TinyExportModels
             {
                 j["vocab_size"] = vocab; j["hidden_size"] = 64; j["head_dim"] = 32; j["intermediate_size"] = 96;
                 j["max_position_embeddings"] = 128; j["tie_word_embeddings"] = variant == "qwen3-tied"; j["rope_theta"] = 10000.0;
+            }),
+            // Gemma: head_dim 32 while hidden / heads is 16, and query_pre_attn_scalar = head_dim, as llama.cpp assumes.
+            // Windows of a few tokens, so that the prompt runs well past them. gemma3: sliding, global, sliding (one
+            // global layer in 2, local base 10⁴); gemma3-untied: one in 3 with a local base of 2·10⁴, both of which
+            // llama.cpp must read from the file.
+            "gemma3" => TinyModels.Gemma3(j =>
+            {
+                j["vocab_size"] = vocab; j["hidden_size"] = 64; j["head_dim"] = 32; j["query_pre_attn_scalar"] = 32;
+                j["intermediate_size"] = 96; j["max_position_embeddings"] = 128; j["sliding_window"] = 4;
+            }),
+            "gemma3-untied" => TinyModels.Gemma3(j =>
+            {
+                j["vocab_size"] = vocab; j["hidden_size"] = 64; j["head_dim"] = 32; j["query_pre_attn_scalar"] = 32;
+                j["intermediate_size"] = 96; j["max_position_embeddings"] = 128; j["sliding_window"] = 5;
+                j["num_hidden_layers"] = 4; j["sliding_window_pattern"] = 3; j["rope_local_base_freq"] = 20_000.0;
+                j["tie_word_embeddings"] = false;
+            }),
+            // sliding then global, soft-capped at 50 (attention) and 30 (logits)
+            "gemma2" => TinyModels.Gemma2(j =>
+            {
+                j["vocab_size"] = vocab; j["hidden_size"] = 64; j["head_dim"] = 32; j["query_pre_attn_scalar"] = 32;
+                j["intermediate_size"] = 96; j["max_position_embeddings"] = 128; j["sliding_window"] = 4;
             }),
             _ => throw new ArgumentException(variant),
         };

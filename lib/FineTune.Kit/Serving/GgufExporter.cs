@@ -8,7 +8,8 @@ namespace FineTune.Kit.Serving;
 /// <summary>
 /// Writes a model as a GGUF file llama.cpp (and Ollama, LM Studio, LLamaSharp) runs as the kit does: architecture
 /// metadata, the tokenizer, the chat template, and the weights under llama.cpp's tensor names, with the query and key
-/// rows of the <c>llama</c> architecture reordered for its interleaved rotary embedding.
+/// rows of the <c>llama</c> architecture reordered for its interleaved rotary embedding and Gemma's norm gains stored
+/// as the 1 + weight they multiply by.
 /// </summary>
 public static class GgufExporter
 {
@@ -55,12 +56,13 @@ public static class GgufExporter
             w.Set($"{arch}.rope.freq_base", GgufValue.Float32((float)c.RopeTheta));
             w.Set($"{arch}.rope.dimension_count", GgufValue.UInt32((uint)c.HeadDim));
             w.Set($"{arch}.attention.layer_norm_rms_epsilon", GgufValue.Float32((float)c.NormEps));
-            if (c.HeadDim * c.NumHeads != c.HiddenSize)
+            if (c.HeadDim * c.NumHeads != c.HiddenSize || c.Family == ModelFamily.Gemma)
             {
                 w.Set($"{arch}.attention.key_length", GgufValue.UInt32((uint)c.HeadDim));
                 w.Set($"{arch}.attention.value_length", GgufValue.UInt32((uint)c.HeadDim));
             }
         }
+        if (c.Family == ModelFamily.Gemma) GgufGemma.WriteMetadata(w, c, arch);
         tokenizer.WriteTo(w, model.RequireTokenizer(), c);
 
         foreach (var (key, tensor) in model.StateForSaving())
@@ -71,19 +73,25 @@ public static class GgufExporter
         return w;
     }
 
-    /// <summary>The llama.cpp architecture a config exports as: <c>llama</c> (Llama, Mistral), <c>qwen2</c>, <c>qwen3</c> or <c>gpt2</c>.</summary>
+    /// <summary>
+    /// The llama.cpp architecture a config exports as: <c>llama</c> (Llama, Mistral), <c>qwen2</c>, <c>qwen3</c>,
+    /// <c>gemma2</c>, <c>gemma3</c> (from gemma3_text) or <c>gpt2</c>.
+    /// </summary>
     public static string Architecture(ModelConfig c) => c.ModelType switch
     {
         "llama" or "mistral" => "llama",
         "qwen2" => "qwen2",
         "qwen3" => "qwen3",
+        "gemma2" => "gemma2",
+        "gemma3_text" => "gemma3",
         "gpt2" => "gpt2",
-        // llama.cpp runs these, but with fixed choices of its own (Gemma 3's layer pattern, local RoPE base and
-        // attention scale; Phi-3's fused tensors and rope factors) that an export has not been checked against
-        "phi3" or "gemma2" or "gemma3_text" => throw new GgufExportException(
-            $"model_type \"{c.ModelType}\" has no GGUF export yet: llama.cpp has the architecture, but the kit does not write it (supported: llama, mistral, qwen2, qwen3, gpt2)."),
-        var other => throw new GgufExportException($"model_type \"{other}\" has no GGUF export (supported: llama, mistral, qwen2, qwen3, gpt2)."),
+        // llama.cpp runs Phi-3, but with fused tensors and rope factors of its own that an export has not been checked against
+        "phi3" => throw new GgufExportException(
+            $"model_type \"{c.ModelType}\" has no GGUF export yet: llama.cpp has the architecture, but the kit does not write it (supported: {Supported})."),
+        var other => throw new GgufExportException($"model_type \"{other}\" has no GGUF export (supported: {Supported})."),
     };
+
+    private const string Supported = "llama, mistral, qwen2, qwen3, gemma2, gemma3_text, gpt2";
 
     private static void CheckSupported(CausalLM model, string source)
     {
@@ -96,6 +104,11 @@ public static class GgufExporter
         {
             if (c.HiddenAct is not ("gelu_new" or "gelu_pytorch_tanh"))
                 throw new GgufExportException($"{source}: activation_function \"{c.HiddenAct}\" is not what llama.cpp's gpt2 runs (gelu_new).");
+            return;
+        }
+        if (c.Family == ModelFamily.Gemma)
+        {
+            GgufGemma.Check(c, source);
             return;
         }
         if (c.HiddenAct != "silu")
@@ -136,6 +149,7 @@ public static class GgufExporter
             "lm_head.weight" => "output.weight", _ => null,
         };
         if (global is not null) return global;
+        if (c.Family == ModelFamily.Gemma) return Block(hfName, "model.layers.", GgufGemma.BlockPart);
         return Block(hfName, "model.layers.", part => part switch
         {
             "input_layernorm" => "attn_norm", "self_attn.q_proj" => "attn_q", "self_attn.k_proj" => "attn_k",
@@ -170,12 +184,14 @@ public static class GgufExporter
         int permuteHeads = c.ModelType is "llama" or "mistral"
             ? hfName.Contains(".self_attn.q_proj.") ? c.NumHeads : hfName.Contains(".self_attn.k_proj.") ? c.NumKvHeads : 0
             : 0;
+        bool gemmaNorm = GgufGemma.IsNorm(c, hfName);
         var type = StorageType(ggufName, shape, fileType);
         return new GgufTensorSource(ggufName, shape, type, () =>
         {
             using var scope = NewDisposeScope();
             var t = parameter.detach().to_type(ScalarType.Float32).cpu();
             if (conv1d) t = t.t();
+            if (gemmaNorm) t = t + 1;
             var values = t.contiguous().data<float>().ToArray();
             return permuteHeads > 0 ? InterleaveRotaryHalves(values, permuteHeads, (int)shape[0] / permuteHeads, shape.Length == 2 ? (int)shape[1] : 1) : values;
         });
