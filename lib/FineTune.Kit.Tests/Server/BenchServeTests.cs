@@ -24,8 +24,8 @@ public class BenchServeTests
                 Assert.Equal(0, (int)f["failed"]!);
                 Assert.True((double)f["requests_per_second"]! > 0);
                 Assert.True((double)f["latency_p95_ms"]! >= (double)f["latency_p50_ms"]!);
-                // every request generated 1 or 2 tokens
-                Assert.InRange((double)f["tokens_per_second"]! * (double)f["seconds"]!, 5.9, 12.1);
+                // every request generated 1 or 2 tokens (the product of two rounded figures: a few percent either way)
+                Assert.InRange((double)f["tokens_per_second"]! * (double)f["seconds"]!, 5.5, 12.5);
             }
         var first = levels[0]!;
         Assert.Equal(Math.Round((double)first["batched"]!["requests_per_second"]! / (double)first["unbatched"]!["requests_per_second"]!, 2),

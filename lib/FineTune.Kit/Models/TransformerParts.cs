@@ -282,7 +282,9 @@ internal static class AttentionMath
             weights = null;
             // the fused kernel scales by 1/√head_dim: another scale goes into the queries
             if (scale is { } s && s != defaultScale) q = q * (s / defaultScale);
-            if (kvHeads != heads && p == 0) return GroupedAttention(q, k, v, allowed);
+            // inference only (decode is where copying keys and values per head shows); training keeps the copying
+            // form, whose cost is small beside a step's matmuls, and with it the numerics runs were tuned on
+            if (kvHeads != heads && p == 0 && !is_grad_enabled()) return GroupedAttention(q, k, v, allowed);
         }
         if (kvHeads != heads)
         {
