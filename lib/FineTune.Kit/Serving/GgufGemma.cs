@@ -51,11 +51,11 @@ internal static class GgufGemma
     public static void WriteMetadata(GgufWriter w, ModelConfig c, string arch)
     {
         // No window means the sliding layers see every earlier token: a window as long as the context does the same.
-        w.Set($"{arch}.attention.sliding_window", GgufValue.UInt32((uint)(c.SlidingWindow ?? c.MaxPositions) + (Environment.GetEnvironmentVariable("MUT") == "window" ? 1u : 0u)));
+        w.Set($"{arch}.attention.sliding_window", GgufValue.UInt32((uint)(c.SlidingWindow ?? c.MaxPositions)));
         if (arch == "gemma3")
         {
-            w.Set($"{arch}.attention.sliding_window_pattern", GgufValue.UInt32(Environment.GetEnvironmentVariable("MUT") == "pattern" ? 2u : (uint)SlidingPeriod(c, "the model", arch)));
-            if (Environment.GetEnvironmentVariable("MUT") != "swa") w.Set($"{arch}.rope.freq_base_swa", GgufValue.Float32((float)(c.LocalRopeTheta ?? c.RopeTheta)));
+            w.Set($"{arch}.attention.sliding_window_pattern", GgufValue.UInt32((uint)SlidingPeriod(c, "the model", arch)));
+            w.Set($"{arch}.rope.freq_base_swa", GgufValue.Float32((float)(c.LocalRopeTheta ?? c.RopeTheta)));
         }
         else
         {
@@ -81,7 +81,7 @@ internal static class GgufGemma
     /// own converter writes it).
     /// </summary>
     public static bool IsNorm(ModelConfig c, string hfName) =>
-        Environment.GetEnvironmentVariable("MUT") != "norm" && c.Family == ModelFamily.Gemma && hfName.EndsWith("norm.weight", StringComparison.Ordinal);
+        c.Family == ModelFamily.Gemma && hfName.EndsWith("norm.weight", StringComparison.Ordinal);
 
     // llama.cpp takes the 27B sizes' scale from hidden / heads (integer division), every other size's from head_dim.
     private static int QueryScalar(ModelConfig c) => c.NumLayers == BigLayers(c) ? c.HiddenSize / c.NumHeads : c.HeadDim;
