@@ -32,14 +32,17 @@ public static class GgufExporter
         var c = model.Config;
         var source = model.SourceDirectory ?? "the model";
         CheckSupported(model, source);
+        name ??= model.SourceDirectory is { } d ? Path.GetFileName(Path.GetFullPath(d).TrimEnd(Path.DirectorySeparatorChar)) : "model";
         var tokenizer = model.SourceDirectory is { } dir
-            ? GgufTokenizer.FromFolder(dir, c.VocabSize)
+            ? GgufTokenizer.FromFolder(dir, c.VocabSize, name)
             : throw new GgufExportException("the model was not loaded from a folder, so its tokenizer files cannot be read: save it (model.Save(dir)) and load it again before exporting.");
+        // llama.cpp decides some tokenizer behaviour from the file's name
+        GgufPhi3.CheckName(name, tokenizer);
         var arch = Architecture(c);
 
         var w = new GgufWriter();
         w.Set("general.architecture", GgufValue.String(arch));
-        w.Set("general.name", GgufValue.String(name ?? (model.SourceDirectory is { } d ? Path.GetFileName(Path.GetFullPath(d).TrimEnd(Path.DirectorySeparatorChar)) : "model")));
+        w.Set("general.name", GgufValue.String(name));
         w.Set("general.alignment", GgufValue.UInt32(Gguf.Alignment));
         w.Set("general.file_type", GgufValue.UInt32((uint)type));
         w.Set($"{arch}.vocab_size", GgufValue.UInt32((uint)c.VocabSize));

@@ -41,6 +41,45 @@ internal static class GgufPhi3
         if (c.SlidingWindow is { } window) w.Set($"{arch}.attention.sliding_window", GgufValue.UInt32((uint)window));
     }
 
+    /// <summary>
+    /// llama.cpp recognises Phi-3 by <c>general.name</c>, whatever the architecture: when the name contains "phi3" or
+    /// "phi-3" it strips the whitespace after every special token but &lt;unk&gt;, &lt;s&gt; and &lt;|endoftext|&gt;, and
+    /// after &lt;/s&gt;, as Phi-3's tokenizer.json does by its <c>rstrip</c> flags.
+    /// </summary>
+    public static bool NameMakesLlamaCppStrip(string name)
+    {
+        var lower = name.ToLowerInvariant();
+        return lower.Contains("phi3") || lower.Contains("phi-3");
+    }
+
+    /// <summary>
+    /// Refuses a name under which llama.cpp would strip whitespace after other tokens than the tokenizer does
+    /// (its rule above against the tokenizer's <c>rstrip</c> flags), naming the first token that differs. Under such
+    /// a name llama.cpp also fails to load a vocabulary without the four tokens the rule names.
+    /// </summary>
+    public static void CheckName(string name, GgufTokenizer tokenizer)
+    {
+        bool rule = NameMakesLlamaCppStrip(name);
+        if (rule && RuleTokens.FirstOrDefault(t => !tokenizer.Tokens.Contains(t)) is { } missing)
+            throw new GgufExportException(
+                $"the name \"{name}\" makes llama.cpp apply its Phi-3 tokenizer rule, and it fails to load a file whose vocabulary has no '{missing}': export under a name without \"phi3\" or \"phi-3\" (--name).");
+        for (int id = 0; id < tokenizer.Tokens.Count; id++)
+        {
+            var token = tokenizer.Tokens[id];
+            bool special = tokenizer.TokenTypes[id] is GgufTokenType.Control or GgufTokenType.UserDefined or GgufTokenType.Unknown;
+            bool llamaCppStrips = rule && (token == "</s>" || special && token is not ("<unk>" or "<s>" or "<|endoftext|>"));
+            bool kitStrips = tokenizer.RStripped.Contains(token);
+            if (llamaCppStrips && !kitStrips)
+                throw new GgufExportException(
+                    $"the name \"{name}\" makes llama.cpp strip the whitespace after special tokens such as '{token}' (its rule for Phi-3 files), which the tokenizer does not do: export under a name without \"phi3\" or \"phi-3\" (--name).");
+            if (kitStrips && !llamaCppStrips)
+                throw new GgufExportException(
+                    $"the tokenizer strips the whitespace after '{token}' (rstrip), which llama.cpp does only for Phi-3's special tokens in a file whose name contains \"phi3\" or \"phi-3\" (--name), and not for this token.");
+        }
+    }
+
+    private static readonly string[] RuleTokens = ["</s>", "<unk>", "<s>", "<|endoftext|>"];
+
     /// <summary>llama.cpp's name for a Phi-3 block tensor part (the fused projections keep their layout).</summary>
     public static string? BlockPart(string part) => part switch
     {
