@@ -91,16 +91,16 @@ public class GgufExportErrorTests
     }
 
     [Fact]
-    public void UnsupportedArchitectureIsOneLine()
+    public void ConfigLlamaCppWouldRunDifferentlyIsOneLine()
     {
         var dir = TinyExportModels.Folder("llama");
         var configPath = Path.Combine(dir, "config.json");
         var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
-        config["model_type"] = "phi3";
+        config["rope_scaling"] = new JsonObject { ["rope_type"] = "linear", ["factor"] = 2.0 };
         File.WriteAllText(configPath, config.ToJsonString());
         var (exit, _, err) = CliRunner.Run("export", "--model", dir, "--format", "gguf", "--type", "f16", "--out", Path.Combine(dir, "m.gguf"));
         Assert.Equal(1, exit);
-        Assert.Contains("phi3", err);
+        Assert.Contains("rope_scaling type \"linear\"", err);
         Assert.Single(err.Trim().Split('\n'));
     }
 

@@ -18,7 +18,7 @@ internal static class TinyExportModels
 
     /// <summary>Names of the variants: each architecture, tied and untied where it has both.</summary>
     public static IEnumerable<object[]> Variants() => [["llama"], ["llama-tied"], ["mistral"], ["qwen2"], ["qwen2-tied"], ["gpt2"], ["qwen3"], ["qwen3-tied"],
-        ["gemma3"], ["gemma3-untied"], ["gemma2"]];
+        ["gemma3"], ["gemma3-untied"], ["gemma2"], ["phi3"], ["phi3-tied"]];
 
     public static BpeModel Tokenizer() =>
         new BpeTrainer().VocabSize(320).SpecialTokens("<|endoftext|>", "<|im_start|>", "<|im_end|>").Train(Corpus);
@@ -66,6 +66,18 @@ internal static class TinyExportModels
             {
                 j["vocab_size"] = vocab; j["hidden_size"] = 64; j["head_dim"] = 32; j["query_pre_attn_scalar"] = 32;
                 j["intermediate_size"] = 96; j["max_position_embeddings"] = 128; j["sliding_window"] = 4;
+            }),
+            // Phi-3: fused projections; RoPE on half of each head (8 of 16 channels), or on 12 with a tied head (as
+            // Phi-4-mini's 0.75); phi3-window has a sliding window shorter than the context
+            "phi3" or "phi3-window" => TinyModels.Phi3(j =>
+            {
+                j["vocab_size"] = vocab; j["hidden_size"] = 64; j["intermediate_size"] = 96; j["max_position_embeddings"] = 128;
+                if (variant == "phi3-window") j["sliding_window"] = 48;
+            }),
+            "phi3-tied" => TinyModels.Phi3(j =>
+            {
+                j["vocab_size"] = vocab; j["hidden_size"] = 64; j["intermediate_size"] = 96; j["max_position_embeddings"] = 128;
+                j["partial_rotary_factor"] = 0.75; j["tie_word_embeddings"] = true;
             }),
             _ => throw new ArgumentException(variant),
         };

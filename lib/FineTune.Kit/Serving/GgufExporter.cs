@@ -8,8 +8,8 @@ namespace FineTune.Kit.Serving;
 /// <summary>
 /// Writes a model as a GGUF file llama.cpp (and Ollama, LM Studio, LLamaSharp) runs as the kit does: architecture
 /// metadata, the tokenizer, the chat template, and the weights under llama.cpp's tensor names, with the query and key
-/// rows of the <c>llama</c> architecture reordered for its interleaved rotary embedding and Gemma's norm gains stored
-/// as the 1 + weight they multiply by.
+/// rows of the <c>llama</c> architecture reordered for its interleaved rotary embedding, Gemma's norm gains stored
+/// as the 1 + weight they multiply by, and Phi-3's fused projections kept fused.
 /// </summary>
 public static class GgufExporter
 {
@@ -32,18 +32,21 @@ public static class GgufExporter
         var c = model.Config;
         var source = model.SourceDirectory ?? "the model";
         CheckSupported(model, source);
+        name ??= model.SourceDirectory is { } d ? Path.GetFileName(Path.GetFullPath(d).TrimEnd(Path.DirectorySeparatorChar)) : "model";
         var tokenizer = model.SourceDirectory is { } dir
-            ? GgufTokenizer.FromFolder(dir, c.VocabSize)
+            ? GgufTokenizer.FromFolder(dir, c.VocabSize, name)
             : throw new GgufExportException("the model was not loaded from a folder, so its tokenizer files cannot be read: save it (model.Save(dir)) and load it again before exporting.");
+        // llama.cpp decides some tokenizer behaviour from the file's name
+        GgufPhi3.CheckName(name, tokenizer);
         var arch = Architecture(c);
 
         var w = new GgufWriter();
         w.Set("general.architecture", GgufValue.String(arch));
-        w.Set("general.name", GgufValue.String(name ?? (model.SourceDirectory is { } d ? Path.GetFileName(Path.GetFullPath(d).TrimEnd(Path.DirectorySeparatorChar)) : "model")));
+        w.Set("general.name", GgufValue.String(name));
         w.Set("general.alignment", GgufValue.UInt32(Gguf.Alignment));
         w.Set("general.file_type", GgufValue.UInt32((uint)type));
         w.Set($"{arch}.vocab_size", GgufValue.UInt32((uint)c.VocabSize));
-        w.Set($"{arch}.context_length", GgufValue.UInt32((uint)c.MaxPositions));
+        w.Set($"{arch}.context_length", GgufValue.UInt32((uint)(c.ModelType == "phi3" ? GgufPhi3.ContextLength(c) : c.MaxPositions)));
         w.Set($"{arch}.embedding_length", GgufValue.UInt32((uint)c.HiddenSize));
         w.Set($"{arch}.block_count", GgufValue.UInt32((uint)c.NumLayers));
         w.Set($"{arch}.feed_forward_length", GgufValue.UInt32((uint)c.IntermediateSize));
@@ -54,7 +57,7 @@ public static class GgufExporter
         else
         {
             w.Set($"{arch}.rope.freq_base", GgufValue.Float32((float)c.RopeTheta));
-            w.Set($"{arch}.rope.dimension_count", GgufValue.UInt32((uint)c.HeadDim));
+            w.Set($"{arch}.rope.dimension_count", GgufValue.UInt32((uint)c.RotaryDim));
             w.Set($"{arch}.attention.layer_norm_rms_epsilon", GgufValue.Float32((float)c.NormEps));
             if (c.HeadDim * c.NumHeads != c.HiddenSize || c.Family == ModelFamily.Gemma)
             {
@@ -63,6 +66,7 @@ public static class GgufExporter
             }
         }
         if (c.Family == ModelFamily.Gemma) GgufGemma.WriteMetadata(w, c, arch);
+        if (c.ModelType == "phi3") GgufPhi3.WriteMetadata(w, c, arch);
         tokenizer.WriteTo(w, model.RequireTokenizer(), c);
 
         foreach (var (key, tensor) in model.StateForSaving())
@@ -75,23 +79,21 @@ public static class GgufExporter
 
     /// <summary>
     /// The llama.cpp architecture a config exports as: <c>llama</c> (Llama, Mistral), <c>qwen2</c>, <c>qwen3</c>,
-    /// <c>gemma2</c>, <c>gemma3</c> (from gemma3_text) or <c>gpt2</c>.
+    /// <c>phi3</c>, <c>gemma2</c>, <c>gemma3</c> (from gemma3_text) or <c>gpt2</c>.
     /// </summary>
     public static string Architecture(ModelConfig c) => c.ModelType switch
     {
         "llama" or "mistral" => "llama",
         "qwen2" => "qwen2",
         "qwen3" => "qwen3",
+        "phi3" => "phi3",
         "gemma2" => "gemma2",
         "gemma3_text" => "gemma3",
         "gpt2" => "gpt2",
-        // llama.cpp runs Phi-3, but with fused tensors and rope factors of its own that an export has not been checked against
-        "phi3" => throw new GgufExportException(
-            $"model_type \"{c.ModelType}\" has no GGUF export yet: llama.cpp has the architecture, but the kit does not write it (supported: {Supported})."),
         var other => throw new GgufExportException($"model_type \"{other}\" has no GGUF export (supported: {Supported})."),
     };
 
-    private const string Supported = "llama, mistral, qwen2, qwen3, gemma2, gemma3_text, gpt2";
+    private const string Supported = "llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text, gpt2";
 
     private static void CheckSupported(CausalLM model, string source)
     {
@@ -109,6 +111,11 @@ public static class GgufExporter
         if (c.Family == ModelFamily.Gemma)
         {
             GgufGemma.Check(c, source);
+            return;
+        }
+        if (c.ModelType == "phi3")
+        {
+            GgufPhi3.Check(c, source);
             return;
         }
         if (c.HiddenAct != "silu")
@@ -150,6 +157,7 @@ public static class GgufExporter
         };
         if (global is not null) return global;
         if (c.Family == ModelFamily.Gemma) return Block(hfName, "model.layers.", GgufGemma.BlockPart);
+        if (c.ModelType == "phi3") return Block(hfName, "model.layers.", GgufPhi3.BlockPart);
         return Block(hfName, "model.layers.", part => part switch
         {
             "input_layernorm" => "attn_norm", "self_attn.q_proj" => "attn_q", "self_attn.k_proj" => "attn_k",

@@ -25,6 +25,8 @@ public sealed record GgufTokenizer
     public IReadOnlyList<float>? Scores { get; init; }
     /// <summary>Whether llama.cpp adds a space before the text (SentencePiece's dummy prefix).</summary>
     public bool? AddSpacePrefix { get; init; }
+    /// <summary>The added tokens that swallow the whitespace after them (<c>rstrip</c>); empty for most tokenizers.</summary>
+    public IReadOnlySet<string> RStripped { get; init; } = new HashSet<string>();
 
     // The pre-tokenizer regexes llama.cpp reproduces, by the name tokenizer.ggml.pre gives them there.
     private static readonly (string Name, string Pattern)[] KnownPreTokenizers =
@@ -36,10 +38,12 @@ public sealed record GgufTokenizer
 
     /// <summary>
     /// Reads the tokenizer files of a model folder (tokenizer.json, vocab.json + merges.txt, or tokenizer.model) and
-    /// pads the token list to <paramref name="vocabSize"/> rows (the embedding's) with unused slots.
+    /// pads the token list to <paramref name="vocabSize"/> rows (the embedding's) with unused slots. Added tokens with
+    /// <c>rstrip</c> are accepted only under a file name for which llama.cpp strips after special tokens (<paramref name="name"/>
+    /// containing "phi3" or "phi-3", as Phi-3's own tokenizer needs); the exporter then checks that they are the same tokens.
     /// </summary>
     /// <exception cref="GgufExportException">No tokenizer, a vocabulary larger than the model's, or a pre-tokenizer llama.cpp would not reproduce.</exception>
-    public static GgufTokenizer FromFolder(string directory, int vocabSize)
+    public static GgufTokenizer FromFolder(string directory, int vocabSize, string? name = null)
     {
         var json = Path.Combine(directory, "tokenizer.json");
         var vocabJson = Path.Combine(directory, "vocab.json");
@@ -50,7 +54,7 @@ public sealed record GgufTokenizer
         if (File.Exists(json))
         {
             if (!File.Exists(spModel) && HfTokenizerFiles.ParseJson(json) is System.Text.Json.Nodes.JsonObject root && SentencePieceStyleTokenizer.Describes(root))
-                return SentencePieceJsonGguf.FromTokenizerJson(json, root, vocabSize);
+                return SentencePieceJsonGguf.FromTokenizerJson(json, root, vocabSize, name is not null && GgufPhi3.NameMakesLlamaCppStrip(name));
             HfBpeSpec spec;
             try { spec = HfTokenizerFiles.ReadTokenizerJson(json); }
             catch (NotByteLevelBpeException) when (File.Exists(spModel)) { return SentencePieceGguf.FromModelFile(spModel, vocabSize); }

@@ -10,11 +10,13 @@ namespace FineTune.Kit.Serving;
 /// splits text as the tokenizer.json does when (a) spaces become "▁" by the Prepend("▁") + Replace normalizers
 /// (Llama 2, TinyLlama, Phi-3) or by Replace alone (Gemma, no space prefix), (b) every way of cutting a token into two
 /// tokens is a merge, with the merges of one token next to each other in rank, and (c) added tokens have no strip flags
-/// and are matched unnormalized. A file that breaks one of these is refused, naming what differs.
+/// and are matched unnormalized, except <c>rstrip</c> in a file named for Phi-3, where llama.cpp strips after special
+/// tokens by a rule of its own (checked against these flags by the exporter). A file that breaks one of these is
+/// refused, naming what differs.
 /// </summary>
 internal static class SentencePieceJsonGguf
 {
-    public static GgufTokenizer FromTokenizerJson(string path, JsonObject root, int vocabSize)
+    public static GgufTokenizer FromTokenizerJson(string path, JsonObject root, int vocabSize, bool rstripAllowed = false)
     {
         SentencePieceStyleTokenizer sp;
         try { sp = SentencePieceStyleTokenizer.Read(root, path); }
@@ -38,8 +40,9 @@ internal static class SentencePieceJsonGguf
                 $"{path}: normalizer {Describe(other)} has no llama.cpp equivalent (supported: Prepend \"▁\" then Replace \" \" by \"▁\", or that Replace alone)"),
         };
         foreach (var t in sp.AddedTokens)
-            if (t.LStrip || t.RStrip || t.SingleWord || t.Normalized)
-                throw new GgufExportException($"{path}: added token '{t.Content}' has {(t.LStrip ? "lstrip" : t.RStrip ? "rstrip" : t.SingleWord ? "single_word" : "normalized")} = true, which llama.cpp's \"llama\" tokenizer does not reproduce");
+            if (t.LStrip || (t.RStrip && !rstripAllowed) || t.SingleWord || t.Normalized)
+                throw new GgufExportException($"{path}: added token '{t.Content}' has {(t.LStrip ? "lstrip" : t.RStrip ? "rstrip" : t.SingleWord ? "single_word" : "normalized")} = true, which llama.cpp's \"llama\" tokenizer does not reproduce" +
+                    (t.RStrip && !t.LStrip ? " (except for Phi-3's tokens in a file whose name contains \"phi3\" or \"phi-3\")" : ""));
 
         // A token's score: minus the rank of the first merge producing it, so lower ranks merge first.
         var vocab = sp.ModelVocabulary;
@@ -90,7 +93,11 @@ internal static class SentencePieceJsonGguf
                 types[id] = GgufTokenType.Unused;
                 scores[id] = -1e9f;
             }
-        return new GgufTokenizer { Model = "llama", Tokens = tokens!, TokenTypes = types, Scores = scores, AddSpacePrefix = addSpacePrefix };
+        return new GgufTokenizer
+        {
+            Model = "llama", Tokens = tokens!, TokenTypes = types, Scores = scores, AddSpacePrefix = addSpacePrefix,
+            RStripped = sp.AddedTokens.Where(t => t.RStrip).Select(t => t.Content).ToHashSet(StringComparer.Ordinal),
+        };
     }
 
     private static bool IsOneCharacter(string s) => s.Length == 1 || (s.Length == 2 && char.IsSurrogatePair(s[0], s[1]));
