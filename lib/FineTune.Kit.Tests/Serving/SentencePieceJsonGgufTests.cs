@@ -70,6 +70,29 @@ public class SentencePieceJsonGgufTests
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    [Fact]
+    public void A_tokenizer_model_beside_the_json_does_not_replace_it_so_added_tokens_reach_the_file()
+    {
+        // real Phi-3 and Mistral folders ship both: only tokenizer.json holds the added chat markers
+        var json = Exhaustive(SentencePieceJsonFixtures.Build("llama2"));
+        int id = VocabSize(json);
+        json["added_tokens"]!.AsArray().Add(new JsonObject
+        {
+            ["id"] = id, ["content"] = "<|user|>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
+            ["normalized"] = false, ["special"] = true,
+        });
+        var dir = TempFolder.Fresh();
+        using (var random = TinyModels.Random(ModelConfig.Llama(id + 1, 64, 1, 4, 2, 96, maxPositions: 256))) random.Save(dir);
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), json.ToJsonString());
+        File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), SentencePieceTests.TinyModel());
+        using var model = CausalLM.Load(dir, new LoadOptions { Device = "cpu" });
+        var gguf = Path.Combine(dir, "m.gguf");
+        GgufExporter.Export(model, gguf, GgufFileType.F32);
+        var tokens = (string[])GgufFile.Read(gguf).Metadata["tokenizer.ggml.tokens"].Value;
+        Assert.Equal("<|user|>", tokens[id]);
+        Assert.Equal(model.RequireTokenizer().TokenToId("<|user|>"), id);
+    }
+
     [Theory]
     [InlineData("mistral", "Metaspace pre-tokenizer")]
     [InlineData("phi3", "rstrip = true")]

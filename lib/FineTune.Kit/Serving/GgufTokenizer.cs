@@ -5,7 +5,7 @@ namespace FineTune.Kit.Serving;
 /// <summary>
 /// The <c>tokenizer.*</c> metadata of a GGUF file, built from the tokenizer files in a model folder so that llama.cpp
 /// splits text into the same ids as the kit: byte-level BPE as <c>tokenizer.ggml.model = "gpt2"</c> with tokens, token
-/// types and merges, SentencePiece (tokenizer.model, or a SentencePiece-style tokenizer.json without one) as
+/// types and merges, SentencePiece (a SentencePiece-style tokenizer.json, which wins over a tokenizer.model beside it, or the tokenizer.model) as
 /// <c>"llama"</c> with tokens, scores and types. llama.cpp does not apply a
 /// tokenizer.json NFC normalizer (Qwen2 has one): text already in NFC, as nearly all text is, tokenizes the same.
 /// </summary>
@@ -53,7 +53,9 @@ public sealed record GgufTokenizer
         var config = File.Exists(configPath) ? HfTokenizerFiles.ReadTokenizerConfig(configPath) : new TokenizerConfig();
         if (File.Exists(json))
         {
-            if (!File.Exists(spModel) && HfTokenizerFiles.ParseJson(json) is System.Text.Json.Nodes.JsonObject root && SentencePieceStyleTokenizer.Describes(root))
+            // preferred to a tokenizer.model beside it, as the kit's own loader does: only tokenizer.json holds the added
+            // tokens (chat markers such as Phi-3's <|user|> and <|end|>) and their rstrip/lstrip flags
+            if (HfTokenizerFiles.ParseJson(json) is System.Text.Json.Nodes.JsonObject root && SentencePieceStyleTokenizer.Describes(root))
                 return SentencePieceJsonGguf.FromTokenizerJson(json, root, vocabSize, name is not null && GgufPhi3.NameMakesLlamaCppStrip(name));
             HfBpeSpec spec;
             try { spec = HfTokenizerFiles.ReadTokenizerJson(json); }
