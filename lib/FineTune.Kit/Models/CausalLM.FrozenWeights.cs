@@ -17,8 +17,7 @@ public sealed partial class CausalLM
     /// <exception cref="ArgumentException">The storage type is not a half-precision type, or the family's layers are GPT-2 Conv1D.</exception>
     public long StoreFrozenWeightsIn(ScalarType storage = ScalarType.BFloat16)
     {
-        if (storage is not (ScalarType.BFloat16 or ScalarType.Float16))
-            throw new ArgumentException($"Frozen weights can be stored in bfloat16 or float16, not {storage}.", nameof(storage));
+        LowPrecisionLinear.CheckStorage(storage);      // before anything is converted
         if (Config.Family == ModelFamily.Gpt2)
             throw new ArgumentException("GPT-2's projections are Conv1D layers, which are not stored in half precision; the Llama and Gemma families are.", nameof(storage));
         long before = WeightBytes();

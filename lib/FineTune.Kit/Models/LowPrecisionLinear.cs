@@ -21,14 +21,20 @@ public sealed class LowPrecisionLinear : nn.Module<Tensor, Tensor>
     /// <summary>Takes over <paramref name="source"/>'s weights, storing the weight in <paramref name="storage"/>.</summary>
     public LowPrecisionLinear(Linear source, ScalarType storage) : base("LowPrecisionLinear")
     {
-        if (storage is not (ScalarType.BFloat16 or ScalarType.Float16))
-            throw new ArgumentException($"Frozen weights can be stored in bfloat16 or float16, not {storage}.", nameof(storage));
+        CheckStorage(storage);
         using (no_grad())
         {
             weight = new Parameter(source.weight!.detach().to_type(storage), requires_grad: false);
             bias = source.bias is { } b ? new Parameter(b.detach().clone(), requires_grad: false) : null;
         }
         RegisterComponents();
+    }
+
+    /// <summary>Refuses a storage type other than bfloat16 or float16.</summary>
+    internal static void CheckStorage(ScalarType storage)
+    {
+        if (storage is not (ScalarType.BFloat16 or ScalarType.Float16))
+            throw new ArgumentException($"Frozen weights can be stored in bfloat16 or float16, not {storage}.", nameof(storage));
     }
 
     /// <summary>Input width.</summary>
