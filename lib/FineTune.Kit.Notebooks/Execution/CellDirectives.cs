@@ -7,7 +7,8 @@ namespace FineTune.Kit.Notebooks.Execution;
 /// compiler messages keep the cell's line numbers.
 /// </summary>
 /// <remarks>
-/// `#r "nuget: X"` is satisfied from the kit's own dependency set; `#r "some.dll"` of an assembly the runner already
+/// `#r "nuget: X"` of a package in the kit's own dependency set uses the loaded copy; any other package is collected for
+/// <see cref="PackageRestore"/>, which fetches it as the Polyglot engine would; `#r "some.dll"` of an assembly the runner already
 /// has (e.g. FineTune.Kit.dll built by a notebook's first cell for VS Code) maps to the loaded copy instead of loading
 /// a second one; other `#r` paths are made absolute against the notebook folder; `#i` package sources and harmless
 /// magics are dropped with a note; any other magic is an error, since silently skipping it would change the meaning.
@@ -33,9 +34,11 @@ public static partial class CellDirectives
 
     /// <summary>
     /// Rewrites the directives of one cell. <paramref name="notes"/> receives what was done, for the console;
-    /// an unknown package or unsupported magic throws a <see cref="NotebookException"/> naming the cell and line.
+    /// <paramref name="packages"/> receives the packages the kit does not carry (without it they are an error); an
+    /// unsupported magic or a missing file throws a <see cref="NotebookException"/> naming the cell and line.
     /// </summary>
-    public static string Rewrite(string code, string notebookDirectory, string cellName, ICollection<string> notes)
+    public static string Rewrite(string code, string notebookDirectory, string cellName, ICollection<string> notes,
+                                 ICollection<PackageRequest>? packages = null)
     {
         var lines = code.Replace("\r\n", "\n").Split('\n');
         for (int i = 0; i < lines.Length; i++)
@@ -47,10 +50,14 @@ public static partial class CellDirectives
                 lines[i] = "";
                 var name = nuget.Groups["name"].Value;
                 var version = nuget.Groups["version"].Value.Trim();
+                if (!KitPackages.Covers(name) && packages is not null)
+                {
+                    packages.Add(new PackageRequest(name, version, where));
+                    continue;
+                }
                 if (!KitPackages.Covers(name))
                     throw new NotebookException(
-                        $"{where}: package '{name}' is not part of the kit's dependency set, and the headless runner " +
-                        $"cannot download packages. Available: {string.Join(", ", KitPackages.Names)}");
+                        $"{where}: package '{name}' is not part of the kit's dependency set. Available: {string.Join(", ", KitPackages.Names)}");
                 var pinned = KitPackages.PinnedVersion(name);
                 notes.Add(pinned is not null && version != "" && version != pinned && !version.Contains('*')
                     ? $"{where}: nuget {name} {version} requested; using the kit's {pinned}"

@@ -3,8 +3,9 @@ using System.Reflection;
 namespace FineTune.Kit.Notebooks.Execution;
 
 /// <summary>
-/// The NuGet packages a notebook may ask for with `#r "nuget: ..."`: the kit's own dependency set, already loaded in
-/// the runner. Anything else cannot be fetched by the headless runner and is reported as an error.
+/// The NuGet packages the runner satisfies from its own dependency set when a notebook asks for them with
+/// `#r "nuget: ..."`: they are loaded already, and a second copy would break type identity. Anything else is fetched
+/// by <see cref="PackageRestore"/>.
 /// </summary>
 public static class KitPackages
 {

@@ -131,15 +131,18 @@ public sealed class NotebookRunner
         var notes = new List<string>();
         string? code = null;
         NotebookException? directiveError = null;
+        IReadOnlyList<string> references = [];
         try
         {
-            code = CellDirectives.Rewrite(CSharpLines(cell.Source, segments), directory, $"cell {number}", notes);
+            var packages = new List<PackageRequest>();
+            code = CellDirectives.Rewrite(CSharpLines(cell.Source, segments), directory, $"cell {number}", notes, packages);
+            references = PackageRestore.Resolve(packages, directory, notes);
         }
         catch (NotebookException e)
         {
             directiveError = e;
         }
-        var run = session.Execute(cell, number, code, directiveError);
+        var run = session.Execute(cell, number, code, directiveError, references);
         var seconds = run.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
         log.WriteLine(run.Status switch
         {
@@ -167,15 +170,22 @@ public sealed class NotebookRunner
     private sealed class Session(string directory, string notebookName, TimeSpan timeout)
     {
         private readonly DisplayFormatter _formatter = new();
-        private readonly ScriptOptions _options = ScriptEnvironment.Shared.Options(directory);
+        private ScriptOptions _options = ScriptEnvironment.Shared.Options(directory);
         private readonly InteractiveAssemblyLoader _loader = CreateLoader();
         private readonly NotebookGlobals _globals = new();
         private ScriptState<object>? _state;
         private int _executionCount;
 
         /// <summary>Runs one cell's rewritten code, or records why its directives could not be satisfied.</summary>
-        public CellRun Execute(NotebookCell cell, int number, string? code, NotebookException? directiveError)
+        public CellRun Execute(NotebookCell cell, int number, string? code, NotebookException? directiveError,
+                               IReadOnlyList<string> references)
         {
+            // restored packages stay referenced by every later cell, as in the Polyglot engine
+            foreach (var assembly in PackageRestore.Load(references))
+            {
+                _options = _options.AddReferences(MetadataReference.CreateFromFile(assembly.Location));
+                _loader.RegisterDependency(assembly);   // cells bind to this copy, as to the kit's own assemblies
+            }
             var clock = Stopwatch.StartNew();
             var collector = new CellOutputCollector(_formatter);
             cell.ExecutionCount = ++_executionCount;

@@ -117,19 +117,44 @@ public class NotebookRunnerTests
     }
 
     [Fact]
-    public void A_package_outside_the_kit_is_an_error_naming_it_and_the_cell()
+    public void A_package_outside_the_kit_is_restored_from_the_users_sources_and_usable_in_later_cells()
+    {
+        using var folder = new TempFolder();
+        // OpenAI and Microsoft.Extensions.AI.OpenAI are not part of the kit: `ftk notebook run` (its own process, which
+        // has neither loaded) restores them as the Polyglot engine would, with their dependencies, and later cells
+        // keep the references. The second package was built against OpenAI 2.14 and must run on 2.15.
+        Notebook.Create()
+            .Code("#r \"nuget: Plotly.NET, 6.0.0\"\n#r \"nuget: OpenAI, 2.15.0\"\n#r \"nuget: Microsoft.Extensions.AI.OpenAI, 11.0.0\"\n" +
+                  "var credential = new System.ClientModel.ApiKeyCredential(\"k\");")
+            .Code("var chat = new OpenAI.Chat.ChatClient(\"m\", credential, new OpenAI.OpenAIClientOptions { Endpoint = new Uri(\"http://127.0.0.1:9/v1\") });\n" +
+                  "Microsoft.Extensions.AI.IChatClient client = Microsoft.Extensions.AI.OpenAIClientExtensions.AsIChatClient(chat);\n" +
+                  "$\"{client.GetType().Name} {chat.GetType().Assembly.GetName().Version!.ToString(2)}\"")
+            .Save(folder.File("packages.ipynb"));
+
+        var (code, log) = Processes.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "ftk.dll"), "notebook", "run", "packages.ipynb", "--out", "out"],
+            folder.Path, TimeSpan.FromMinutes(5));
+
+        Assert.True(code == 0, log);
+        Assert.Contains("cell 1, line 2: nuget OpenAI 2.15.0 restored", log);
+        var executed = Notebook.Load(Path.Combine(folder.Path, "out", "packages.ipynb"));
+        Assert.Equal("OpenAIChatClient 2.15", executed.Cells[1].OutputText("text/plain"));
+    }
+
+    [Fact]
+    public void A_package_that_cannot_be_restored_is_an_error_naming_it_and_the_cell()
     {
         using var folder = new TempFolder();
         var notebook = Notebook.Create()
             .Code("1")
-            .Code("#r \"nuget: Plotly.NET, 6.0.0\"\n#r \"nuget:Humanizer\"\nvar x = 2;");
+            .Code("#r \"nuget: Plotly.NET, 6.0.0\"\n#r \"nuget: FineTune.Kit.NoSuchPackage, 1.0.0\"\nvar x = 2;");
 
         var (run, _) = RunSaved(notebook, folder);
 
         Assert.Equal(CellStatus.Failed, run.Cells[1].Status);
         var error = run.Notebook.Cells[1].Outputs.Single();
         Assert.Equal("NotebookException", (string)error["ename"]!);
-        Assert.Contains("cell 2, line 2: package 'Humanizer' is not part of the kit's dependency set", (string)error["evalue"]!);
+        Assert.Contains("cell 2, line 2: could not restore FineTune.Kit.NoSuchPackage 1.0.0", (string)error["evalue"]!);
+        Assert.Contains("NU1101", (string)error["evalue"]!);
     }
 
     [Fact]
