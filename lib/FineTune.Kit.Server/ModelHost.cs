@@ -80,9 +80,18 @@ internal sealed class ModelHost : IDisposable
             Model.Dispose();        // a bad adapter must not leave the model's native memory behind
             throw;
         }
-        ChatTemplate = DetectChatTemplate(Tokenizer);
-        var turnEnd = ChatTemplate == ChatTemplate.ChatMl ? "<|im_end|>" : ChatTemplate == ChatTemplate.Llama3 ? "<|eot_id|>" : null;
-        ChatStopTokens = turnEnd is not null && Tokenizer.TokenToId(turnEnd) is { } id ? [id] : [];
+        try
+        {
+            ChatTemplate = ChatTemplateOf(options.ModelDirectory, Tokenizer);
+        }
+        catch
+        {
+            Model.Dispose();
+            throw;
+        }
+        // a turn ends at the template's end-of-turn token; generation also stops at the tokenizer's end of sequence
+        ChatStopTokens = TurnEndTokens.Where(t => ChatTemplate.Jinja?.Contains(t, StringComparison.Ordinal) == true || ChatTemplate.SpecialTokens.Contains(t))
+            .Select(t => Tokenizer.TokenToId(t)).OfType<int>().Select(id => (long)id).Distinct().ToList();
         ChatStopStrings = ChatTemplate == ChatTemplate.Plain ? ["\n"] : [];
         Capacity = options.QueueCapacity;
         _maxBatch = options.MaxBatch;
@@ -119,11 +128,22 @@ internal sealed class ModelHost : IDisposable
     /// <summary>The prompt.json saved with the model or adapter, if any.</summary>
     public PromptTemplate? PromptFor(string model) => _promptByModel.GetValueOrDefault(model);
 
-    /// <summary>The chat template named in tokenizer_config.json, else the one whose special tokens the tokenizer has.</summary>
-    public static ChatTemplate DetectChatTemplate(TextTokenizer tokenizer)
+    // the end-of-turn markers of the chat templates of common model families (ChatML, Llama 3, Gemma, Phi-3)
+    private static readonly string[] TurnEndTokens = ["<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<end_of_turn>", "<|end|>"];
+
+    /// <summary>
+    /// The chat template conversations are rendered with: the model's own (chat_template.jinja or tokenizer_config.json's
+    /// chat_template; a built-in one when it is exactly that), else the built-in one whose special tokens the tokenizer
+    /// has, else plain text. A model template that does not parse is an error naming it, not a silent fallback.
+    /// </summary>
+    public static ChatTemplate ChatTemplateOf(string modelDirectory, TextTokenizer tokenizer)
     {
-        var jinja = tokenizer.Config.ChatTemplate;
-        if (ChatTemplate.All.FirstOrDefault(t => t.Jinja is not null && t.Jinja == jinja) is { } exact) return exact;
+        if (tokenizer.Config.ChatTemplate is not null || tokenizer.Config.NamedChatTemplates.Count > 0
+            || File.Exists(Path.Combine(modelDirectory, "chat_template.jinja")))
+        {
+            var own = ChatTemplate.FromTokenizerFolder(modelDirectory);
+            return ChatTemplate.All.FirstOrDefault(t => t.Jinja == own.Jinja) ?? own;
+        }
         if (tokenizer.SpecialTokens.ContainsKey("<|im_start|>")) return ChatTemplate.ChatMl;
         if (tokenizer.SpecialTokens.ContainsKey("<|start_header_id|>")) return ChatTemplate.Llama3;
         return ChatTemplate.Plain;

@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using FineTune.Kit.Models;
 using FineTune.Kit.Monitoring;
 using FineTune.Kit.Server;
 using OpenAI;
@@ -89,6 +90,33 @@ public sealed class ServerBehaviourTests(ServerFixture fixture) : IClassFixture<
         Assert.Single(models);
         using var http = new HttpClient { BaseAddress = server.Address };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Chat_is_rendered_with_the_models_own_template_and_a_broken_one_is_refused_by_name()
+    {
+        // a Gemma-style template the kit has no built-in copy of: the server must render with it, not fall back to plain text
+        using var folder = new TempFolder();
+        var model = folder.File("gemma-style");
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.GetFiles(ServerFixture.SampleModel)) File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        const string jinja = "{% for m in messages %}<start_of_turn>{{ 'model' if m['role'] == 'assistant' else m['role'] }}\n" +
+                             "{{ m['content'] | trim }}<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}";
+        File.WriteAllText(Path.Combine(model, "chat_template.jinja"), jinja);
+        await using (var server = await KitServer.StartAsync(new ServerOptions { ModelDirectory = model, Port = 0, Device = "cpu" }))
+        {
+            var chat = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(server.Address, "/v1") })
+                .GetChatClient("gemma-style");
+            var reply = (await chat.CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("  Where is my parcel?  ")],
+                new ChatCompletionOptions { MaxOutputTokenCount = 3, Temperature = 0 })).Value;
+            var expected = "<start_of_turn>system\nBe brief.<end_of_turn>\n<start_of_turn>user\nWhere is my parcel?<end_of_turn>\n<start_of_turn>model\n";
+            using var tokenizer = CausalLM.Load(model, new LoadOptions { Device = "cpu" });
+            Assert.Equal(tokenizer.RequireTokenizer().Encode(expected).Count, reply.Usage.InputTokenCount);
+        }
+
+        File.WriteAllText(Path.Combine(model, "chat_template.jinja"), "{% for m in messages %}{{ m['content'] }}");
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => KitServer.StartAsync(new ServerOptions { ModelDirectory = model, Port = 0, Device = "cpu" }));
+        Assert.Contains("chat_template.jinja", e.Message);
     }
 
     [Fact]
