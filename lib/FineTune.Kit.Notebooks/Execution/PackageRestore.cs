@@ -134,7 +134,7 @@ public static class PackageRestore
 
     private static (int Exit, string Output) RunRestore(string project, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(FineTune.Kit.Io.DotnetHost.Executable)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(project)!,
@@ -151,14 +151,6 @@ public static class PackageRestore
             throw new NotebookException($"package restore did not finish within {timeout.TotalSeconds:0} s");
         }
         return (process.ExitCode, stdout.Result + stderr.Result);
-    }
-
-    // the dotnet that runs this process, else the SDK's (set for its child processes), else the one on PATH
-    private static string DotnetHost()
-    {
-        var self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) return self;
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
     }
 
     // runtime assemblies of every package in the restore graph, from project.assets.json
@@ -182,8 +174,13 @@ public static class PackageRestore
         return files;
     }
 
-    private static bool IsFrameworkAssembly(string simpleName) =>
-        File.Exists(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), simpleName + ".dll"));
+    // assemblies the application was started with (its shared frameworks, such as ASP.NET Core, and its own
+    // dependencies) bind by name already; a package's copy must not compete with them
+    private static readonly Lazy<HashSet<string>> Trusted = new(() =>
+        ((AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string) ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+        .Select(Path.GetFileNameWithoutExtension).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase));
+
+    private static bool IsFrameworkAssembly(string simpleName) => Trusted.Value.Contains(simpleName);
 
     // restore errors start with the throw-away project's path, which tells the reader nothing
     private static string StripProjectPath(string line)

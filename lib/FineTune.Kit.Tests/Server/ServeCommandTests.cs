@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using FineTune.Kit.Monitoring;
+using FineTune.Kit.Serving;
 using FineTune.Kit.Tests.Cli;
 using FineTune.Kit.Tests.Build;
 
@@ -50,6 +51,38 @@ public class ServeCommandTests
             if (!process.HasExited) process.Kill(entireProcessTree: true);
             try { Directory.Delete(root, true); } catch (IOException) { }
         }
+    }
+
+    [Fact]
+    public async Task ServeProcess_starts_ftk_serve_answers_the_OpenAI_SDK_and_stops_gracefully()
+    {
+        using var folder = new TempFolder();
+        var log = folder.File("requests.db");
+        var ftk = Path.Combine(AppContext.BaseDirectory, "ftk.dll");
+        using (var server = ServeProcess.Start(ftk, ["--model", ServerFixture.SampleModel, "--port", "0", "--log", log, "--device", "cpu"]))
+        {
+            Assert.Equal("127.0.0.1", server.Address.Host);
+            Assert.Contains("ftk serve: models base-model", server.ErrorOutput);
+            var client = new OpenAI.OpenAIClient(new System.ClientModel.ApiKeyCredential("unused"),
+                new OpenAI.OpenAIClientOptions { Endpoint = new Uri(server.Address, "v1") });
+            var models = (await client.GetOpenAIModelClient().GetModelsAsync()).Value;
+            Assert.Equal("base-model", Assert.Single(models).Id);
+            var reply = (await client.GetChatClient("base-model").CompleteChatAsync([new OpenAI.Chat.UserChatMessage("Where is my parcel?")],
+                new OpenAI.Chat.ChatCompletionOptions { MaxOutputTokenCount = 3, Temperature = 0 })).Value;
+            Assert.True(reply.Usage.OutputTokenCount is > 0 and <= 3);
+
+            server.Stop();
+            // SIGTERM: ASP.NET Core's host stops, the server answers what it accepted, and the process exits cleanly
+            Assert.True(server.HasExited);
+            Assert.Equal(OperatingSystem.IsWindows() ? server.ExitCode : 0, server.ExitCode);
+        }
+        Assert.Equal(["/v1/models", "/v1/chat/completions"], RequestLog.Read(log).Select(r => r.Endpoint).ToArray());
+
+        var missing = Assert.Throws<FileNotFoundException>(() => ServeProcess.Start(folder.File("bin/ftk.dll"), ["--model", "x"]));
+        Assert.Contains("ftk not found at", missing.Message);
+        var refused = Assert.Throws<InvalidOperationException>(() => ServeProcess.Start(ftk, ["--model", folder.File("no-such-model")]));
+        Assert.Contains("exited with code", refused.Message);
+        Assert.Contains("no-such-model is not a folder", refused.Message);
     }
 
     [Theory]
