@@ -52,7 +52,7 @@ public static class PackageRestore
         foreach (var file in files)
         {
             var simpleName = Path.GetFileNameWithoutExtension(file);
-            if (ScriptEnvironment.Shared.HasAssembly(simpleName) || IsFrameworkAssembly(simpleName)) continue;
+            if (ScriptEnvironment.Shared.HasAssembly(simpleName) || IsSharedFramework(simpleName)) continue;
             result.Add(file);
         }
         foreach (var p in packages)
@@ -91,7 +91,11 @@ public static class PackageRestore
             var existing = AppDomain.CurrentDomain.GetAssemblies()
                 .FirstOrDefault(a => !a.IsDynamic && string.Equals(a.GetName().Name, name, StringComparison.OrdinalIgnoreCase)
                                      && System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(a) == System.Runtime.Loader.AssemblyLoadContext.Default);
-            loaded.Add(existing ?? System.Runtime.Loader.AssemblyLoadContext.Default.LoadFromAssemblyPath(file));
+            // an assembly the application was started with (its own dependencies, a shared framework such as ASP.NET
+            // Core) binds by name: the package's copy must not compete with it
+            loaded.Add(existing ?? (Trusted.Value.Contains(name)
+                ? System.Runtime.Loader.AssemblyLoadContext.Default.LoadFromAssemblyName(new System.Reflection.AssemblyName(name))
+                : System.Runtime.Loader.AssemblyLoadContext.Default.LoadFromAssemblyPath(file)));
         }
         return loaded;
     }
@@ -174,13 +178,14 @@ public static class PackageRestore
         return files;
     }
 
-    // assemblies the application was started with (its shared frameworks, such as ASP.NET Core, and its own
-    // dependencies) bind by name already; a package's copy must not compete with them
+    // the assemblies the application was started with: its shared frameworks and its own dependencies
     private static readonly Lazy<HashSet<string>> Trusted = new(() =>
         ((AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string) ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
         .Select(Path.GetFileNameWithoutExtension).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase));
 
-    private static bool IsFrameworkAssembly(string simpleName) => Trusted.Value.Contains(simpleName);
+    // cells reference the base framework (Microsoft.NETCore.App) already
+    private static bool IsSharedFramework(string simpleName) =>
+        File.Exists(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), simpleName + ".dll"));
 
     // restore errors start with the throw-away project's path, which tells the reader nothing
     private static string StripProjectPath(string line)

@@ -21,6 +21,7 @@ public sealed partial class ServeProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _errors = new();
+    private bool _disposed;
 
     private ServeProcess(Process process, Uri address)
     {
@@ -94,6 +95,9 @@ public sealed partial class ServeProcess : IDisposable
                 if (Listening().Match(read.Result) is { Success: true } match)
                 {
                     server = new ServeProcess(process, new Uri(match.Groups["url"].Value + "/"));
+                    // a notebook engine that exits (or a cell that fails before Stop) must not leave the server running
+                    var owned = server;
+                    AppDomain.CurrentDomain.ProcessExit += (_, _) => owned.Stop(TimeSpan.FromSeconds(5));
                     lock (errors) lock (server._errors) server._errors.Append(errors);
                     // keep reading standard output so that the server never blocks on a full pipe
                     _ = process.StandardOutput.ReadToEndAsync();
@@ -115,7 +119,7 @@ public sealed partial class ServeProcess : IDisposable
     /// </summary>
     public void Stop(TimeSpan? grace = null)
     {
-        if (_process.HasExited) return;
+        if (_disposed || _process.HasExited) return;
         if (!OperatingSystem.IsWindows() && Terminate(_process.Id, 15) == 0 && _process.WaitForExit(grace ?? TimeSpan.FromSeconds(30)))
             return;
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
@@ -126,6 +130,7 @@ public sealed partial class ServeProcess : IDisposable
     public void Dispose()
     {
         Stop();
+        _disposed = true;
         _process.Dispose();
     }
 
