@@ -103,17 +103,48 @@ public class FamilyTests
         for (int t = 3; t < Ids.Length; t++) Assert.True(ModelAssert.MaxDifference(a[t], b[t]) > 1e-4, $"t={t} equals full attention");
     }
 
-    [Theory]
-    [InlineData("longrope")]
-    [InlineData("su")]
-    public void Phi3_longrope_is_refused_by_name(string type)
+    // Phi-3.5-mini's layout: longrope factors in rope_scaling, the pre-training context at the top level; the legacy
+    // type names "su" and "yarn" mean longrope for phi3, as Phi3Config reads them
+    private static ModelConfig Phi3LongRope(int originalContext, string type = "longrope") => TinyModels.Phi3(j =>
     {
-        var e = Assert.Throws<ModelFormatException>(() => TinyModels.Phi3(j => j["rope_scaling"] = new JsonObject
+        j["rope_theta"] = 100.0;
+        j["original_max_position_embeddings"] = originalContext;
+        j["rope_scaling"] = new JsonObject
         {
-            ["type"] = type, ["short_factor"] = new JsonArray(1.0, 1.0), ["long_factor"] = new JsonArray(2.0, 3.0),
+            ["type"] = type, ["short_factor"] = new JsonArray(1.5, 6.0), ["long_factor"] = new JsonArray(3.0, 40.0),
+        };
+    });
+
+    [Theory]
+    [InlineData(16)]   // 12 tokens fit the original context: short factors
+    [InlineData(8)]    // they do not: long factors
+    public void Phi3_longrope_matches_the_reference_with_either_factor_list(int originalContext)
+    {
+        using var model = Sharp(Phi3LongRope(originalContext), seed: 4);
+        var actual = ModelAssert.MatchesReference(model, Ids, absolute: 1e-5, what: $"phi3 longrope, original {originalContext}");
+        using var plain = Sharp(TinyModels.Phi3(j => j["rope_theta"] = 100.0), seed: 4);
+        Assert.True(ModelAssert.MaxDifference(plain.Logits(Ids), actual) > 1e-3, "longrope left the logits unchanged");
+        ModelAssert.CachedGenerationEqualsRecomputation(model, [new long[] { 1, 2, 3 }], newTokens: originalContext == 16 ? 10 : 3);
+    }
+
+    [Fact]
+    public void Phi3_reads_the_legacy_su_and_yarn_names_as_longrope_and_gemma_refuses_longrope()
+    {
+        using var longrope = Sharp(Phi3LongRope(8), seed: 5);
+        foreach (var legacy in new[] { "su", "yarn" })
+        {
+            using var model = Sharp(Phi3LongRope(8, legacy), seed: 5);
+            Assert.Equal("longrope", model.Config.RopeScaling!.Type);
+            Assert.Equal(0.0, ModelAssert.MaxDifference(longrope.Logits(Ids), model.Logits(Ids)));
+        }
+        var e = Assert.Throws<ModelFormatException>(() => TinyModels.Gemma3(j => j["rope_scaling"] = new JsonObject
+        {
+            ["rope_type"] = "longrope", ["short_factor"] = new JsonArray(1.0, 1.0), ["long_factor"] = new JsonArray(2.0, 3.0),
         }));
-        Assert.Contains("rope_scaling", e.Message);
-        Assert.Contains($"\"{type}\" is not supported", e.Message);
+        Assert.Contains("\"longrope\" is not supported for gemma3_text", e.Message);
+        // elsewhere "su" stays an unknown type, named
+        var su = Assert.Throws<ModelFormatException>(() => TinyModels.Qwen3(j => j["rope_scaling"] = new JsonObject { ["type"] = "su" }));
+        Assert.Contains("\"su\" is not supported", su.Message);
     }
 
     // ---- Gemma

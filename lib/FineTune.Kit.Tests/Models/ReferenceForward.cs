@@ -182,8 +182,9 @@ internal static class ReferenceForward
         for (int i = 0; i < half; i++)
         {
             double angle = local ? pos / Math.Pow(c.LocalRopeTheta!.Value, 2.0 * i / d) : Angle(c, pos, i, d, T);
-            y[i] = x[i] * Math.Cos(angle) - x[i + half] * Math.Sin(angle);
-            y[i + half] = x[i + half] * Math.Cos(angle) + x[i] * Math.Sin(angle);
+            double m = local ? 1 : Magnitude(c);
+            y[i] = m * (x[i] * Math.Cos(angle) - x[i + half] * Math.Sin(angle));
+            y[i + half] = m * (x[i + half] * Math.Cos(angle) + x[i] * Math.Sin(angle));
         }
         return y;
     }
@@ -197,6 +198,12 @@ internal static class ReferenceForward
         var s = c.RopeScaling;
         double theta = c.RopeTheta;
         if (s?.Type == "linear") return pos / s.Factor / Math.Pow(theta, 2.0 * i / d);
+        if (s?.Type == "longrope")
+        {
+            // each pair's wavelength stretched by its factor: the short list while the sequence fits the original context
+            var stretch = T > s.OriginalMaxPositions!.Value ? s.LongFactor! : s.ShortFactor!;
+            return pos / (stretch[i] * Math.Pow(theta, 2.0 * i / d));
+        }
         if (s?.Type == "dynamic" && T > c.MaxPositions)
             theta *= Math.Pow(s.Factor * T / c.MaxPositions - s.Factor + 1, d / (d - 2.0));
         double freq = Math.Pow(theta, -2.0 * i / d);
@@ -209,6 +216,11 @@ internal static class ReferenceForward
         }
         return pos * freq;
     }
+
+    // longrope multiplies the rotated channels by its attention factor: given, or √(1 + ln factor / ln original)
+    private static double Magnitude(ModelConfig c) => c.RopeScaling is { Type: "longrope" } s
+        ? s.AttentionFactor ?? (s.Factor > 1 ? Math.Sqrt(1 + Math.Log(s.Factor) / Math.Log(s.OriginalMaxPositions!.Value)) : 1)
+        : 1;
 
     // Gemma 2 / 3: embeddings times √hidden; a norm on each side of both sublayers, all with gain (1 + weight);
     // GeGLU (tanh gelu); attention scores scaled by query_pre_attn_scalar^-½ and optionally soft-capped; sliding layers

@@ -80,7 +80,10 @@ public class RopeScalingTests
 
     private static readonly long[] Ids = [3, 17, 5, 22, 0, 9, 9, 14, 2, 8, 11, 4, 19, 6, 1, 13, 7, 21, 10, 15];
 
-    public static IEnumerable<object[]> Scalings() => [["linear"], ["llama3"], ["dynamic"]];
+    public static IEnumerable<object[]> Scalings() => [["linear"], ["llama3"], ["dynamic"], ["longrope-short"], ["longrope-long"]];
+
+    // four rotated pairs; factors far from 1 so that each list changes the logits
+    private static readonly double[] ShortStretch = [1, 1.5, 3, 7], LongStretch = [1, 4, 16, 50];
 
     private static ModelConfig ScaledConfig(string type) => type switch
     {
@@ -90,6 +93,12 @@ public class RopeScalingTests
         "llama3" => Config(new RopeScaling { Type = "llama3", Factor = 4, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositions = 64 }, theta: 100),
         // 20 tokens against max_position_embeddings 12: the base is raised
         "dynamic" => Config(new RopeScaling { Type = "dynamic", Factor = 4 }, theta: 100, maxPositions: 12),
+        // 20 tokens against an original context of 32 (short factors) or of 12 (long factors); factor 8 or 20, so the
+        // attention factor √(1 + ln f / ln original) is √1.6 or 1.49
+        "longrope-short" => Config(new RopeScaling { Type = "longrope", Factor = 8, ShortFactor = ShortStretch, LongFactor = LongStretch, OriginalMaxPositions = 32 },
+            theta: 100, maxPositions: 256),
+        "longrope-long" => Config(new RopeScaling { Type = "longrope", Factor = 20, ShortFactor = ShortStretch, LongFactor = LongStretch, OriginalMaxPositions = 12 },
+            theta: 100, maxPositions: 256),
         _ => throw new ArgumentException(type),
     };
 
@@ -114,6 +123,7 @@ public class RopeScalingTests
     [Theory]
     [InlineData("linear")]
     [InlineData("llama3")]
+    [InlineData("longrope-short")]
     public void Kv_cache_greedy_decoding_equals_recomputation_with_scaled_rope(string type)
     {
         using var model = Sharp(ScaledConfig(type), seed: 22);
@@ -145,6 +155,48 @@ public class RopeScalingTests
         // which is why recomputing the whole sequence gives (slightly) different logits
         var recomputed = model.Logits(ids)[^1];
         Assert.True(recomputed.Zip(last, (a, b) => Math.Abs(a - b)).Max() > 1e-6);
+    }
+
+    [Fact]
+    public void Longrope_stretches_each_pair_by_its_factor_and_switches_lists_past_the_original_context()
+    {
+        var config = ScaledConfig("longrope-short");
+        // θ = 100, d = 8: plain frequencies 100^(−i/4) = 1, 0.316…, 0.1, 0.0316…; each divided by its factor
+        double[] plain = [1, Math.Pow(100, -0.25), 0.1, Math.Pow(100, -0.75)];
+        AssertClose(plain.Select((f, i) => f / ShortStretch[i]).ToArray(), RopeFrequencies.Compute(config, sequenceLength: 32));
+        AssertClose(plain.Select((f, i) => f / LongStretch[i]).ToArray(), RopeFrequencies.Compute(config, sequenceLength: 33));
+        // attention factor √(1 + ln 8 / ln 32) = √1.6, unless the config gives one
+        Assert.Equal(Math.Sqrt(1.6), RopeFrequencies.AttentionScaling(config), 12);
+        Assert.Equal(0.5, RopeFrequencies.AttentionScaling(config with { RopeScaling = config.RopeScaling with { AttentionFactor = 0.5 } }));
+    }
+
+    [Fact]
+    public void A_Phi_3_5_style_config_takes_the_original_context_from_the_top_level()
+    {
+        // Phi-3.5-mini / Phi-4-mini keep original_max_position_embeddings beside max_position_embeddings, not in rope_scaling
+        var json = Config(null, maxPositions: 131072).ToJson();
+        json["model_type"] = "phi3";
+        json["original_max_position_embeddings"] = 4096;
+        json["rope_scaling"] = JsonNode.Parse($$"""{"type": "longrope", "short_factor": [{{string.Join(", ", ShortStretch)}}], "long_factor": [{{string.Join(", ", LongStretch)}}]}""");
+        var c = ModelConfig.FromJson(json);
+        Assert.Equal(4096, c.RopeScaling!.OriginalMaxPositions);
+        Assert.Equal(32, c.RopeScaling.Factor);
+        Assert.Equal(Math.Sqrt(1 + Math.Log(32) / Math.Log(4096)), RopeFrequencies.AttentionScaling(c), 12);
+        // read back from what it writes
+        var again = ModelConfig.FromJson(c.ToJson());
+        Assert.Equal(c.RopeScaling.LongFactor, again.RopeScaling!.LongFactor);
+        Assert.Equal(RopeFrequencies.AttentionScaling(c), RopeFrequencies.AttentionScaling(again));
+    }
+
+    [Theory]
+    [InlineData("""{"type": "longrope", "short_factor": [1, 1, 1, 1]}""", "needs \"long_factor\", a list of numbers")]
+    [InlineData("""{"type": "longrope", "short_factor": [1, 1, 1], "long_factor": [1, 1, 1]}""", "have 3 values; expected one per rotated pair, 4")]
+    [InlineData("""{"type": "longrope", "short_factor": [1, 1, 1, 1], "long_factor": [1, 1, 1]}""", "short_factor has 4 values and long_factor 3")]
+    [InlineData("""{"type": "longrope", "short_factor": [1, 0, 1, 1], "long_factor": [1, 1, 1, 1]}""", "short_factor[1] must be a positive number, got 0")]
+    public void Bad_longrope_settings_are_refused_naming_the_key(string scaling, string message)
+    {
+        var e = Assert.Throws<ModelFormatException>(() => ModelConfig.FromJson(LlamaJson(JsonNode.Parse(scaling))));
+        Assert.Contains(message, e.Message);
     }
 
     private static JsonObject LlamaJson(JsonNode? ropeScaling)
@@ -205,7 +257,6 @@ public class RopeScalingTests
 
     [Theory]
     [InlineData("yarn")]
-    [InlineData("longrope")]
     [InlineData("su")]
     [InlineData("ntk")]
     public void Unsupported_types_are_refused_naming_the_file_the_type_and_the_supported_ones(string type)
@@ -216,7 +267,7 @@ public class RopeScalingTests
         var e = Assert.Throws<ModelFormatException>(() => ModelConfig.Load(dir));
         Assert.Contains(Path.Combine(dir, "config.json"), e.Message);
         Assert.Contains($"\"{type}\"", e.Message);
-        Assert.Contains("default, linear, dynamic, llama3", e.Message);
+        Assert.Contains("default, linear, dynamic, llama3, longrope", e.Message);
     }
 
     [Theory]

@@ -141,12 +141,14 @@ public sealed class LlamaForCausalLM : TransformerLM
 
     // inverse RoPE frequencies, unless they depend on the sequence length (dynamic scaling)
     private readonly double[]? _invFreq;
+    private readonly double _ropeScaling;
 
     internal LlamaForCausalLM(ModelConfig cfg) : base("LlamaForCausalLM", cfg)
     {
         if (cfg.WindowedLayers is { } windowed && windowed.Count != cfg.NumLayers)
             throw new ArgumentException($"WindowedLayers has {windowed.Count} entries for {cfg.NumLayers} layers.", nameof(cfg));
         _invFreq = cfg.RopeScaling is { DependsOnLength: true } ? null : RopeFrequencies.Compute(cfg);
+        _ropeScaling = RopeFrequencies.AttentionScaling(cfg);
         model = new LlamaModel(cfg);
         lm_head = cfg.TieWordEmbeddings ? null : nn.Linear(cfg.HiddenSize, cfg.VocabSize, hasBias: false);
         RegisterComponents();
@@ -178,7 +180,7 @@ public sealed class LlamaForCausalLM : TransformerLM
         // dynamic scaling follows the longest sequence in the batch, cached positions included (as transformers does:
         // max(position_ids) + 1); keys already in the cache keep the rotation they were computed with
         var invFreq = _invFreq ?? RopeFrequencies.Compute(Config, positions.max().item<long>() + 1);
-        var (cos, sin) = AttentionMath.Rope(positions, invFreq, x.dtype);
+        var (cos, sin) = AttentionMath.Rope(positions, invFreq, x.dtype, _ropeScaling);
         Tensor? full = null, windowed = null;
         Tensor Allowed(int layer) => Config.LayerWindow(layer) is { } window
             ? windowed ??= AttentionMath.AllowedMask(batch, time, past, attentionMask, x.device, window)

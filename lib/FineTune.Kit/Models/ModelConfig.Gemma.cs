@@ -67,7 +67,9 @@ public sealed partial record ModelConfig
             }
         }
         else (theta, scaling) = ReadRope(json, source, theta);
-        if (scaling is { DependsOnLength: true } && headDim <= 2)
+        if (scaling is { Type: "longrope" })
+            throw new ModelFormatException($"{source}: RoPE scaling type \"longrope\" is not supported for {type} (it is Phi-3's; Gemma checkpoints do not use it).");
+        if (scaling is { Type: "dynamic" } && headDim <= 2)
             throw new ModelFormatException($"{source}: dynamic RoPE scaling needs head_dim > 2, got {headDim}.");
 
         bool attnBias = Bool("attention_bias", false);

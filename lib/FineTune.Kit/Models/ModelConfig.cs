@@ -190,19 +190,24 @@ public sealed partial record ModelConfig
             : h % nh == 0 ? h / nh : throw new ModelFormatException($"{source}: hidden_size {h} is not divisible by num_attention_heads {nh} and no head_dim is given."));
         if (nh % kv != 0) throw new ModelFormatException($"{source}: num_attention_heads {nh} is not a multiple of num_key_value_heads {kv}.");
         int layers = Int("num_hidden_layers");
-        var (ropeTheta, scaling) = ReadRope(json, source, Dbl("rope_theta", 10000));
-        if (scaling is { DependsOnLength: true } && headDim <= 2)
+        var (ropeTheta, scaling) = ReadRope(type == "phi3" ? Phi3LegacyRope(json) : json, source, Dbl("rope_theta", 10000));
+        int maxPositions = OptInt("max_position_embeddings") ?? 2048;
+        scaling = scaling?.ForModel(OptInt("original_max_position_embeddings"), maxPositions);
+        if (scaling is { Type: "dynamic" } && headDim <= 2)
             throw new ModelFormatException($"{source}: dynamic RoPE scaling needs head_dim > 2, got {headDim}.");
         var (window, windowed) = ReadSlidingWindow(json, source, type, layers);
         // Phi-3 has no bias switches: its fused projections never have biases
         bool phi3 = type == "phi3";
         bool attnBias = !phi3 && Bool("attention_bias", false);
         double partial = phi3 ? ReadPartialRotary(json, source, headDim) : 1;
+        if (scaling is { Type: "longrope" } && scaling.ShortFactor!.Count != (int)(headDim * partial) / 2)
+            throw new ModelFormatException($"{source}: rope_scaling short_factor and long_factor have {scaling.ShortFactor.Count} values; " +
+                                           $"expected one per rotated pair, {(int)(headDim * partial) / 2} (head_dim {headDim} × partial_rotary_factor {partial} / 2).");
         return new ModelConfig
         {
             ModelType = type, VocabSize = Int("vocab_size"), HiddenSize = h, NumLayers = layers,
             NumHeads = nh, NumKvHeads = kv, HeadDim = headDim, IntermediateSize = Int("intermediate_size"),
-            MaxPositions = OptInt("max_position_embeddings") ?? 2048, NormEps = Dbl("rms_norm_eps", 1e-6),
+            MaxPositions = maxPositions, NormEps = Dbl("rms_norm_eps", 1e-6),
             RopeTheta = ropeTheta, RopeScaling = scaling, SlidingWindow = window, WindowedLayers = windowed,
             PartialRotaryFactor = partial, QkNorm = type == "qwen3",
             TieWordEmbeddings = Bool("tie_word_embeddings", false),
@@ -213,6 +218,15 @@ public sealed partial record ModelConfig
             EosTokenIds = Eos(), PadTokenId = OptInt("pad_token_id"),
             TorchDtype = json["torch_dtype"]?.GetValue<string>(), Raw = json,
         };
+    }
+
+    // Phi3Config reads the rope_scaling types "su" and "yarn" of early Phi-3 checkpoints as "longrope"
+    private static JsonObject Phi3LegacyRope(JsonObject json)
+    {
+        if (json["rope_scaling"] is not JsonObject scaling || (scaling["type"] as JsonValue)?.GetValue<string>() is not ("su" or "yarn")) return json;
+        var copy = json.DeepClone().AsObject();
+        copy["rope_scaling"]!["type"] = "longrope";
+        return copy;
     }
 
     // RoPE base and scaling: `rope_scaling`, or `rope_parameters` (newer transformers; it also carries rope_theta)

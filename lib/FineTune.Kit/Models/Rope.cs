@@ -8,12 +8,16 @@ namespace FineTune.Kit.Models;
 /// </summary>
 public sealed record RopeScaling
 {
-    /// <summary>The types the kit implements: default, linear, dynamic (NTK) and llama3.</summary>
-    public static IReadOnlyList<string> SupportedTypes { get; } = ["default", "linear", "dynamic", "llama3"];
+    /// <summary>The types the kit implements: default, linear, dynamic (NTK), llama3 and longrope (Phi-3.5, Phi-4-mini).</summary>
+    public static IReadOnlyList<string> SupportedTypes { get; } = ["default", "linear", "dynamic", "llama3", "longrope"];
 
     /// <summary>`rope_type` (or the legacy `type`): one of <see cref="SupportedTypes"/>.</summary>
     public required string Type { get; init; }
-    /// <summary>`factor`: how much longer the context is meant to be than the one the model was trained on (1 for default).</summary>
+    /// <summary>
+    /// `factor`: how much longer the context is meant to be than the one the model was trained on (1 for default). A
+    /// longrope config.json may leave it out: <see cref="ModelConfig"/> then sets max_position_embeddings /
+    /// original_max_position_embeddings, as transformers does (<see cref="Parse"/> alone leaves 0).
+    /// </summary>
     public double Factor { get; init; } = 1;
     /// <summary>`low_freq_factor` (llama3): wavelengths above original_max_position_embeddings / this are divided by the factor.</summary>
     public double? LowFreqFactor { get; init; }
@@ -22,8 +26,18 @@ public sealed record RopeScaling
     /// <summary>`original_max_position_embeddings`: the context length of pre-training (required by llama3, kept when given for the others).</summary>
     public int? OriginalMaxPositions { get; init; }
 
-    /// <summary>Whether the frequencies depend on the sequence length (dynamic NTK).</summary>
-    public bool DependsOnLength => Type == "dynamic";
+    /// <summary>`short_factor` (longrope): per rotated pair, how much to stretch its wavelength up to original_max_position_embeddings.</summary>
+    public IReadOnlyList<double>? ShortFactor { get; init; }
+    /// <summary>`long_factor` (longrope): the same for sequences longer than original_max_position_embeddings.</summary>
+    public IReadOnlyList<double>? LongFactor { get; init; }
+    /// <summary>
+    /// `attention_factor` (longrope): what cos and sin are multiplied by; when the config has none,
+    /// √(1 + ln factor / ln original_max_position_embeddings) (1 when factor ≤ 1).
+    /// </summary>
+    public double? AttentionFactor { get; init; }
+
+    /// <summary>Whether the frequencies depend on the sequence length (dynamic NTK; longrope's short or long factors).</summary>
+    public bool DependsOnLength => Type is "dynamic" or "longrope";
 
     /// <summary>
     /// Reads a `rope_scaling` object. <paramref name="source"/> and <paramref name="key"/> name the file and the key in
@@ -58,8 +72,31 @@ public sealed record RopeScaling
             originalMax = (int)v;
         }
 
+        IReadOnlyList<double> Factors(string name)
+        {
+            if (json[name] is not JsonArray array || array.Count == 0)
+                throw new ModelFormatException($"{source}: \"{key}\" type \"{type}\" needs \"{name}\", a list of numbers (one per rotated pair).");
+            var values = new double[array.Count];
+            for (int i = 0; i < array.Count; i++)
+                values[i] = JsonNumber.Read(array[i]) is { } v && v > 0 && double.IsFinite(v) ? v
+                    : throw new ModelFormatException($"{source}: \"{key}\" {name}[{i}] must be a positive number, got {array[i]?.ToJsonString() ?? "null"}.");
+            return values;
+        }
+
         switch (type)
         {
+            case "longrope":
+            {
+                double? Optional(string name) => json[name] is null ? null : Required(name);
+                var (shortFactor, longFactor) = (Factors("short_factor"), Factors("long_factor"));
+                if (shortFactor.Count != longFactor.Count)
+                    throw new ModelFormatException($"{source}: \"{key}\" short_factor has {shortFactor.Count} values and long_factor {longFactor.Count}; they must match.");
+                return new RopeScaling
+                {
+                    Type = type, Factor = Optional("factor") ?? 0, ShortFactor = shortFactor, LongFactor = longFactor,
+                    AttentionFactor = Optional("attention_factor"), OriginalMaxPositions = originalMax,
+                };
+            }
             case "default":
                 return new RopeScaling { Type = type, OriginalMaxPositions = originalMax };
             case "linear":
@@ -87,15 +124,37 @@ public sealed record RopeScaling
         bool legacyOnly = json.ContainsKey("type") && !json.ContainsKey("rope_type");
         var previous = (json["rope_type"] ?? json["type"]) is JsonValue v && v.TryGetValue<string>(out var t) ? t : null;
         if (previous is not null && previous != Type)
-            foreach (var key in (string[])["factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"])
+            foreach (var key in (string[])["factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings", "short_factor", "long_factor", "attention_factor"])
                 json.Remove(key);
         json[legacyOnly ? "type" : "rope_type"] = Type;
         if (!legacyOnly && json.ContainsKey("type")) json["type"] = Type;
         if (Type != "default" || json.ContainsKey("factor")) JsonNumber.Set(json, "factor", Factor);
         if (LowFreqFactor is { } low) JsonNumber.Set(json, "low_freq_factor", low);
         if (HighFreqFactor is { } high) JsonNumber.Set(json, "high_freq_factor", high);
+        if (ShortFactor is { } shortFactor) SetList(json, "short_factor", shortFactor);
+        if (LongFactor is { } longFactor) SetList(json, "long_factor", longFactor);
+        if (AttentionFactor is { } attention) JsonNumber.Set(json, "attention_factor", attention);
         if (OriginalMaxPositions is { } om && JsonNumber.Read(json["original_max_position_embeddings"]) != om)
             json["original_max_position_embeddings"] = om;
+    }
+
+    // a list of numbers, left as written when the values are the same
+    private static void SetList(JsonObject json, string key, IReadOnlyList<double> values)
+    {
+        if (json[key] is JsonArray a && a.Count == values.Count && a.Select(JsonNumber.Read).SequenceEqual(values.Select(v => (double?)v))) return;
+        json[key] = new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+    }
+
+    /// <summary>
+    /// Longrope's values that depend on the model: original_max_position_embeddings from the config's top level when
+    /// rope_scaling has none (Phi-3's layout), else max_position_embeddings; the factor, when not given, as
+    /// max_position_embeddings / original. Other types are returned unchanged.
+    /// </summary>
+    internal RopeScaling ForModel(int? topLevelOriginalMax, int maxPositions)
+    {
+        if (Type != "longrope") return this;
+        int original = OriginalMaxPositions ?? topLevelOriginalMax ?? maxPositions;
+        return this with { OriginalMaxPositions = original, Factor = Factor > 0 ? Factor : (double)maxPositions / original };
     }
 
     /// <summary>This scaling as a new `rope_scaling` object.</summary>
@@ -152,9 +211,32 @@ public static class RopeFrequencies
                     return (1 - smooth) * f / factor + smooth * f;
                 }).ToArray();
             }
+            case "longrope":
+            {
+                // each rotated pair's wavelength stretched by its own factor: the short ones up to the pre-training
+                // context, the long ones beyond it (chosen per forward pass, like dynamic NTK)
+                var factors = sequenceLength > s.OriginalMaxPositions!.Value ? s.LongFactor! : s.ShortFactor!;
+                var plain = Plain(dim, theta);
+                if (factors.Count != plain.Length)
+                    throw new ModelFormatException($"rope_scaling longrope has {factors.Count} factors, expected one per rotated pair ({plain.Length}).");
+                return plain.Select((f, i) => f / factors[i]).ToArray();
+            }
             default:
                 throw new ModelFormatException($"RoPE scaling type \"{s.Type}\" is not supported (supported: {string.Join(", ", RopeScaling.SupportedTypes)}).");
         }
+    }
+
+    /// <summary>
+    /// What RoPE's cos and sin tables are multiplied by: 1 except for longrope, whose attention_factor (or
+    /// √(1 + ln factor / ln original_max_position_embeddings) when the config gives none) sharpens attention over the
+    /// longer context.
+    /// </summary>
+    public static double AttentionScaling(ModelConfig config)
+    {
+        if (config.RopeScaling is not { Type: "longrope" } s) return 1;
+        if (s.AttentionFactor is { } given) return given;
+        double factor = s.Factor, original = s.OriginalMaxPositions!.Value;
+        return factor <= 1 ? 1 : Math.Sqrt(1 + Math.Log(factor) / Math.Log(original));
     }
 
     /// <summary>Unscaled frequencies: 1 / θ^(2i / d) for i = 0 … d/2 − 1.</summary>

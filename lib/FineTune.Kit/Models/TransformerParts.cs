@@ -319,14 +319,17 @@ internal static class AttentionMath
 
     /// <summary>
     /// cos and sin tables for rotate-half RoPE at the given positions: [batch, 1, time, head_dim], from the inverse
-    /// frequencies of <see cref="RopeFrequencies.Compute"/> (head_dim / 2 of them).
+    /// frequencies of <see cref="RopeFrequencies.Compute"/> (head_dim / 2 of them), multiplied by
+    /// <paramref name="scaling"/> (<see cref="RopeFrequencies.AttentionScaling"/>).
     /// </summary>
-    public static (Tensor Cos, Tensor Sin) Rope(Tensor positions, double[] inverseFrequencies, ScalarType dtype)
+    public static (Tensor Cos, Tensor Sin) Rope(Tensor positions, double[] inverseFrequencies, ScalarType dtype, double scaling = 1)
     {
         var invFreq = tensor(inverseFrequencies, ScalarType.Float64, positions.device);
         var freqs = positions.to_type(ScalarType.Float64).unsqueeze(-1) * invFreq;   // [B, T, D/2]
         var emb = cat([freqs, freqs], -1).unsqueeze(1);                             // [B, 1, T, D]
-        return (emb.cos().to_type(dtype), emb.sin().to_type(dtype));
+        // longrope's attention factor scales both tables (so q·k grows by its square)
+        return scaling == 1 ? (emb.cos().to_type(dtype), emb.sin().to_type(dtype))
+            : ((emb.cos() * scaling).to_type(dtype), (emb.sin() * scaling).to_type(dtype));
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ internal static class GgufPhi3
     {
         if (c.HiddenAct is not ("silu" or "swish"))
             throw new GgufExportException($"{source}: hidden_act \"{c.HiddenAct}\" is not what llama.cpp's phi3 runs (silu).");
-        // longrope is refused when the config is read; llama.cpp would need its rope_factors_long/short tensors
+        // longrope is not exported: llama.cpp would need its rope_factors_long/short tensors and attention factor
         if (c.RopeScaling is { } s && s.Type != "default")
             throw new GgufExportException($"{source}: rope_scaling type \"{s.Type}\" is not exported; llama.cpp would rotate positions differently.");
         // llama.cpp sizes the query and output projections of phi3 by the hidden size
