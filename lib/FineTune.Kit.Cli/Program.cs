@@ -33,6 +33,7 @@ public static class Program
             Console.Error.WriteLine($"{CommandPath(parse)}: {OneLine(first).TrimEnd('.')}{more}{hint}");
             return UsageError;
         }
+        var droppedBefore = Text.UnencodableCharacters.Count;
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
@@ -41,6 +42,11 @@ public static class Program
         {
             Console.Error.WriteLine($"{CommandPath(parse)}: {Describe(e)}");
             return Failure;
+        }
+        finally
+        {
+            // text the tokenizer could not encode is dropped as the reference tokenizers drop it, but never silently
+            if (Text.UnencodableCharacters.Describe(droppedBefore) is { } warning) Console.Error.WriteLine($"{CommandPath(parse)}: warning: {warning}");
         }
     }
 

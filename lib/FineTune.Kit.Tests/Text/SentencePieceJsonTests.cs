@@ -128,6 +128,33 @@ public class SentencePieceJsonTests
     }
 
     [Fact]
+    public void WithNeitherByteFallbackNorUnkACharacterIsDroppedAsTheReferenceDoesButCounted()
+    {
+        var tok = Load(Tiny(byteFallback: false, unk: null));
+        var before = UnencodableCharacters.Count;
+        // with '中' gone, 'a' and 'b' are neighbours and merge, exactly what the reference gives
+        Assert.Equal([Id("ab")], tok.Encode("a中b"));
+        Assert.True(UnencodableCharacters.Count - before >= 1);   // other tests may drop characters at the same time
+        Assert.Contains("中", UnencodableCharacters.Examples);
+        Assert.Contains("dropped, as Hugging Face's tokenizers drop them; seen: ", UnencodableCharacters.Describe(before));
+        Assert.Contains("'中' (U+4E2D)", UnencodableCharacters.Describe(before));
+        Assert.Null(UnencodableCharacters.Describe(UnencodableCharacters.Count));
+    }
+
+    [Fact]
+    public void Ftk_warns_on_standard_error_when_a_command_dropped_characters()
+    {
+        var json = Tiny(byteFallback: false, unk: null);
+        var dir = TempFolder.Fresh();
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"), json.ToJsonString());
+        var (exit, stdout, stderr) = FineTune.Kit.Tests.Cli.CliRunner.Run("tokenizer", "encode", "--tokenizer", dir, "--text", "a中b", "--json");
+        Assert.Equal(0, exit);
+        Assert.StartsWith("{\"ids\": [", stdout.Replace("{\"ids\":[", "{\"ids\": ["));   // the contract line is unchanged
+        Assert.Contains("ftk tokenizer encode: warning: ", stderr);
+        Assert.Contains("'中' (U+4E2D)", stderr);
+    }
+
+    [Fact]
     public void WithoutByteFallbackUnknownCharactersBecomeUnkFusedWhenAsked()
     {
         Assert.Equal([0, 0, Id("a")], Load(Tiny(byteFallback: false)).Encode("中中a"));

@@ -53,7 +53,8 @@ internal sealed class SentencePieceBpe
 
     /// <summary>
     /// Tokens of one pre-token. A character that is neither in the vocabulary nor expressible in byte tokens, with no
-    /// unknown token configured, yields nothing, as in the reference implementation.
+    /// unknown token configured, yields nothing, as in the reference implementation (and is counted in
+    /// <see cref="UnencodableCharacters"/>).
     /// </summary>
     public List<WordToken> Encode(string word)
     {
@@ -97,6 +98,7 @@ internal sealed class SentencePieceBpe
                 if (pendingUnk is { } p && fuseUnk) pendingUnk = (p.Start, end);
                 else { FlushUnk(); pendingUnk = (i, end); }
             }
+            else UnencodableCharacters.Record(word[i..end]);   // dropped, as the reference does, but counted
             i = end;
         }
         FlushUnk();
