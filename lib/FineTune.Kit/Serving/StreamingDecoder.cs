@@ -43,7 +43,9 @@ public sealed class StreamingDecoder
     {
         if (Stopped) throw new InvalidOperationException("the answer already ended at a stop sequence");
         ids.Add((int)id);
-        var text = tokenizer.Decode(ids, skipSpecialTokens: true);
+        var cleanUp = tokenizer.Config.CleanUpTokenizationSpaces;
+        var raw = tokenizer.Decode(ids, skipSpecialTokens: true, cleanUpTokenizationSpaces: false);
+        var text = cleanUp ? TextTokenizer.CleanUpTokenizationSpaces(raw) : raw;
         int stopAt = -1;
         foreach (var s in stops)
         {
@@ -56,7 +58,7 @@ public sealed class StreamingDecoder
             Stopped = true;
             return Release(text, Math.Max(stopAt, emitted));
         }
-        int end = text.Length;
+        int end = cleanUp ? SettledLength(raw, text) : text.Length;
         while (end > emitted && text[end - 1] == '\uFFFD') end--;
         int hold = 0;
         foreach (var s in stops)
@@ -70,6 +72,21 @@ public sealed class StreamingDecoder
     {
         if (Stopped) return "";
         return Release(tokenizer.Decode(ids, skipSpecialTokens: true), int.MaxValue);
+    }
+
+    // With clean_up_tokenization_spaces, how much of the cleaned text no later token can change. Its patterns start
+    // with a space and span at most four characters (" n't"), and " ' " can still lose its last space to the " ." rule
+    // that runs first: so the raw text is settled up to the first space of its last four characters, moved back past
+    // any space within three characters before it (a pattern could straddle the cut).
+    private static int SettledLength(string raw, string cleaned)
+    {
+        int cut = raw.IndexOf(' ', Math.Max(0, raw.Length - 4));
+        if (cut < 0) return cleaned.Length;
+        for (int earlier; (earlier = raw.IndexOf(' ', Math.Max(0, cut - 3), cut - Math.Max(0, cut - 3))) >= 0;) cut = earlier;
+        var settled = TextTokenizer.CleanUpTokenizationSpaces(raw[..cut]);
+        int common = 0;
+        while (common < settled.Length && common < cleaned.Length && settled[common] == cleaned[common]) common++;
+        return common;
     }
 
     private string Release(string text, int upTo)

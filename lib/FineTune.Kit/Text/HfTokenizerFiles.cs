@@ -139,6 +139,7 @@ internal static class HfTokenizerFiles
             UnkToken = TokenString(obj["unk_token"]),
             AddBosToken = obj["add_bos_token"]?.GetValueKind() is JsonValueKind.True,
             AddEosToken = obj["add_eos_token"]?.GetValueKind() is JsonValueKind.True,
+            CleanUpTokenizationSpaces = obj["clean_up_tokenization_spaces"]?.GetValueKind() is JsonValueKind.True,
             ChatTemplate = obj["chat_template"]?.GetValueKind() is JsonValueKind.String ? obj["chat_template"]!.GetValue<string>()
                            : namedTemplates.GetValueOrDefault("default"),
             NamedChatTemplates = namedTemplates,

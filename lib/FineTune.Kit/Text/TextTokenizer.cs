@@ -254,13 +254,35 @@ public sealed class TextTokenizer
         return result;
     }
 
-    /// <summary>Decodes ids to text; special tokens are written out unless <paramref name="skipSpecialTokens"/>.</summary>
-    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
+    /// <summary>
+    /// Decodes ids to text; special tokens are written out unless <paramref name="skipSpecialTokens"/>. Spaces before
+    /// punctuation and contractions are cleaned up (<see cref="CleanUpTokenizationSpaces(string)"/>) when
+    /// <paramref name="cleanUpTokenizationSpaces"/> says so, or, when it is null, when tokenizer_config.json does.
+    /// </summary>
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false, bool? cleanUpTokenizationSpaces = null)
     {
         var list = skipSpecialTokens ? ids.Where(id => !specialIds.Contains(id)).ToList() : ids.ToList();
         foreach (var id in list)
             if (id < 0 || !byId.ContainsKey(id)) throw new ArgumentException($"token id {id} is not in the vocabulary (size {VocabSize})");
-        return Inner.Decode(list) ?? "";
+        var text = Inner.Decode(list) ?? "";
+        return cleanUpTokenizationSpaces ?? Config.CleanUpTokenizationSpaces ? CleanUpTokenizationSpaces(text) : text;
+    }
+
+    // what transformers' clean_up_tokenization replaces, in its order
+    private static readonly (string From, string To)[] TokenizationSpaces =
+    [
+        (" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"),
+    ];
+
+    /// <summary>
+    /// Removes the spaces word-level tokenizers left before punctuation and English contractions, as transformers'
+    /// <c>clean_up_tokenization</c> does: " ." → ".", " ?" → "?", " !" → "!", " ," → ",", " ' " → "'", " n't" → "n't",
+    /// " 'm" → "'m", " 's" → "'s", " 've" → "'ve", " 're" → "'re", each over the whole text, in that order.
+    /// </summary>
+    public static string CleanUpTokenizationSpaces(string text)
+    {
+        foreach (var (from, to) in TokenizationSpaces) text = text.Replace(from, to, StringComparison.Ordinal);
+        return text;
     }
 
     /// <summary>The id of a token string (byte-level form, e.g. "Ġthe"), if it is in the vocabulary.</summary>

@@ -24,6 +24,11 @@ public sealed record TokenizerConfig
     public IReadOnlyDictionary<string, string> NamedChatTemplates { get; init; } = new Dictionary<string, string>();
     /// <summary>Longest sequence the model takes, if known.</summary>
     public int? ModelMaxLength { get; init; }
+    /// <summary>
+    /// `clean_up_tokenization_spaces`: decoding removes the space before punctuation and English contractions
+    /// (" ." → ".", " n't" → "n't", …), as transformers' decode does (false when absent, transformers' default).
+    /// </summary>
+    public bool CleanUpTokenizationSpaces { get; init; }
     /// <summary>Extra special tokens listed in added_tokens_decoder (content to id).</summary>
     public IReadOnlyDictionary<string, int> AddedTokens { get; init; } = new Dictionary<string, int>();
 }
