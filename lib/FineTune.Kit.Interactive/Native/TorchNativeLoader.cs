@@ -115,11 +115,39 @@ public static class TorchNativeLoader
         return File.Exists(packaged) ? packaged : null;
     }
 
+    /// <summary>
+    /// The folder of the libtorch the restored TorchSharp packages carry: beside TorchSharp.dll (a build output), else
+    /// a libtorch-* package next to TorchSharp's in the package cache (torchsharp/V/lib/TFM/TorchSharp.dll → four folders
+    /// up, then libtorch-*/VERSION/runtimes/RID/native), the highest version when there are several; null when none.
+    /// </summary>
+    internal static string? FindLibTorch(string torchAssembly)
+    {
+        var dir = Path.GetDirectoryName(torchAssembly);
+        if (string.IsNullOrEmpty(dir)) return null;
+        if (File.Exists(Path.Combine(dir, "libtorch_cpu.so"))) return dir;
+        var packages = Path.GetFullPath(Path.Combine(dir, "..", "..", "..", ".."));
+        if (!Directory.Exists(packages)) return null;
+        var rid = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "linux-arm64" : "linux-x64";
+        return Directory.EnumerateDirectories(packages, "libtorch-*")
+            .SelectMany(Directory.EnumerateDirectories)
+            .Select(version => (Version: Path.GetFileName(version), Native: Path.Combine(version, "runtimes", rid, "native")))
+            .Where(c => File.Exists(Path.Combine(c.Native, "libtorch_cpu.so")))
+            .OrderByDescending(c => System.Version.TryParse(c.Version.Split('-')[0], out var v) ? v : new Version(0, 0))
+            .Select(c => c.Native)
+            .FirstOrDefault();
+    }
+
     private static void Load(string patched, Assembly torch)
     {
-        // libtorch itself has no version problem: let the engine's own probing find it, as TorchSharp does first
+        // libtorch itself has no version problem, but it must be the packages' copy: a libtorch installed system-wide
+        // (Debian's python3-torch brings 1.13) would otherwise answer the search by name first
+        var libTorch = FindLibTorch(torch.Location);
         foreach (var dependency in new[] { "c10", "torch_cpu", "torch" })
-            NativeLibrary.TryLoad(dependency, torch, null, out _);
+        {
+            var file = libTorch is null ? null : Path.Combine(libTorch, $"lib{dependency}.so");
+            if (file is not null && File.Exists(file)) NativeLibrary.Load(file);
+            else NativeLibrary.TryLoad(dependency, torch, null, out _);
+        }
         if (!NativeLibrary.TryLoad(patched, out _handle))
             throw new DllNotFoundException(
                 $"{patched}: the patched TorchSharp native library did not load; check that the libtorch package of " +

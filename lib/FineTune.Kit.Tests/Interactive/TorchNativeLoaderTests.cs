@@ -104,4 +104,32 @@ public class TorchNativeLoaderTests
         var t = Assert.Throws<InvalidDataException>(() => ElfVersionNeeds.Read(truncated, "cut.so"));
         Assert.Contains("cut.so", t.Message);
     }
+
+    [Fact]
+    public void Libtorch_is_taken_from_the_package_cache_beside_TorchSharp_not_from_the_system()
+    {
+        // a package-cache layout: torchsharp/V/lib/TFM/TorchSharp.dll and two libtorch packages
+        using var folder = new TempFolder();
+        var torchDll = folder.File("torchsharp/0.107.0/lib/net6.0/TorchSharp.dll");
+        Directory.CreateDirectory(Path.GetDirectoryName(torchDll)!);
+        File.WriteAllBytes(torchDll, []);
+        foreach (var version in new[] { "2.5.1.0", "2.10.0.1" })
+        {
+            var native = folder.File($"libtorch-cpu-linux-x64/{version}/runtimes/linux-x64/native");
+            Directory.CreateDirectory(native);
+            File.WriteAllBytes(Path.Combine(native, "libtorch_cpu.so"), []);
+        }
+        Directory.CreateDirectory(folder.File("libtorch-cpu/2.10.0.1"));   // the meta package carries no library
+
+        // the highest version wins (2.10 over 2.5: compared as versions, not as text)
+        Assert.Equal(folder.File("libtorch-cpu-linux-x64/2.10.0.1/runtimes/linux-x64/native"), TorchNativeLoader.FindLibTorch(torchDll));
+        // a build output carries libtorch beside TorchSharp.dll
+        File.WriteAllBytes(folder.File("torchsharp/0.107.0/lib/net6.0/libtorch_cpu.so"), []);
+        Assert.Equal(folder.File("torchsharp/0.107.0/lib/net6.0"), TorchNativeLoader.FindLibTorch(torchDll));
+
+        // and the real cache has the one this TorchSharp restored
+        var real = TorchNativeLoader.FindLibTorch(Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(PackagedLibrary()))!)!, "..", "lib", "net6.0", "TorchSharp.dll"));
+        Assert.NotNull(real);
+        Assert.Contains("libtorch-", real);
+    }
 }
