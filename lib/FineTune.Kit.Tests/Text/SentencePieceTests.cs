@@ -28,6 +28,23 @@ public class SentencePieceTests
     }
 
     [Fact]
+    public void ATokenizerJsonTheKitCannotReadGivesWayToTheModelButKeepsItsAddedTokens()
+    {
+        // a Unigram tokenizer.json (not implemented) beside the tokenizer.model: the model is used, and the chat marker
+        // that only the json lists is still one token
+        var dir = TempFolder.Fresh();
+        File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), TinyModel());
+        int userId = 3 + 256 + Normal.Length;
+        File.WriteAllText(Path.Combine(dir, "tokenizer.json"),
+            $$"""{"model": {"type": "Unigram", "vocab": []}, "added_tokens": [{"id": {{userId}}, "content": "<|user|>", "special": true}]}""");
+        var tok = TextTokenizer.Load(dir);
+        var helloId = 3 + 256 + Array.IndexOf(Normal, "▁hello");
+        Assert.Equal(userId, tok.TokenToId("<|user|>"));
+        Assert.Contains(userId, tok.Encode("<|user|>hello"));
+        Assert.Contains(helloId, tok.Encode("<|user|>hello"));
+    }
+
+    [Fact]
     public void ChatLossMaskWithSentencePieceCoversTheAssistantReply()
     {
         var dir = TempFolder.Fresh();

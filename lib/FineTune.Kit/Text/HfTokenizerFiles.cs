@@ -148,6 +148,23 @@ internal static class HfTokenizerFiles
         };
     }
 
+    /// <summary>
+    /// The content and id of every entry of a tokenizer.json's "added_tokens", whatever the rest of the file holds
+    /// (for a tokenizer.model used in its place); an entry without content or id is an error naming it.
+    /// </summary>
+    public static Dictionary<string, int> ReadAddedTokenIds(string path)
+    {
+        var added = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (ParseJson(path) is JsonObject root && root["added_tokens"] is JsonArray entries)
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var entry = entries[i] as JsonObject ?? throw new TokenizerFormatException($"{path}: added_tokens[{i}] is not an object");
+                var content = Str(entry, "content", path) ?? throw new TokenizerFormatException($"{path}: added_tokens[{i}] has no \"content\"");
+                added[content] = Int(entry["id"], $"{path}: added_tokens[{i}].id");
+            }
+        return added;
+    }
+
     // chat_template may be a list of {"name": ..., "template": ...} (a default one plus e.g. "tool_use", "rag").
     private static Dictionary<string, string> ReadNamedChatTemplates(JsonNode? node, string path)
     {

@@ -84,8 +84,12 @@ public sealed class TextTokenizer
         if (File.Exists(json))
         {
             try { return FromTokenizerJson(json, configPath); }
-            // A SentencePiece-style tokenizer.json (Metaspace, byte fallback) next to its tokenizer.model: use the model.
-            catch (NotByteLevelBpeException) when (File.Exists(spModel)) { return FromSentencePiece(spModel, configPath); }
+            // A tokenizer.json with a part the kit does not implement, next to its tokenizer.model: use the model, with
+            // the added tokens the json lists (chat markers that tokenizer_config.json may not repeat)
+            catch (NotByteLevelBpeException) when (File.Exists(spModel))
+            {
+                return FromSentencePiece(spModel, configPath, HfTokenizerFiles.ReadAddedTokenIds(json));
+            }
         }
         if (File.Exists(vocabJson) && File.Exists(mergesTxt)) return FromVocabAndMerges(vocabJson, mergesTxt, configPath);
         if (File.Exists(spModel)) return FromSentencePiece(spModel, configPath);
@@ -168,9 +172,18 @@ public sealed class TextTokenizer
     }
 
     /// <summary>Loads a SentencePiece tokenizer.model (Llama style) through <see cref="LlamaTokenizer"/>.</summary>
-    public static TextTokenizer FromSentencePiece(string tokenizerModelPath, string? tokenizerConfigPath = null)
+    public static TextTokenizer FromSentencePiece(string tokenizerModelPath, string? tokenizerConfigPath = null) =>
+        FromSentencePiece(tokenizerModelPath, tokenizerConfigPath, null);
+
+    private static TextTokenizer FromSentencePiece(string tokenizerModelPath, string? tokenizerConfigPath, IReadOnlyDictionary<string, int>? moreAddedTokens)
     {
         var config = tokenizerConfigPath is null ? new TokenizerConfig() : HfTokenizerFiles.ReadTokenizerConfig(tokenizerConfigPath);
+        if (moreAddedTokens is { Count: > 0 })
+        {
+            var added = new Dictionary<string, int>(moreAddedTokens, StringComparer.Ordinal);
+            foreach (var (token, id) in config.AddedTokens) added[token] = id;   // tokenizer_config.json's word is last
+            config = config with { AddedTokens = added };
+        }
         LlamaTokenizer sp;
         using var stream = File.OpenRead(tokenizerModelPath);
         try
