@@ -231,6 +231,40 @@ public class MemorySavingTests
         Assert.Equal(ScalarType.BFloat16, model.Module.named_parameters().First(p => p.name.EndsWith("base_layer.weight")).parameter.dtype);
     }
 
+    // y = 3x, with TorchSharp's output cache released once the call returns
+    private sealed class Triple : autograd.SingleTensorFunction<Triple>
+    {
+        [ThreadStatic] public static autograd.AutogradContext? Context;
+        public override string Name => nameof(Triple);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            ctx.set_materialize_grads(false);
+            Context = ctx;
+            return ((Tensor)vars[0]) * 3;
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) => [grad_output * 3];
+    }
+
+    [Fact]
+    public void TorchSharps_unused_output_placeholder_is_released_and_backward_still_works()
+    {
+        // the kit's TorchSharp keeps the fields the release reads; after another version this fails rather than the
+        // bfloat16 base silently costing an activation-sized tensor per layer again
+        Assert.True(AutogradOutputCache.Supported);
+        var x = ones(1000, requires_grad: true);
+        var y = Triple.apply(x);
+        Assert.True(AutogradOutputCache.Release(Triple.Context!));
+        Assert.False(AutogradOutputCache.Release(Triple.Context!));   // nothing left to release
+        y.sum().backward();
+        Assert.Equal(3f, x.grad!.mean().item<float>());
+
+        // without gradients there is no cache
+        using (no_grad()) Triple.apply(x);
+        Assert.False(AutogradOutputCache.Release(Triple.Context!));
+    }
+
     [Fact]
     public void Memory_stays_flat_over_a_long_run_with_every_saver_on()
     {

@@ -55,6 +55,11 @@ public sealed class LowPrecisionLinear : nn.Module<Tensor, Tensor>
         if (x.dtype != compute) x = x.to_type(compute);
         if (weight.dtype == compute) return F.linear(x, weight, bias);
         var y = WideningLinear.apply(x, weight);
+        if (WideningLinear.LastContext is { } context)
+        {
+            AutogradOutputCache.Release(context);   // TorchSharp's unused output-sized placeholder
+            WideningLinear.LastContext = null;
+        }
         return bias is null ? y : y + bias.to_type(compute);
     }
 
@@ -74,10 +79,16 @@ public sealed class LowPrecisionLinear : nn.Module<Tensor, Tensor>
     {
         public override string Name => nameof(WideningLinear);
 
+        /// <summary>The context of this thread's last call, for <see cref="AutogradOutputCache.Release"/> once it returns.</summary>
+        [ThreadStatic] internal static autograd.AutogradContext? LastContext;
+
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var (x, w) = ((Tensor)vars[0], (Tensor)vars[1]);
             ctx.save_for_backward([w]);
+            // the one output is what the loss depends on, so its gradient always arrives: no zeros to materialise
+            ctx.set_materialize_grads(false);
+            LastContext = ctx;
             using var scope = NewDisposeScope();
             using (no_grad())
             {
@@ -93,8 +104,15 @@ public sealed class LowPrecisionLinear : nn.Module<Tensor, Tensor>
             }
         }
 
+        // the input gradient handed to autograd by the previous backward call on this thread
+        [ThreadStatic] private static Tensor? _handedOver;
+
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
         {
+            // autograd took its own reference to the last gradient when that call returned: release ours now, rather
+            // than with the training step's scope, which would keep every layer's input gradient to the step's end
+            _handedOver?.Dispose();
+            _handedOver = null;
             using var scope = NewDisposeScope();
             var w = ctx.get_saved_variables()[0];
             // the weight is frozen: only the input's gradient, g·W, summed over the blocks of rows
@@ -106,7 +124,7 @@ public sealed class LowPrecisionLinear : nn.Module<Tensor, Tensor>
                 long n = Math.Min(block, rows - r);
                 gradInput.addmm_(g.narrow(1, r, n), Scratch.Widen(w, r, n, grad_output.dtype));
             }
-            var result = gradInput.view([.. grad_output.shape[..^1], cols]).MoveToOuterDisposeScope();
+            var result = _handedOver = gradInput.view([.. grad_output.shape[..^1], cols]).DetachFromDisposeScope();
             // the handle on the incoming gradient is released here, not with the training step's scope, so the backward
             // pass does not hold every layer's output gradient to its end (autograd keeps its own reference)
             grad_output.Dispose();
