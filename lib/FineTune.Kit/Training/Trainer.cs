@@ -132,7 +132,8 @@ public sealed class Trainer
     public int TotalSteps(int examples) => _s.Steps ?? (_s.Epochs ?? 1) * (int)Math.Ceiling((double)MicroBatchesPerEpoch(examples) / _s.GradientAccumulation);
 
     /// <summary>The number of optimizer steps <see cref="Fit"/> takes on <paramref name="train"/> (after truncation and packing).</summary>
-    public int TotalSteps(IReadOnlyList<TokenizedExample> train) => TotalSteps(PrepareTraining(train).Data.Count);
+    public int TotalSteps(IReadOnlyList<TokenizedExample> train) =>
+        _s.Steps ?? TotalSteps(PrepareTraining(train).Data.Count);   // a fixed step count needs no pass over the data
 
     private int MicroBatchesPerEpoch(int examples) => (int)Math.Ceiling((double)examples / _s.BatchSize);
 
