@@ -78,6 +78,14 @@ public class ServeCommandTests
         }
         Assert.Equal(["/v1/models", "/v1/chat/completions"], RequestLog.Read(log).Select(r => r.Endpoint).ToArray());
 
+        // a cell run again stops the server its previous run left listening
+        using (var left = ServeProcess.Start(ftk, ["--model", ServerFixture.SampleModel, "--port", "0", "--device", "cpu"]))
+        {
+            ServeProcess.StopAll();
+            Assert.True(left.HasExited);
+            Assert.Equal(0, left.ExitCode);
+        }
+
         var missing = Assert.Throws<FileNotFoundException>(() => ServeProcess.Start(folder.File("bin/ftk.dll"), ["--model", "x"]));
         Assert.Contains("ftk not found at", missing.Message);
         var refused = Assert.Throws<InvalidOperationException>(() => ServeProcess.Start(ftk, ["--model", folder.File("no-such-model")]));

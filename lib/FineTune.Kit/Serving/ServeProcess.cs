@@ -19,6 +19,7 @@ namespace FineTune.Kit.Serving;
 /// </example>
 public sealed partial class ServeProcess : IDisposable
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<ServeProcess, byte> Running = new();
     private readonly Process _process;
     private readonly StringBuilder _errors = new();
     private bool _disposed;
@@ -97,6 +98,7 @@ public sealed partial class ServeProcess : IDisposable
                     server = new ServeProcess(process, new Uri(match.Groups["url"].Value + "/"));
                     // a notebook engine that exits (or a cell that fails before Stop) must not leave the server running
                     var owned = server;
+                    Running[owned] = 0;
                     AppDomain.CurrentDomain.ProcessExit += (_, _) => owned.Stop(TimeSpan.FromSeconds(5));
                     lock (errors) lock (server._errors) server._errors.Append(errors);
                     // keep reading standard output so that the server never blocks on a full pipe
@@ -119,11 +121,21 @@ public sealed partial class ServeProcess : IDisposable
     /// </summary>
     public void Stop(TimeSpan? grace = null)
     {
+        Running.TryRemove(this, out _);
         if (_disposed || _process.HasExited) return;
         if (!OperatingSystem.IsWindows() && Terminate(_process.Id, 15) == 0 && _process.WaitForExit(grace ?? TimeSpan.FromSeconds(30)))
             return;
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         _process.WaitForExit();
+    }
+
+    /// <summary>
+    /// Stops every server this process started and has not stopped yet: a notebook cell that starts a server calls it
+    /// first, so that running the cell again does not leave the previous server listening.
+    /// </summary>
+    public static void StopAll(TimeSpan? grace = null)
+    {
+        foreach (var server in Running.Keys) server.Stop(grace);
     }
 
     /// <summary>Stops the server (see <see cref="Stop"/>) and releases the process handle.</summary>
