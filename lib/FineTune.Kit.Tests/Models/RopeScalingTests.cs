@@ -167,7 +167,7 @@ public class RopeScalingTests
         AssertClose(plain.Select((f, i) => f / LongStretch[i]).ToArray(), RopeFrequencies.Compute(config, sequenceLength: 33));
         // attention factor √(1 + ln 8 / ln 32) = √1.6, unless the config gives one
         Assert.Equal(Math.Sqrt(1.6), RopeFrequencies.AttentionScaling(config), 12);
-        Assert.Equal(0.5, RopeFrequencies.AttentionScaling(config with { RopeScaling = config.RopeScaling with { AttentionFactor = 0.5 } }));
+        Assert.Equal(0.5, RopeFrequencies.AttentionScaling(config with { RopeScaling = config.RopeScaling! with { AttentionFactor = 0.5 } }));
     }
 
     [Fact]

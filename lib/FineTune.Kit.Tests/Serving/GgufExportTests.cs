@@ -25,7 +25,8 @@ public class GgufExportTests
         var tok = model.RequireTokenizer();
         var prompt = tok.Encode("please refund the double charge on my card").ToArray();
         var kitLogits = model.Logits(prompt.Select(i => (long)i).ToList());
-        var kitGreedy = model.Generate([prompt.Select(i => (long)i).ToList()], new GenerationOptions { MaxNewTokens = 12, StopTokens = [] })[0];
+        var kitGreedy = model.Generate([prompt.Select(i => (long)i).ToList()], new GenerationOptions { MaxNewTokens = 12, StopTokens = [] })[0]
+            .Select(i => (int)i).ToArray();
         // ggml's GELU reads a half-precision table, so GPT-2 and Gemma differ a little more even in F32. Q8_0 quantises
         // the activations too (llama.cpp multiplies int8 by int8); these random weights are heavier-tailed than trained ones.
         double f32Tolerance = variant == "gpt2" || variant.StartsWith("gemma", StringComparison.Ordinal) ? 5e-3 : 2e-3;
@@ -34,16 +35,11 @@ public class GgufExportTests
             var path = Path.Combine(dir, $"model-{type}.gguf");
             GgufExporter.Export(model, path, type);
             using var cpp = LlamaCpp.Load(path);
-            foreach (var text in TrickyStrings)
-                Assert.True(tok.Encode(text).SequenceEqual(cpp.Tokenize(text)),
-                    $"{variant} {type}: '{text}' → kit [{string.Join(",", tok.Encode(text))}] llama.cpp [{string.Join(",", cpp.Tokenize(text))}]");
-            var cppLogits = cpp.Logits(prompt);
-            double maxDiff = MaxDifference(kitLogits, cppLogits);
+            cpp.AssertTokenizesLike(tok, TrickyStrings, $"{variant} {type}");
             double spread = kitLogits.SelectMany(r => r).Select(x => Math.Abs(x)).Max();
             Assert.True(spread > 1, $"{variant}: logits of magnitude {spread} are too flat to test anything");
-            Assert.True(maxDiff < tolerance, $"{variant} {type}: max |logit difference| {maxDiff:G3} ≥ {tolerance} (logits up to {spread:G3})");
-            if (type != GgufFileType.Q8_0)
-                Assert.Equal(kitGreedy.Select(i => (int)i), cpp.Greedy(prompt, kitGreedy.Length));
+            cpp.AssertRunsLike(kitLogits, prompt, tolerance, $"{variant} {type} (logits up to {spread:G3})",
+                type != GgufFileType.Q8_0 ? kitGreedy : null);
         }
     }
 
@@ -56,19 +52,15 @@ public class GgufExportTests
         var tok = model.RequireTokenizer();
         var prompt = tok.Encode("<|im_start|>user\nMy parcel never arrived and the tracking page is empty.<|im_end|>\n<|im_start|>assistant\n").ToArray();
         var kitLogits = model.Logits(prompt.Select(i => (long)i).ToList());
-        var kitGreedy = model.Generate([prompt.Select(i => (long)i).ToList()], new GenerationOptions { MaxNewTokens = 20 })[0];
+        var kitGreedy = model.Generate([prompt.Select(i => (long)i).ToList()], new GenerationOptions { MaxNewTokens = 20 })[0].Select(i => (int)i).ToArray();
         Assert.Equal(20, kitGreedy.Length);   // no early stop, so the whole continuation is compared
         foreach (var (type, tolerance) in new[] { (GgufFileType.F32, 1e-3), (GgufFileType.F16, 0.02), (GgufFileType.Q8_0, 0.35) })
         {
             var path = Path.Combine(dir, $"sample-{type}.gguf");
             GgufExporter.Export(model, path, type);
             using var cpp = LlamaCpp.Load(path);
-            foreach (var text in TrickyStrings)
-                Assert.True(tok.Encode(text).SequenceEqual(cpp.Tokenize(text)),
-                    $"{type}: '{text}' → kit [{string.Join(",", tok.Encode(text))}] llama.cpp [{string.Join(",", cpp.Tokenize(text))}]");
-            double maxDiff = MaxDifference(kitLogits, cpp.Logits(prompt));
-            Assert.True(maxDiff < tolerance, $"sample {type}: max |logit difference| {maxDiff:G3} ≥ {tolerance}");
-            Assert.Equal(kitGreedy.Select(i => (int)i), cpp.Greedy(prompt, kitGreedy.Length));
+            cpp.AssertTokenizesLike(tok, TrickyStrings, $"{type}");
+            cpp.AssertRunsLike(kitLogits, prompt, tolerance, $"sample {type}", kitGreedy);
         }
     }
 
@@ -132,9 +124,7 @@ public class GgufExportTests
         GgufExporter.Export(model, gguf, GgufFileType.F16);
         Assert.Equal(expectedPre, GgufFile.Read(gguf).Metadata["tokenizer.ggml.pre"].AsString());
         using var cpp = LlamaCpp.Load(gguf);
-        foreach (var text in TrickyStrings)
-            Assert.True(tok.Encode(text).SequenceEqual(cpp.Tokenize(text)),
-                $"{expectedPre}: '{text}' → kit [{string.Join(",", tok.Encode(text))}] llama.cpp [{string.Join(",", cpp.Tokenize(text))}]");
+        cpp.AssertTokenizesLike(tok, TrickyStrings, expectedPre);
     }
 
     /// <summary>A SentencePiece tokenizer exports as llama.cpp's "llama" tokenizer with scores and byte pieces.</summary>
@@ -152,11 +142,9 @@ public class GgufExportTests
         Assert.Equal("llama", file.Metadata["tokenizer.ggml.model"].AsString());
         Assert.Equal(6, ((int[])file.Metadata["tokenizer.ggml.token_type"].Value)[3 + 0x41]);   // <0x41> is a byte piece
         using var cpp = LlamaCpp.Load(gguf);
-        foreach (var text in new[] { "hello", "hello world", "hello hello", "hello 😀 hello", "he\nllo", "  hello" })
-            Assert.True(tok.Encode(text).SequenceEqual(cpp.Tokenize(text)),
-                $"'{text}' → kit [{string.Join(",", tok.Encode(text))}] llama.cpp [{string.Join(",", cpp.Tokenize(text))}]");
+        cpp.AssertTokenizesLike(tok, ["hello", "hello world", "hello hello", "hello 😀 hello", "he\nllo", "  hello"]);
         var ids = tok.Encode("hello world hello").ToArray();
-        Assert.True(MaxDifference(model.Logits(ids.Select(i => (long)i).ToList()), cpp.Logits(ids)) < 2e-3);
+        cpp.AssertRunsLike(model.Logits(ids.Select(i => (long)i).ToList()), ids, 2e-3, "sentencepiece");
     }
 
     internal static double MaxDifference(float[][] a, float[][] b)

@@ -42,10 +42,8 @@ public class GgufGemmaExportTests
         var path = Path.Combine(dir, "model.gguf");
         GgufExporter.Export(model, path, GgufFileType.F32);
         using var cpp = LlamaCpp.Load(path);
-        double maxDiff = GgufExportTests.MaxDifference(kitLogits, cpp.Logits(prompt));
-        Assert.True(maxDiff < 5e-3, $"{variant}: max |logit difference| {maxDiff:G3} over {prompt.Length} positions");
-        // one token at a time through llama.cpp's sliding-window KV cache
-        Assert.Equal(kitGreedy, cpp.Greedy(prompt, kitGreedy.Length));
+        // the continuation one token at a time through llama.cpp's sliding-window KV cache
+        cpp.AssertRunsLike(kitLogits, prompt, 5e-3, variant, kitGreedy);
     }
 
     [Fact]
@@ -112,12 +110,9 @@ public class GgufGemmaExportTests
         GgufExporter.Export(model, path, GgufFileType.F32);
         Assert.Equal("llama", GgufFile.Read(path).Metadata["tokenizer.ggml.model"].AsString());
         using var cpp = LlamaCpp.Load(path);
-        var failures = GgufExportTests.TrickyStrings.Where(t => !tok.Encode(t).SequenceEqual(cpp.Tokenize(t)))
-            .Select(t => $"'{t}' → kit [{string.Join(",", tok.Encode(t))}] llama.cpp [{string.Join(",", cpp.Tokenize(t))}]").ToList();
-        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        cpp.AssertTokenizesLike(tok, GgufExportTests.TrickyStrings);
         var ids = tok.Encode("The parcel arrived late yesterday. Ticket 4821.").ToArray();
-        double maxDiff = GgufExportTests.MaxDifference(model.Logits(ids.Select(i => (long)i).ToList()), cpp.Logits(ids));
-        Assert.True(maxDiff < 5e-3, $"max |logit difference| {maxDiff:G3}");
+        cpp.AssertRunsLike(model.Logits(ids.Select(i => (long)i).ToList()), ids, 5e-3, "gemma3 with a sentencepiece tokenizer");
     }
 
     public static IEnumerable<object[]> Refused() =>

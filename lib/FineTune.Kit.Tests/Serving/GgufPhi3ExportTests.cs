@@ -62,9 +62,7 @@ public class GgufPhi3ExportTests
         var kitGreedy = model.Generate([ids], new GenerationOptions { MaxNewTokens = 16, StopTokens = [] })[0].Select(i => (int)i).ToArray();
         Assert.True(prompt.Length + kitGreedy.Length <= 48, "the comparison must stay within the window");
         using var cpp = LlamaCpp.Load(path);
-        double maxDiff = GgufExportTests.MaxDifference(model.Logits(ids), cpp.Logits(prompt));
-        Assert.True(maxDiff < 2e-3, $"max |logit difference| {maxDiff:G3}");
-        Assert.Equal(kitGreedy, cpp.Greedy(prompt, kitGreedy.Length));
+        cpp.AssertRunsLike(model.Logits(ids), prompt, 2e-3, "phi3 within its window", kitGreedy);
     }
 
     /// <summary>
@@ -128,9 +126,7 @@ public class GgufPhi3ExportTests
             .. GgufExportTests.TrickyStrings, "<|user|>\nSYS\nHI<|end|>\n<|assistant|>\n", "<|user|>   hello there<|end|>  \n\n x",
             "<s>hello</s>  there", "x</s>\ny", "<unk> a <s> b",
         ];
-        var failures = texts.Where(t => !tok.Encode(t).SequenceEqual(cpp.Tokenize(t)))
-            .Select(t => $"'{t}' → kit [{string.Join(",", tok.Encode(t))}] llama.cpp [{string.Join(",", cpp.Tokenize(t))}]").ToList();
-        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        cpp.AssertTokenizesLike(tok, texts);
 
         // a marker without rstrip is one llama.cpp would strip after under that name: refused, and llama.cpp does differ
         foreach (var a in json["added_tokens"]!.AsArray())

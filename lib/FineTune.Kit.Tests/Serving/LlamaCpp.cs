@@ -125,5 +125,30 @@ internal sealed class LlamaCpp : IDisposable
         return decoder.Read();
     }
 
+    /// <summary>
+    /// Asserts that llama.cpp splits every text into the ids the kit's tokenizer gives, listing every text that differs
+    /// (after <paramref name="what"/>, the file or variant).
+    /// </summary>
+    public void AssertTokenizesLike(FineTune.Kit.Text.TextTokenizer tokenizer, IEnumerable<string> texts, string what = "")
+    {
+        var failures = texts.Where(t => !tokenizer.Encode(t).SequenceEqual(Tokenize(t)))
+            .Select(t => $"{what}{(what.Length > 0 ? ": " : "")}'{t}' → kit [{string.Join(",", tokenizer.Encode(t))}] llama.cpp [{string.Join(",", Tokenize(t))}]")
+            .ToList();
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    /// <summary>
+    /// Asserts that llama.cpp's logits at every position of <paramref name="prompt"/> are within
+    /// <paramref name="tolerance"/> of the kit's, and, when <paramref name="kitGreedy"/> is given, that its greedy
+    /// continuation is the kit's token for token. Returns the largest difference.
+    /// </summary>
+    public double AssertRunsLike(float[][] kitLogits, int[] prompt, double tolerance, string what, IReadOnlyList<int>? kitGreedy = null)
+    {
+        double maxDiff = GgufExportTests.MaxDifference(kitLogits, Logits(prompt));
+        Assert.True(maxDiff < tolerance, $"{what}: max |logit difference| {maxDiff:G3} ≥ {tolerance} over {prompt.Length} positions");
+        if (kitGreedy is not null) Assert.Equal(kitGreedy, Greedy(prompt, kitGreedy.Count));
+        return maxDiff;
+    }
+
     public void Dispose() => weights.Dispose();
 }
