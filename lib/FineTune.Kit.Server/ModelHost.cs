@@ -74,19 +74,11 @@ internal sealed class ModelHost : IDisposable
                 _adapterByModel[name] = name;
                 _promptByModel[name] = PromptFile.TryLoad(dir);
             }
-        }
-        catch
-        {
-            Model.Dispose();        // a bad adapter must not leave the model's native memory behind
-            throw;
-        }
-        try
-        {
             ChatTemplate = ChatTemplateOf(options.ModelDirectory, Tokenizer);
         }
         catch
         {
-            Model.Dispose();
+            Model.Dispose();        // a bad adapter or chat template must not leave the model's native memory behind
             throw;
         }
         // a turn ends at the template's end-of-turn token; generation also stops at the tokenizer's end of sequence

@@ -50,14 +50,14 @@ public static partial class CellDirectives
                 lines[i] = "";
                 var name = nuget.Groups["name"].Value;
                 var version = nuget.Groups["version"].Value.Trim();
-                if (!KitPackages.Covers(name) && packages is not null)
+                if (!KitPackages.Covers(name))
                 {
+                    if (packages is null)
+                        throw new NotebookException(
+                            $"{where}: package '{name}' is not part of the kit's dependency set. Available: {string.Join(", ", KitPackages.Names)}");
                     packages.Add(new PackageRequest(name, version, where));
                     continue;
                 }
-                if (!KitPackages.Covers(name))
-                    throw new NotebookException(
-                        $"{where}: package '{name}' is not part of the kit's dependency set. Available: {string.Join(", ", KitPackages.Names)}");
                 var pinned = KitPackages.PinnedVersion(name);
                 notes.Add(pinned is not null && version != "" && version != pinned && !version.Contains('*')
                     ? $"{where}: nuget {name} {version} requested; using the kit's {pinned}"

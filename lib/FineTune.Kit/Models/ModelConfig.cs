@@ -200,9 +200,10 @@ public sealed partial record ModelConfig
         bool phi3 = type == "phi3";
         bool attnBias = !phi3 && Bool("attention_bias", false);
         double partial = phi3 ? ReadPartialRotary(json, source, headDim) : 1;
-        if (scaling is { Type: "longrope" } && scaling.ShortFactor!.Count != (int)(headDim * partial) / 2)
+        int rotatedPairs = (int)(headDim * partial) / 2;
+        if (scaling is { Type: "longrope" } && scaling.ShortFactor!.Count != rotatedPairs)
             throw new ModelFormatException($"{source}: rope_scaling short_factor and long_factor have {scaling.ShortFactor.Count} values; " +
-                                           $"expected one per rotated pair, {(int)(headDim * partial) / 2} (head_dim {headDim} × partial_rotary_factor {partial} / 2).");
+                                           $"expected one per rotated pair, {rotatedPairs} (head_dim {headDim} × partial_rotary_factor {partial} / 2).");
         return new ModelConfig
         {
             ModelType = type, VocabSize = Int("vocab_size"), HiddenSize = h, NumLayers = layers,

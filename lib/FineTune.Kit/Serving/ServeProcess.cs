@@ -21,13 +21,17 @@ public sealed partial class ServeProcess : IDisposable
 {
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<ServeProcess, byte> Running = new();
     private readonly Process _process;
-    private readonly StringBuilder _errors = new();
+    private readonly StringBuilder _errors;
     private bool _disposed;
 
-    private ServeProcess(Process process, Uri address)
+    // a notebook engine that exits (or a cell that fails before Stop) must not leave a server running
+    static ServeProcess() => AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll(TimeSpan.FromSeconds(5));
+
+    private ServeProcess(Process process, Uri address, StringBuilder errors)
     {
         _process = process;
         Address = address;
+        _errors = errors;
     }
 
     /// <summary>The server's base address (<c>http://HOST:PORT/</c>).</summary>
@@ -71,13 +75,10 @@ public sealed partial class ServeProcess : IDisposable
         start.ArgumentList.Add("serve");
         foreach (var a in serveArguments) start.ArgumentList.Add(a);
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {ftk}");
-        var server = default(ServeProcess);
         var errors = new StringBuilder();
         process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is null) return;
-            var sink = server?._errors ?? errors;
-            lock (sink) sink.AppendLine(e.Data);
+            if (e.Data is not null) lock (errors) errors.AppendLine(e.Data);
         };
         process.BeginErrorReadLine();
         try
@@ -86,7 +87,8 @@ public sealed partial class ServeProcess : IDisposable
             while (true)
             {
                 var read = process.StandardOutput.ReadLineAsync();
-                if (!read.Wait(timeout - clock.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero))
+                var left = timeout - clock.Elapsed;
+                if (left <= TimeSpan.Zero || !read.Wait(left))
                     throw new TimeoutException($"ftk serve did not listen within {timeout.TotalSeconds:0} s; it wrote: {Tail(errors)}");
                 if (read.Result is null)
                 {
@@ -95,12 +97,8 @@ public sealed partial class ServeProcess : IDisposable
                 }
                 if (Listening().Match(read.Result) is { Success: true } match)
                 {
-                    server = new ServeProcess(process, new Uri(match.Groups["url"].Value + "/"));
-                    // a notebook engine that exits (or a cell that fails before Stop) must not leave the server running
-                    var owned = server;
-                    Running[owned] = 0;
-                    AppDomain.CurrentDomain.ProcessExit += (_, _) => owned.Stop(TimeSpan.FromSeconds(5));
-                    lock (errors) lock (server._errors) server._errors.Append(errors);
+                    var server = new ServeProcess(process, new Uri(match.Groups["url"].Value + "/"), errors);
+                    Running[server] = 0;
                     // keep reading standard output so that the server never blocks on a full pipe
                     _ = process.StandardOutput.ReadToEndAsync();
                     return server;
